@@ -1,0 +1,1 @@
+"""rackpanel part: exporter."""

@@ -1,0 +1,3 @@
+from rackpanel.cli import main
+
+raise SystemExit(main())

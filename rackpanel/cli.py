@@ -1,0 +1,75 @@
+"""The one `rackpanel` command. Each subcommand lives in its part's own ``cli`` module.
+
+A subcommand module provides ``HELP`` (one line), ``add_arguments(parser)`` and
+``run(args) -> int``. Modules are imported only to build the parser; heavy imports belong
+inside ``run`` so that ``rackpanel --help`` stays fast and works on any laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from rackpanel import __version__
+from topology import InventoryError
+
+SUBCOMMANDS: dict[str, str] = {
+    "demo": "rackpanel.demo.cli",
+    "sim": "simulator.cli",
+    "power": "rackpanel.power",
+    "exporter": "exporter.cli",
+    "writer": "lcd_writer.cli",
+    "generate": "rackpanel.generate",
+    "deploy": "deploy.cli",
+}
+
+
+def _module(path: str) -> ModuleType:
+    return importlib.import_module(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rackpanel",
+        description="Cassandra resilience demo panel: simulator, exporter, LCD writer, "
+        "Prometheus + Grafana monitoring, Pi deployment.",
+    )
+    parser.add_argument("--version", action="version", version=f"rackpanel {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, path in SUBCOMMANDS.items():
+        module = _module(path)
+        sp = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sp)
+        sp.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except InventoryError as exc:
+        print(f"rackpanel: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def add_inventory_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--inventory`` option every inventory-driven subcommand shares."""
+    parser.add_argument(
+        "--inventory",
+        "-i",
+        metavar="FILE",
+        default=None,
+        help="inventory file (default: $RACKPANEL_INVENTORY or ./inventory.yml)",
+    )
+
+
+def not_implemented(name: str) -> int:
+    print(f"rackpanel {name}: not implemented yet", file=sys.stderr)
+    return 3

@@ -1,0 +1,1 @@
+"""The embedded demo: simulator, exporters, writers, Prometheus/Alertmanager, terminal panel."""

@@ -1,0 +1,33 @@
+"""The inventory: one typed model of the demo topology, loaded and validated from YAML."""
+
+from topology.loader import (
+    DEFAULT_INVENTORY,
+    InventoryError,
+    dump_inventory,
+    load_inventory,
+    parse_inventory,
+)
+from topology.model import (
+    Datacenter,
+    Inventory,
+    Node,
+    NodePlace,
+    Rack,
+    Writer,
+    WriterPlace,
+)
+
+__all__ = [
+    "DEFAULT_INVENTORY",
+    "Datacenter",
+    "Inventory",
+    "InventoryError",
+    "Node",
+    "NodePlace",
+    "Rack",
+    "Writer",
+    "WriterPlace",
+    "dump_inventory",
+    "load_inventory",
+    "parse_inventory",
+]

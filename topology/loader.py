@@ -1,0 +1,109 @@
+"""Load an inventory file: YAML → typed :class:`Inventory`, or one error listing every problem.
+
+Loading never half-succeeds: either the whole file is valid and a frozen model comes back, or
+:class:`InventoryError` is raised with one line per problem, each naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from topology.model import Inventory
+from topology.validate import problems
+
+DEFAULT_INVENTORY = "inventory.yml"
+ENV_INVENTORY = "RACKPANEL_INVENTORY"
+
+
+class InventoryError(ValueError):
+    """The inventory file is unreadable or invalid; ``problems`` lists every fault found."""
+
+    def __init__(self, path: str | os.PathLike[str], problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{self.path}: invalid inventory ({len(problems)} problem(s)):\n{lines}")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _field_path(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """``('datacenters', 0, 'racks', 1)`` → ``datacenters.DC1.racks.RAC2`` (names, not indexes)."""
+    parts: list[str] = []
+    cursor = raw
+    for item in loc:
+        if isinstance(item, int) and isinstance(cursor, list) and 0 <= item < len(cursor):
+            cursor = cursor[item]
+            name = cursor.get("name") if isinstance(cursor, dict) else None
+            parts.append(str(name) if isinstance(name, str) else f"[{item}]")
+            continue
+        parts.append(str(item))
+        cursor = cursor.get(item) if isinstance(cursor, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def _describe(raw: Any, error: Any) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":
+        where = _field_path(raw, loc[:-1])
+        return f"{where}: unknown key {loc[-1]!r}"
+    if error["type"] == "missing":
+        return f"{_field_path(raw, loc)}: required field is missing"
+    value = error.get("input")
+    shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
+    return f"{_field_path(raw, loc)}: {error['msg']}{shown}"
+
+
+def parse_inventory(raw: Any, source: str = "<inventory>") -> Inventory:
+    """Validate already-parsed YAML data; raises :class:`InventoryError` naming ``source``."""
+    if not isinstance(raw, dict):
+        raise InventoryError(source, ["(top level): the inventory must be a mapping"])
+    try:
+        inv = Inventory.model_validate(raw, strict=False)
+    except ValidationError as exc:
+        raise InventoryError(source, [_describe(raw, e) for e in exc.errors()]) from None
+    found = problems(inv)
+    if found:
+        raise InventoryError(source, found)
+    return inv
+
+
+def load_inventory(path: str | os.PathLike[str] | None = None) -> Inventory:
+    """Load and validate an inventory file (default: ``$RACKPANEL_INVENTORY`` or inventory.yml)."""
+    target = Path(path or os.environ.get(ENV_INVENTORY) or DEFAULT_INVENTORY)
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError(target, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InventoryError(target, [f"{where}not valid YAML: {problem}"]) from None
+    return parse_inventory(raw, str(target))
+
+
+def dump_inventory(inv: Inventory) -> str:
+    """The inventory as YAML with every default filled in (round-trips through the loader)."""
+    data = inv.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

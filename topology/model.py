@@ -1,0 +1,222 @@
+"""The typed inventory: cluster, datacenters, racks, nodes, writers, monitor, keyspace.
+
+This is the single source of truth of the project. Everything that is generated (Prometheus
+targets, dashboards, the compose file, the simulator's cluster, the deploy plan) is derived
+from an :class:`Inventory`. Field-level rules live on the models; rules that span the whole
+file (unique names, references, replication vs. node count) live in :mod:`topology.validate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class Strict(BaseModel):
+    """Base for every inventory section: unknown keys are errors, values are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Ports(Strict):
+    cql: int = Field(9042, ge=1, le=65535)
+    exporter: int = Field(9500, ge=1, le=65535)
+    writer: int = Field(9501, ge=1, le=65535)
+    jolokia: int = Field(8778, ge=1, le=65535)
+    ssh: int = Field(22, ge=1, le=65535)
+
+
+class Node(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    address: IPv4Address
+    sim_address: IPv4Address | None = None
+    ssh_port: int | None = Field(None, ge=1, le=65535)
+
+
+class Rack(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    nodes: list[Node]
+
+
+class Datacenter(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    racks: list[Rack]
+
+
+class Writer(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    local_dc: str
+    address: IPv4Address
+    sim_address: IPv4Address | None = None
+    ssh_port: int | None = Field(None, ge=1, le=65535)
+    contact_points: list[str] | None = Field(
+        None, description="node names; default: every node of local_dc"
+    )
+    used_hosts_per_remote_dc: int = Field(3, ge=0)
+    color: tuple[int, int, int] | None = Field(
+        None, description="LCD backlight (r, g, b) each 0/1 when its coordinator is local"
+    )
+
+
+class Monitor(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    address: IPv4Address
+    sim_address: IPv4Address = IPv4Address("127.0.0.1")
+    ssh_port: int | None = Field(None, ge=1, le=65535)
+    grafana_port: int = Field(3000, ge=1, le=65535)
+    prometheus_port: int = Field(9090, ge=1, le=65535)
+    alertmanager_port: int = Field(9093, ge=1, le=65535)
+
+
+class Keyspace(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    replication: dict[str, int] = Field(description="NetworkTopologyStrategy RF per DC")
+
+
+class Cluster(Strict):
+    name: str = Field(min_length=1)
+    cassandra_version: str = "4.1.7"
+    num_tokens: int = Field(16, ge=1, le=256)
+    snitch: Literal["GossipingPropertyFileSnitch", "PropertyFileSnitch"] = (
+        "GossipingPropertyFileSnitch"
+    )
+    phi_convict_threshold: float = Field(8.0, gt=0)
+    jolokia: bool = Field(False, description="install the Jolokia agent on the nodes")
+    heap: str = Field("512M", pattern=r"^[0-9]+[MG]$")
+    heap_new: str = Field("128M", pattern=r"^[0-9]+[MG]$")
+
+
+class SimulatorSettings(Strict):
+    """The embedded simulator (``rackpanel sim``)."""
+
+    failure_detector: Literal["realistic", "fast"] = "realistic"
+    gossip_interval_seconds: float = Field(1.0, gt=0)
+    admin_address: str = "127.0.0.1:9499"
+    write_request_timeout_seconds: float = Field(2.0, gt=0)
+    read_request_timeout_seconds: float = Field(5.0, gt=0)
+    max_hint_window_seconds: float = Field(3 * 3600, gt=0)
+
+
+class PrometheusSettings(Strict):
+    """Monitoring: which profile the generated configuration uses."""
+
+    profile: Literal["demo", "production"] = "demo"
+
+
+class DeploySettings(Strict):
+    """How ``rackpanel deploy`` reaches and changes the hosts."""
+
+    ssh_user: str = "pi"
+    identity_file: str | None = None
+    known_hosts: str = "deploy/known_hosts"
+    remote_root: str | None = Field(
+        None, description="prefix every absolute remote path with this (tests)"
+    )
+    service_manager: str = Field(
+        "systemd", description="'systemd' or a command run with the unit name (tests)"
+    )
+    parallel: int = Field(4, ge=1)
+    cassandra_home: str = "/etc/cassandra"
+    python: str = "/usr/bin/python3"
+
+
+class Inventory(Strict):
+    cluster: Cluster
+    datacenters: list[Datacenter]
+    seeds: list[str]
+    keyspace: Keyspace
+    writers: list[Writer] = []
+    monitor: Monitor | None = None
+    ports: Ports = Ports()
+    simulator: SimulatorSettings = SimulatorSettings()
+    prometheus: PrometheusSettings = PrometheusSettings()
+    deploy: DeploySettings = DeploySettings()
+
+    # ---- derived views -------------------------------------------------------------------
+    def nodes(self) -> Iterator[NodePlace]:
+        """Every node with its DC and rack, in inventory order."""
+        for dc_index, dc in enumerate(self.datacenters, start=1):
+            for rack_index, rack in enumerate(dc.racks, start=1):
+                for node_index, node in enumerate(rack.nodes, start=1):
+                    default = IPv4Address(f"127.0.{dc_index}{rack_index}.{node_index}")
+                    yield NodePlace(
+                        node=node,
+                        dc=dc.name,
+                        rack=rack.name,
+                        sim_address=node.sim_address or default,
+                    )
+
+    def node(self, name: str) -> NodePlace:
+        for place in self.nodes():
+            if place.name == name:
+                return place
+        raise KeyError(name)
+
+    def datacenter(self, name: str) -> Datacenter:
+        for dc in self.datacenters:
+            if dc.name == name:
+                return dc
+        raise KeyError(name)
+
+    def writer_places(self) -> Iterator[WriterPlace]:
+        """Every writer with its default simulator address 127.0.<dc>0.<k>."""
+        per_dc: dict[str, int] = {}
+        dc_index = {dc.name: i for i, dc in enumerate(self.datacenters, start=1)}
+        for writer in self.writers:
+            per_dc[writer.local_dc] = per_dc.get(writer.local_dc, 0) + 1
+            third = int(f"{dc_index.get(writer.local_dc, 0)}0")
+            default = IPv4Address(f"127.0.{third}.{per_dc[writer.local_dc]}")
+            contacts = writer.contact_points or [
+                p.name for p in self.nodes() if p.dc == writer.local_dc
+            ]
+            yield WriterPlace(
+                writer=writer, sim_address=writer.sim_address or default, contact_points=contacts
+            )
+
+    def seed_places(self) -> list[NodePlace]:
+        return [self.node(name) for name in self.seeds]
+
+
+@dataclass(frozen=True)
+class NodePlace:
+    """A node with where it sits: its DC, its rack and its simulator address."""
+
+    node: Node
+    dc: str
+    rack: str
+    sim_address: IPv4Address
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def address(self) -> IPv4Address:
+        return self.node.address
+
+    def host(self, simulated: bool) -> str:
+        return str(self.sim_address if simulated else self.node.address)
+
+
+@dataclass(frozen=True)
+class WriterPlace:
+    writer: Writer
+    sim_address: IPv4Address
+    contact_points: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.writer.name
+
+    @property
+    def local_dc(self) -> str:
+        return self.writer.local_dc
+
+    def host(self, simulated: bool) -> str:
+        return str(self.sim_address if simulated else self.writer.address)

@@ -1,0 +1,81 @@
+"""Whole-file rules of the inventory, each problem one message naming the field at fault."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from topology.model import Inventory
+
+
+def _duplicates(values: Iterable[str]) -> list[str]:
+    return sorted(v for v, n in Counter(values).items() if n > 1)
+
+
+def problems(inv: Inventory) -> list[str]:
+    """Every cross-field problem of ``inv``; an empty list means the inventory is sound."""
+    found: list[str] = []
+    node_names = {p.name for p in inv.nodes()}
+    dc_names = [dc.name for dc in inv.datacenters]
+
+    if not inv.datacenters:
+        found.append("datacenters: at least one datacenter is required")
+    for name in _duplicates(dc_names):
+        found.append(f"datacenters: duplicate datacenter name {name!r}")
+    for dc in inv.datacenters:
+        if not dc.racks:
+            found.append(f"datacenters.{dc.name}.racks: datacenter {dc.name!r} has no racks")
+        for name in _duplicates(r.name for r in dc.racks):
+            found.append(f"datacenters.{dc.name}.racks: duplicate rack name {name!r}")
+        for rack in dc.racks:
+            if not rack.nodes:
+                found.append(
+                    f"datacenters.{dc.name}.racks.{rack.name}.nodes: rack {rack.name!r} is empty"
+                )
+
+    hosts: list[tuple[str, str, str]] = [
+        (p.name, str(p.address), str(p.sim_address)) for p in inv.nodes()
+    ]
+    hosts += [(w.name, str(w.writer.address), str(w.sim_address)) for w in inv.writer_places()]
+    if inv.monitor is not None:
+        hosts.append((inv.monitor.name, str(inv.monitor.address), str(inv.monitor.sim_address)))
+    for name in _duplicates(h[0] for h in hosts):
+        found.append(f"hosts: duplicate host name {name!r}")
+    for addr in _duplicates(h[1] for h in hosts):
+        owners = ", ".join(h[0] for h in hosts if h[1] == addr)
+        found.append(f"hosts: address {addr} is used by more than one host ({owners})")
+    for addr in _duplicates(h[2] for h in hosts):
+        owners = ", ".join(h[0] for h in hosts if h[2] == addr)
+        found.append(f"hosts: sim_address {addr} is used by more than one host ({owners})")
+    for name, _, sim in hosts:
+        if not sim.startswith("127."):
+            found.append(f"hosts.{name}.sim_address: {sim} is not a loopback (127.0.0.0/8) address")
+
+    if not inv.seeds:
+        found.append("seeds: at least one seed node is required")
+    for name in _duplicates(inv.seeds):
+        found.append(f"seeds: {name!r} is listed twice")
+    for name in inv.seeds:
+        if name not in node_names:
+            found.append(f"seeds: {name!r} names no node of the inventory")
+
+    for dc, rf in inv.keyspace.replication.items():
+        if dc not in dc_names:
+            found.append(f"keyspace.replication.{dc}: no datacenter is named {dc!r}")
+            continue
+        count = sum(1 for p in inv.nodes() if p.dc == dc)
+        if rf < 1:
+            found.append(f"keyspace.replication.{dc}: replication factor must be at least 1")
+        elif rf > count:
+            found.append(
+                f"keyspace.replication.{dc}: replication factor {rf} is above the "
+                f"{count} node(s) of {dc}"
+            )
+
+    for w in inv.writers:
+        if w.local_dc not in dc_names:
+            found.append(f"writers.{w.name}.local_dc: no datacenter is named {w.local_dc!r}")
+        for cp in w.contact_points or []:
+            if cp not in node_names:
+                found.append(f"writers.{w.name}.contact_points: {cp!r} names no node")
+    return found
