@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from rackpanel import __version__
+from rackpanel.config import ConfigError
 from topology import InventoryError
 
 SUBCOMMANDS: dict[str, str] = {
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except InventoryError as exc:
+    except (InventoryError, ConfigError) as exc:
         print(f"rackpanel: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
