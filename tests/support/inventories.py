@@ -1,0 +1,41 @@
+"""Inventories for tests that run a whole stack of their own beside the session simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from topology import Inventory, load_inventory
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def shifted_inventory(directory: Path, second_octet: int, **overrides: object) -> Path:
+    """A copy of the demo inventory whose simulator addresses live in 127.<second_octet>.x.y.
+
+    Node rpidc1r2n1 gets 127.<k>.12.1, writers 127.<k>.<dc>0.1, the monitor 127.<k>.0.1, so a
+    test's own simulator, exporters, writers and Prometheus never collide with the session
+    simulator (127.0.x.y). ``overrides`` replace top-level sections (e.g. ``simulator={...}``).
+    """
+    if not 1 <= second_octet <= 254:
+        raise ValueError("second_octet must be 1..254")
+    base: Inventory = load_inventory(REPO / "inventory.yml")
+    raw = yaml.safe_load((REPO / "inventory.yml").read_text())
+    places = {p.name: p for p in base.nodes()}
+    for dc in raw["datacenters"]:
+        for rack in dc["racks"]:
+            for node in rack["nodes"]:
+                octets = str(places[node["name"]].sim_address).split(".")
+                node["sim_address"] = f"127.{second_octet}.{octets[2]}.{octets[3]}"
+    writer_sims = {w.name: str(w.sim_address) for w in base.writer_places()}
+    for writer in raw.get("writers", []):
+        octets = writer_sims[writer["name"]].split(".")
+        writer["sim_address"] = f"127.{second_octet}.{octets[2]}.{octets[3]}"
+    if raw.get("monitor"):
+        raw["monitor"]["sim_address"] = f"127.{second_octet}.0.1"
+    raw.update(overrides)
+    path = directory / f"inventory-127-{second_octet}.yml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    load_inventory(path)  # fail here, not in the test, if the copy is invalid
+    return path
