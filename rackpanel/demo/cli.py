@@ -1,17 +1,62 @@
-"""`rackpanel demo`: run the whole demo on this machine (embedded simulator by default)"""
+"""`rackpanel demo`: the whole demo on this machine, on the embedded simulator."""
 
 from __future__ import annotations
 
 import argparse
-
-from rackpanel.cli import not_implemented
+import sys
+from pathlib import Path
 
 HELP = "run the whole demo on this machine (embedded simulator by default)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    from rackpanel.cli import add_inventory_argument
+
+    add_inventory_argument(parser)
+    parser.add_argument(
+        "--run-dir",
+        default=".rackpanel/run",
+        help="where generated configs, logs and endpoints.json go (default: .rackpanel/run)",
+    )
+    parser.add_argument(
+        "--no-ui", action="store_true", help="headless: run until SIGINT/SIGTERM, no terminal panel"
+    )
+    parser.add_argument(
+        "--failure-detector",
+        choices=["fast", "realistic"],
+        default="fast",
+        help="simulated failure-detector delay: fast (≈5 s, default) or realistic (≈18 s)",
+    )
+    parser.add_argument(
+        "--no-prometheus", action="store_true", help="do not start Prometheus/Alertmanager"
+    )
+    parser.add_argument("--no-grafana", action="store_true", help="do not start Grafana")
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("demo")
+    import os
+
+    from rackpanel.demo.ports import PortInUse
+    from rackpanel.demo.run import run_demo
+    from rackpanel.demo.stack import StackOptions
+    from rackpanel.demo.supervisor import ServiceFailed
+    from topology import DEFAULT_INVENTORY, load_inventory
+    from topology.loader import ENV_INVENTORY
+
+    inventory_path = Path(args.inventory or os.environ.get(ENV_INVENTORY) or DEFAULT_INVENTORY)
+    inv = load_inventory(inventory_path)
+    opts = StackOptions(
+        inventory_path=inventory_path.resolve(),
+        run_dir=Path(args.run_dir).resolve(),
+        failure_detector=args.failure_detector,
+        with_prometheus=not args.no_prometheus,
+        with_grafana=not args.no_grafana,
+    )
+    try:
+        return run_demo(inv, opts, ui=not args.no_ui)
+    except PortInUse as exc:
+        print(f"rackpanel demo: {exc}", file=sys.stderr)
+        return 2
+    except ServiceFailed as exc:
+        print(f"rackpanel demo: {exc}", file=sys.stderr)
+        return 1

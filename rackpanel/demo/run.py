@@ -1,0 +1,105 @@
+"""Bring the whole demo up, keep it up, and take every piece of it down again."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from rackpanel.demo.stack import StackOptions, kiosk_path, phases, write_endpoints
+from rackpanel.demo.supervisor import Service, Supervisor
+from topology import Inventory
+
+STARTUP_TIMEOUT = 60.0
+
+
+def prepare_run_dir(run_dir: Path) -> None:
+    """Fresh configs and logs for this run; old generated files never linger."""
+    for sub in ("prometheus", "grafana", "logs", "data"):
+        shutil.rmtree(run_dir / sub, ignore_errors=True)
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    (run_dir / "endpoints.json").unlink(missing_ok=True)
+
+
+@contextmanager
+def running_stack(
+    inv: Inventory, opts: StackOptions, say: Callable[[str], None] = lambda _: None
+) -> Iterator[tuple[Supervisor, list[Service]]]:
+    """Start every service of the demo; on exit (or failure) stop all of them."""
+    prepare_run_dir(opts.run_dir)
+    groups = phases(inv, opts)
+    supervisor = Supervisor(opts.run_dir / "logs")
+    supervisor.check_ports(s for group in groups for s in group)
+    started: list[Service] = []
+    try:
+        for group in groups:
+            say("starting " + ", ".join(sorted({s.kind for s in group})))
+            running = [supervisor.start(s) for s in group]
+            supervisor.wait_ready(running, STARTUP_TIMEOUT)
+            started += group
+        write_endpoints(opts.run_dir / "endpoints.json", started)
+        yield supervisor, started
+    finally:
+        supervisor.stop()
+
+
+def summary(inv: Inventory, services: list[Service], seconds: float) -> Table:
+    table = Table(title=f"rackpanel demo: {inv.cluster.name} — ready in {seconds:.1f} s")
+    table.add_column("service")
+    table.add_column("kind")
+    table.add_column("where")
+    for s in services:
+        table.add_row(s.name, s.kind, s.url)
+    return table
+
+
+def wait_for_signal(supervisor: Supervisor, console: Console) -> None:
+    """Headless mode: run until SIGINT/SIGTERM; report (once) any service that dies."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    reported: set[str] = set()
+    while not stop.wait(1.0):
+        for dead in supervisor.dead():
+            if dead.service.name not in reported:
+                reported.add(dead.service.name)
+                console.print(
+                    f"[red]{dead.service.name} exited with status "
+                    f"{dead.process.returncode}; see {dead.log}[/red]"
+                )
+
+
+def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
+    console = Console(stderr=True)
+    began = time.monotonic()
+    with running_stack(inv, opts, say=lambda m: console.print(f"[dim]{m}…[/dim]")) as (
+        supervisor,
+        services,
+    ):
+        console.print(summary(inv, services, time.monotonic() - began))
+        grafana = next((s for s in services if s.kind == "grafana"), None)
+        if grafana:
+            console.print(f"kiosk: {grafana.url}")
+        else:
+            console.print(
+                f"kiosk (when Grafana runs on the monitor): {kiosk_path()}  "
+                "[dim](grafana not on PATH: skipped)[/dim]"
+            )
+        console.print(f"run directory: {opts.run_dir} (endpoints.json, logs/)")
+        if ui:
+            from rackpanel.demo.panel import run_panel
+
+            run_panel(inv, services, supervisor)
+        else:
+            console.print("running headless; Ctrl-C or SIGTERM stops everything")
+            wait_for_signal(supervisor, console)
+        console.print("stopping…")
+    console.print("stopped: every process of the demo has exited")
+    return 0

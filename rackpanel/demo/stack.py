@@ -1,0 +1,271 @@
+"""The demo's services, derived from the inventory: what runs, where, and how to tell it is up.
+
+Every address is the inventory's simulator address (loopback), so the exporters, writers and
+Prometheus see nine distinct hosts exactly as on the panel's Pis.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rackpanel.demo.supervisor import Service
+from topology import Inventory
+
+RACKPANEL = [sys.executable, "-m", "rackpanel"]
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    inventory_path: Path
+    run_dir: Path
+    failure_detector: str = "fast"
+    exporter_interval: float = 1.0
+    with_prometheus: bool = True
+    with_grafana: bool = True
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host, int(port)
+
+
+def simulator_service(inv: Inventory, opts: StackOptions) -> Service:
+    admin_host, admin_port = split_address(inv.simulator.admin_address)
+    cql = inv.ports.cql
+    binds = [(admin_host, admin_port)]
+    binds += [(str(p.sim_address), cql) for p in inv.nodes()]
+    binds += [(str(p.sim_address), inv.ports.jolokia) for p in inv.nodes()]
+    return Service(
+        name="simulator",
+        kind="simulator",
+        argv=[
+            sys.executable,
+            "-m",
+            "simulator",
+            "--inventory",
+            str(opts.inventory_path),
+            "--failure-detector",
+            opts.failure_detector,
+            "--admin",
+            inv.simulator.admin_address,
+        ],
+        url=f"http://{inv.simulator.admin_address}/state",
+        binds=binds,
+        ready_http=f"http://{inv.simulator.admin_address}/health",
+        ready_tcp=[(str(p.sim_address), cql) for p in inv.nodes()],
+    )
+
+
+def exporter_services(inv: Inventory, opts: StackOptions) -> list[Service]:
+    services = []
+    for place in inv.nodes():
+        host = str(place.sim_address)
+        services.append(
+            Service(
+                name=f"exporter-{place.name}",
+                kind="exporter",
+                argv=[
+                    *RACKPANEL,
+                    "exporter",
+                    "--cassandra",
+                    f"{host}:{inv.ports.cql}",
+                    "--listen",
+                    f"{host}:{inv.ports.exporter}",
+                    "--jolokia",
+                    f"http://{host}:{inv.ports.jolokia}/jolokia/",
+                    "--interval",
+                    str(opts.exporter_interval),
+                ],
+                url=f"http://{host}:{inv.ports.exporter}/metrics",
+                binds=[(host, inv.ports.exporter)],
+                ready_http=f"http://{host}:{inv.ports.exporter}/metrics",
+            )
+        )
+    return services
+
+
+def writer_services(inv: Inventory) -> list[Service]:
+    services = []
+    replication = ",".join(f"{dc}:{rf}" for dc, rf in inv.keyspace.replication.items())
+    for place in inv.writer_places():
+        host = str(place.sim_address)
+        contacts = ",".join(
+            f"{inv.node(name).sim_address}:{inv.ports.cql}" for name in place.contact_points
+        )
+        argv = [
+            *RACKPANEL,
+            "writer",
+            "--name",
+            place.name,
+            "--local-dc",
+            place.local_dc,
+            "--contact-points",
+            contacts,
+            "--listen",
+            f"{host}:{inv.ports.writer}",
+            "--display",
+            "none",
+            "--keypad-api",
+            "--keyspace",
+            inv.keyspace.name,
+            "--replication",
+            replication,
+            "--used-hosts-per-remote-dc",
+            str(place.writer.used_hosts_per_remote_dc),
+        ]
+        services.append(
+            Service(
+                name=f"writer-{place.name}",
+                kind="writer",
+                argv=argv,
+                url=f"http://{host}:{inv.ports.writer}/lcd",
+                binds=[(host, inv.ports.writer)],
+                ready_http=f"http://{host}:{inv.ports.writer}/lcd",
+            )
+        )
+    return services
+
+
+def monitor_host(inv: Inventory) -> str:
+    return str(inv.monitor.sim_address) if inv.monitor else "127.0.0.1"
+
+
+def _monitor_ports(inv: Inventory) -> tuple[int, int, int]:
+    if inv.monitor is None:
+        return 9090, 9093, 3000
+    m = inv.monitor
+    return m.prometheus_port, m.alertmanager_port, m.grafana_port
+
+
+def write_prometheus_config(inv: Inventory, directory: Path) -> Path:
+    """Render the demo-profile Prometheus + Alertmanager configuration for the simulator."""
+    from prometheus.config import render
+
+    for rel, text in render(inv, placement="sim", profile="demo").items():
+        target = directory / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return directory
+
+
+def prometheus_services(inv: Inventory, opts: StackOptions) -> list[Service]:
+    prom_bin = shutil.which("prometheus")
+    am_bin = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if not (opts.with_prometheus and prom_bin):
+        return []
+    host = monitor_host(inv)
+    prom_port, am_port, _ = _monitor_ports(inv)
+    conf = write_prometheus_config(inv, opts.run_dir / "prometheus")
+    services = [
+        Service(
+            name="prometheus",
+            kind="prometheus",
+            argv=[
+                prom_bin,
+                f"--config.file={conf / 'prometheus.yml'}",
+                f"--storage.tsdb.path={opts.run_dir / 'data' / 'prometheus'}",
+                f"--web.listen-address={host}:{prom_port}",
+                "--web.enable-lifecycle",
+                "--storage.tsdb.retention.time=1d",
+            ],
+            url=f"http://{host}:{prom_port}/",
+            binds=[(host, prom_port)],
+            ready_http=f"http://{host}:{prom_port}/-/ready",
+            cwd=str(conf),
+        )
+    ]
+    if am_bin:
+        services.append(
+            Service(
+                name="alertmanager",
+                kind="alertmanager",
+                argv=[
+                    am_bin,
+                    f"--config.file={conf / 'alertmanager.yml'}",
+                    f"--storage.path={opts.run_dir / 'data' / 'alertmanager'}",
+                    f"--web.listen-address={host}:{am_port}",
+                    "--cluster.listen-address=",
+                ],
+                url=f"http://{host}:{am_port}/",
+                binds=[(host, am_port)],
+                ready_http=f"http://{host}:{am_port}/-/ready",
+            )
+        )
+    return services
+
+
+def grafana_services(inv: Inventory, opts: StackOptions) -> list[Service]:
+    binary = shutil.which("grafana") or shutil.which("grafana-server")
+    if not (opts.with_grafana and opts.with_prometheus and binary):
+        return []
+    from dashboards.generate import provisioning
+
+    host = monitor_host(inv)
+    prom_port, am_port, grafana_port = _monitor_ports(inv)
+    base = opts.run_dir / "grafana"
+    repo = Path(__file__).resolve().parents[2]
+    files = provisioning(
+        prometheus_url=f"http://{host}:{prom_port}",
+        alertmanager_url=f"http://{host}:{am_port}",
+        dashboards_dir=str(repo / "dashboards" / "json"),
+    )
+    for rel, text in files.items():
+        target = base / "provisioning" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    home = Path("/usr/share/grafana")
+    argv = [binary, "server"] if binary.endswith("/grafana") else [binary]
+    if home.is_dir():
+        argv += ["--homepath", str(home)]
+    return [
+        Service(
+            name="grafana",
+            kind="grafana",
+            argv=argv,
+            url=f"http://{host}:{grafana_port}{kiosk_path()}",
+            binds=[(host, grafana_port)],
+            ready_http=f"http://{host}:{grafana_port}/api/health",
+            env={
+                "GF_PATHS_PROVISIONING": str(base / "provisioning"),
+                "GF_PATHS_DATA": str(base / "data"),
+                "GF_PATHS_LOGS": str(base / "logs"),
+                "GF_SERVER_HTTP_ADDR": host,
+                "GF_SERVER_HTTP_PORT": str(grafana_port),
+                "GF_AUTH_ANONYMOUS_ENABLED": "true",
+                "GF_AUTH_ANONYMOUS_ORG_ROLE": "Viewer",
+                "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": str(
+                    repo / "dashboards" / "json" / "rackpanel-panel.json"
+                ),
+                "GF_ANALYTICS_REPORTING_ENABLED": "false",
+                "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+            },
+        )
+    ]
+
+
+def kiosk_path() -> str:
+    try:
+        from dashboards.generate import KIOSK_PATH
+    except ImportError:  # the dashboards part is optional for the demo
+        return "/d/rackpanel-panel?orgId=1&kiosk&refresh=5s"
+    return str(KIOSK_PATH)
+
+
+def phases(inv: Inventory, opts: StackOptions) -> list[list[Service]]:
+    """Start order: the simulator first, then everything that talks to it, all at once."""
+    rest = exporter_services(inv, opts) + writer_services(inv)
+    rest += prometheus_services(inv, opts) + grafana_services(inv, opts)
+    return [[simulator_service(inv, opts)], rest]
+
+
+def write_endpoints(path: Path, services: list[Service]) -> None:
+    data = {
+        "services": [{"name": s.name, "kind": s.kind, "url": s.url} for s in services],
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
