@@ -1,0 +1,89 @@
+"""Timing profiles: how often Prometheus scrapes and evaluates, and how long alerts wait.
+
+``demo`` is for an audience in front of the panel: 2 s scrapes and evaluations and ``for:`` of a
+few seconds, so an alert shows within seconds of pulling a plug. ``production`` is for a cluster
+someone is on call for: 15 s and ``for:`` of minutes. The rules themselves are written once
+(:mod:`prometheus.rules`); a profile only fills in these numbers.
+
+Node ``for:`` >= rack ``for:`` >= datacenter ``for:`` on purpose: when a whole rack or DC goes,
+its alert reaches Alertmanager no later than the node alerts it inhibits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    scrape_interval: str
+    scrape_timeout: str
+    evaluation_interval: str
+    # ``for:`` of each alert, by alert name.
+    hold: dict[str, str]
+    # rate() window of the writer-failure alert: several scrapes, short enough to react.
+    writer_failure_window: str
+    # Alertmanager routing pace.
+    group_wait: str
+    group_interval: str
+    repeat_interval: str
+
+    def hold_for(self, alert: str) -> str:
+        try:
+            return self.hold[alert]
+        except KeyError:
+            raise KeyError(f"profile {self.name!r} has no 'for:' for alert {alert}") from None
+
+
+DEMO = Profile(
+    name="demo",
+    scrape_interval="2s",
+    scrape_timeout="1500ms",
+    evaluation_interval="2s",
+    hold={
+        "CassandraDatacenterUnavailable": "2s",
+        "CassandraRackDown": "2s",
+        "CassandraNodeDown": "4s",
+        "CassandraLocalQuorumAtRisk": "4s",
+        "CassandraExporterDown": "10s",
+        "CassandraJvmHeapHigh": "30s",
+        "LcdWriterWritesFailing": "4s",
+        "LcdWriterDown": "10s",
+    },
+    writer_failure_window="10s",
+    group_wait="1s",
+    group_interval="5s",
+    repeat_interval="1h",
+)
+
+PRODUCTION = Profile(
+    name="production",
+    scrape_interval="15s",
+    scrape_timeout="10s",
+    evaluation_interval="15s",
+    hold={
+        "CassandraDatacenterUnavailable": "1m",
+        "CassandraRackDown": "1m",
+        "CassandraNodeDown": "2m",
+        "CassandraLocalQuorumAtRisk": "2m",
+        "CassandraExporterDown": "5m",
+        "CassandraJvmHeapHigh": "10m",
+        "LcdWriterWritesFailing": "2m",
+        "LcdWriterDown": "5m",
+    },
+    writer_failure_window="2m",
+    group_wait="30s",
+    group_interval="5m",
+    repeat_interval="4h",
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (DEMO, PRODUCTION)}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(PROFILES)
+        raise ValueError(f"unknown Prometheus profile {name!r} (known: {known})") from None

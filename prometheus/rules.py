@@ -1,0 +1,273 @@
+"""Recording rules and alerts, written once and timed by a :class:`~prometheus.profiles.Profile`.
+
+Liveness is judged from the observers, never from one of them: every exporter reports how its
+node sees every endpoint (``cassandra_endpoint_up``), and ``cassandra:endpoint_up:max`` keeps an
+endpoint up as long as ONE observer whose own node answers CQL still sees it up, so a single
+partitioned node cannot fake an outage. A datacenter whose every node and every exporter is gone
+is still caught: the other DCs' observers see all its nodes down, and when no observer is left
+at all, ``up`` and ``cassandra_up`` of its own targets say that none of them answers.
+
+The only inventory facts used are the keyspace replication and the racks per DC, for the
+LOCAL_QUORUM risk (one alert rule per replicated DC, with the arithmetic in its description).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus.jobs import CASSANDRA_JOB, WRITER_JOB
+from prometheus.profiles import Profile
+from topology import Inventory
+
+HEAP_HIGH_RATIO = 0.9
+WRITES_FAILING_RATIO = 0.5
+
+
+@dataclass(frozen=True)
+class Record:
+    record: str
+    expr: str
+
+    def to_yaml(self) -> dict[str, object]:
+        return {"record": self.record, "expr": self.expr}
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    expr: str
+    severity: str
+    summary: str
+    description: str
+    # Static labels besides severity (e.g. the DC of a per-DC rule, so rules stay distinct).
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def to_yaml(self, profile: Profile) -> dict[str, object]:
+        return {
+            "alert": self.name,
+            "expr": self.expr,
+            "for": profile.hold_for(self.name),
+            "labels": {"severity": self.severity, **dict(self.labels)},
+            "annotations": {"summary": self.summary, "description": self.description},
+        }
+
+
+C = f'job="{CASSANDRA_JOB}"'
+W = f'job="{WRITER_JOB}"'
+
+# The target's host is the node's address (the exporter runs beside its node), which is what
+# the observers report as `endpoint`: this is how an endpoint gets its inventory node name.
+TARGET_WITH_ENDPOINT = f'label_replace(up{{{C}}}, "endpoint", "$1", "instance", "(.+):[0-9]+")'
+
+RECORDS = [
+    Record(
+        "cassandra:endpoint_up:max",
+        f"max by (endpoint, endpoint_dc, endpoint_rack) (\n"
+        f"  cassandra_endpoint_up{{{C}}}\n"
+        f"  and on (job, instance) (cassandra_up{{{C}}} == 1)\n"
+        f")",
+    ),
+    Record(
+        "cassandra:rack_nodes_up:sum",
+        "sum by (endpoint_dc, endpoint_rack) (cassandra:endpoint_up:max)",
+    ),
+    Record(
+        "cassandra:rack_nodes:count",
+        "count by (endpoint_dc, endpoint_rack) (cassandra:endpoint_up:max)",
+    ),
+    Record(
+        "cassandra:rack_nodes_down:sum",
+        "cassandra:rack_nodes:count - cassandra:rack_nodes_up:sum",
+    ),
+    Record("cassandra:dc_nodes_up:sum", "sum by (endpoint_dc) (cassandra:endpoint_up:max)"),
+    Record("cassandra:dc_nodes:count", "count by (endpoint_dc) (cassandra:endpoint_up:max)"),
+    Record("cassandra:target:up", TARGET_WITH_ENDPOINT),
+    # 1 when the target's exporter was scraped and its node answers CQL; 0 when either fails.
+    Record(
+        "cassandra:target_node_answers",
+        f"cassandra_up{{{C}}} and on (job, instance) (up{{{C}}} == 1)\n"
+        f"or on (job, instance) (up{{{C}}} * 0)",
+    ),
+]
+
+WRITER_RECORDS = [
+    Record(
+        "lcd_writer:success_ratio:rate1m",
+        f"(\n"
+        f'  sum without (outcome) (rate(lcd_writer_requests_total{{{W},outcome="success"}}[1m]))\n'
+        f"  or sum without (outcome) (rate(lcd_writer_requests_total{{{W}}}[1m])) * 0\n"
+        f")\n"
+        f"/ sum without (outcome) (rate(lcd_writer_requests_total{{{W}}}[1m]))",
+    ),
+]
+
+DC_UNAVAILABLE = Alert(
+    "CassandraDatacenterUnavailable",
+    "# every observer still answering sees no node of the DC up\n"
+    "cassandra:dc_nodes_up:sum == 0\n"
+    "# or: none of the DC's own targets answers and no observer anywhere sees one of its nodes\n"
+    "or on (endpoint_dc) (\n"
+    '  max by (endpoint_dc) (label_replace(cassandra:target_node_answers, "endpoint_dc", "$1",'
+    ' "dc", "(.+)")) == 0\n'
+    "  unless on (endpoint_dc) (cassandra:dc_nodes_up:sum > 0)\n"
+    ")",
+    "critical",
+    "Datacenter {{ $labels.endpoint_dc }} is unavailable",
+    "No node of datacenter {{ $labels.endpoint_dc }} is alive: every observer that still "
+    "answers judges all of its nodes down, or none of its own exporters answers. Clients local "
+    "to {{ $labels.endpoint_dc }} fail over to another DC if their load-balancing policy allows "
+    "it; LOCAL_ONE/LOCAL_QUORUM coordinated in {{ $labels.endpoint_dc }} are impossible and "
+    "EACH_QUORUM/ALL fail everywhere.",
+)
+
+RACK_DOWN = Alert(
+    "CassandraRackDown",
+    "cassandra:rack_nodes_up:sum == 0",
+    "critical",
+    "Rack {{ $labels.endpoint_dc }}/{{ $labels.endpoint_rack }} is down",
+    "Every node of rack {{ $labels.endpoint_rack }} in datacenter {{ $labels.endpoint_dc }} is "
+    "judged down by every observer that still answers. With NetworkTopologyStrategy that rack "
+    "held one replica of each partition it owns; the other racks keep serving.",
+)
+
+NODE_DOWN = Alert(
+    "CassandraNodeDown",
+    "# named after the inventory node whose exporter target has that address, when there is one\n"
+    "(cassandra:endpoint_up:max == 0)\n"
+    "  * on (endpoint) group_left (node) (\n"
+    "    max by (endpoint, node) (cassandra:target:up)\n"
+    "    unless on (endpoint) (count by (endpoint) (cassandra:target:up) > 1)\n"
+    "  )\n"
+    "or on (endpoint)\n"
+    "cassandra:endpoint_up:max == 0",
+    "warning",
+    "Node {{ $labels.node }} ({{ $labels.endpoint }}) in {{ $labels.endpoint_dc }}/"
+    "{{ $labels.endpoint_rack }} is down",
+    "Cassandra node {{ $labels.node }} at {{ $labels.endpoint }} (datacenter "
+    "{{ $labels.endpoint_dc }}, rack {{ $labels.endpoint_rack }}) is judged down by every "
+    "observer that still answers. Coordinators store hints for it and replay them when it "
+    "comes back within max_hint_window.",
+)
+
+EXPORTER_DOWN = Alert(
+    "CassandraExporterDown",
+    "(cassandra:target:up == 0)\nand on (endpoint) (cassandra:endpoint_up:max == 1)",
+    "warning",
+    "Exporter of node {{ $labels.node }} ({{ $labels.dc }}/{{ $labels.rack }}) is down",
+    "Prometheus cannot scrape {{ $labels.instance }}, the exporter of node {{ $labels.node }} "
+    "in datacenter {{ $labels.dc }}, rack {{ $labels.rack }}, while other nodes still see that "
+    "node alive: the node works but is not monitored (its own view of the cluster is missing).",
+)
+
+JVM_HEAP_HIGH = Alert(
+    "CassandraJvmHeapHigh",
+    f'cassandra_jvm_memory_used_bytes{{{C},area="heap"}}\n'
+    f'/ cassandra_jvm_memory_max_bytes{{{C},area="heap"}}\n'
+    f"> {HEAP_HIGH_RATIO}",
+    "warning",
+    "JVM heap of node {{ $labels.node }} ({{ $labels.dc }}/{{ $labels.rack }}) is "
+    "{{ $value | humanizePercentage }} full",
+    "Node {{ $labels.node }} in datacenter {{ $labels.dc }}, rack {{ $labels.rack }} uses "
+    "{{ $value | humanizePercentage }} of its maximum heap: long GC pauses make peers convict "
+    "it and clients time out.",
+)
+
+WRITER_DOWN = Alert(
+    "LcdWriterDown",
+    f"up{{{W}}} == 0",
+    "warning",
+    "Writer {{ $labels.node }} ({{ $labels.dc }}) is down",
+    "Prometheus cannot scrape {{ $labels.instance }}, the LCD writer {{ $labels.node }} local to "
+    "datacenter {{ $labels.dc }}: its display and keypad are out of the demo.",
+)
+
+
+def writes_failing(profile: Profile) -> Alert:
+    window = profile.writer_failure_window
+    writes = f'lcd_writer_requests_total{{{W},operation="write"'
+    return Alert(
+        "LcdWriterWritesFailing",
+        f"(\n"
+        f'  sum without (outcome) (rate({writes},outcome!="success"}}[{window}]))\n'
+        f"  / sum without (outcome) (rate({writes}}}[{window}]))\n"
+        f") > {WRITES_FAILING_RATIO}\n"
+        f"# only the consistency level currently selected on the keypad\n"
+        f"and on (job, instance, cl) "
+        f'(lcd_writer_consistency_level{{{W},operation="write"}} == 1)',
+        "warning",
+        "Writer {{ $labels.node }} ({{ $labels.dc }}): writes at {{ $labels.cl }} are failing",
+        "{{ $value | humanizePercentage }} of the writes of writer {{ $labels.node }} (local "
+        "datacenter {{ $labels.dc }}) at consistency level {{ $labels.cl }} failed over the last "
+        f"{window}: too few replicas are alive (or answer in time) for that consistency level.",
+    )
+
+
+def local_quorum_at_risk(inv: Inventory) -> list[Alert]:
+    """One alert rule per replicated DC: can down replicas leave a partition short of quorum?
+
+    NetworkTopologyStrategy puts a DC's replicas on distinct racks first. With at least as many
+    racks as replicas, a partition has at most one replica per rack, so the worst partition has
+    as many down replicas as there are racks with a down node; with fewer racks than replicas,
+    racks hold several replicas each and any down node may be one of them.
+    """
+    alerts = []
+    for dc_name, rf in inv.keyspace.replication.items():
+        racks = len(inv.datacenter(dc_name).racks)
+        quorum = rf // 2 + 1
+        tolerated = rf - quorum
+        selector = f'cassandra:rack_nodes_down:sum{{endpoint_dc="{dc_name}"}}'
+        if racks >= rf:
+            expr = f"count by (endpoint_dc) ({selector} > 0) > {tolerated}"
+            what = "racks with a down node"
+            why = f"each partition has one replica in each of {rf} distinct racks"
+        else:
+            expr = f"sum by (endpoint_dc) ({selector}) > {tolerated}"
+            what = "down nodes"
+            why = f"{racks} rack(s) hold all {rf} replicas, so any down node may be one of them"
+        alerts.append(
+            Alert(
+                "CassandraLocalQuorumAtRisk",
+                expr,
+                "critical",
+                "LOCAL_QUORUM at risk in {{ $labels.endpoint_dc }}",
+                f"Datacenter {{{{ $labels.endpoint_dc }}}} has {{{{ $value }}}} {what}. With "
+                f"replication {rf} in {dc_name} ({why}), LOCAL_QUORUM needs {quorum} live local "
+                f"replicas and survives only {tolerated} down replica(s) per partition: some "
+                f"partitions of keyspace {inv.keyspace.name} can no longer reach LOCAL_QUORUM "
+                f"in {dc_name}.",
+                labels=(("endpoint_dc", dc_name),),
+            )
+        )
+    return alerts
+
+
+CASSANDRA_ALERTS = [DC_UNAVAILABLE, RACK_DOWN, NODE_DOWN, EXPORTER_DOWN, JVM_HEAP_HIGH]
+
+
+def _one_group(
+    name: str, records: list[Record], alerts: list[Alert], profile: Profile
+) -> dict[str, object]:
+    """Records first, then the alerts using them: rules of one group run in order at the same
+    timestamp, so an alert sees this evaluation's records, not the previous one's."""
+    rules = [r.to_yaml() for r in records] + [a.to_yaml(profile) for a in alerts]
+    return {"groups": [{"name": name, "rules": rules}]}
+
+
+def rule_files(inv: Inventory, profile: Profile) -> dict[str, dict[str, object]]:
+    """Rule file name (under rules/) -> its YAML document."""
+    cassandra_alerts = [*CASSANDRA_ALERTS, *local_quorum_at_risk(inv)]
+    writer_alerts = [writes_failing(profile), WRITER_DOWN]
+    return {
+        "cassandra.yml": _one_group("cassandra", RECORDS, cassandra_alerts, profile),
+        "lcd_writer.yml": _one_group("lcd_writer", WRITER_RECORDS, writer_alerts, profile),
+    }
+
+
+def alert_names() -> list[str]:
+    """Every alert name the rules can raise (for tests and dashboards)."""
+    return [
+        *(a.name for a in CASSANDRA_ALERTS),
+        "CassandraLocalQuorumAtRisk",
+        "LcdWriterWritesFailing",
+        WRITER_DOWN.name,
+    ]
