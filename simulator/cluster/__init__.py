@@ -1,0 +1,12 @@
+"""The cluster model (Layer C): ring and replica placement, per-replica storage, coordinator
+logic for every consistency level, gossip and failure detector, hints, power control, the
+admin API, the Jolokia endpoint and the virtual tables.
+
+``from simulator.cluster import SimCluster, SimNode, PartitionData``.
+"""
+
+from simulator.cluster.model import ClusterListener, SimCluster, UnknownTarget
+from simulator.cluster.node import SimNode
+from simulator.cluster.storage import PartitionData
+
+__all__ = ["ClusterListener", "PartitionData", "SimCluster", "SimNode", "UnknownTarget"]

@@ -1,0 +1,161 @@
+"""Per-replica storage with Cassandra's reconciliation rules, and the merged read result.
+
+Each replica keeps raw data (cells with timestamps, row markers, tombstones) so that the
+coordinator can merge what several replicas answer by last-write-wins, exactly as
+Cassandra reconciles: the higher timestamp wins; on a tie a tombstone beats a live cell, then
+the greater value wins. Tombstones and TTLs are applied only when the merged data is turned
+into a :class:`PartitionData` (what a client sees).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from simulator.core import Cell, Mutation
+
+Clustering = tuple[bytes, ...]
+
+
+def _newer(a: Cell, b: Cell) -> Cell:
+    """The cell that wins reconciliation between two versions of one column."""
+    if a.timestamp != b.timestamp:
+        return a if a.timestamp > b.timestamp else b
+    if (a.value is None) != (b.value is None):
+        return a if a.value is None else b
+    if (a.value or b"") != (b.value or b""):
+        return a if (a.value or b"") > (b.value or b"") else b
+    return a if (a.expires_at or 0) >= (b.expires_at or 0) else b
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+@dataclass
+class Row:
+    marker: int | None = None  # timestamp of the row marker written by INSERT
+    tombstone: int | None = None
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    def merge(self, other: Row) -> None:
+        self.marker = _max(self.marker, other.marker)
+        self.tombstone = _max(self.tombstone, other.tombstone)
+        for name, cell in other.cells.items():
+            mine = self.cells.get(name)
+            self.cells[name] = cell if mine is None else _newer(mine, cell)
+
+
+@dataclass
+class Partition:
+    tombstone: int | None = None
+    rows: dict[Clustering, Row] = field(default_factory=dict)
+
+    def merge(self, other: Partition) -> None:
+        self.tombstone = _max(self.tombstone, other.tombstone)
+        for clustering, row in other.rows.items():
+            self.rows.setdefault(clustering, Row()).merge(row)
+
+    def copy(self) -> Partition:
+        merged = Partition()
+        merged.merge(self)
+        return merged
+
+
+class PartitionData(dict[Clustering, dict[str, Cell]]):
+    """A partition as a client sees it: clustering tuple → {column: live Cell}.
+
+    Only live rows appear (a live cell or a live row marker); a row written by INSERT with
+    only its primary key maps to an empty dict. ``row_markers`` holds each live row's marker
+    timestamp (absent for rows that exist only through UPDATEd cells). Rows are in no
+    particular order: the executor sorts clustering values with their types' sort keys.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row_markers: dict[Clustering, int] = {}
+
+
+def resolve(partition: Partition | None, now: float | None = None) -> PartitionData:
+    """Apply tombstones and TTLs to merged raw data."""
+    data = PartitionData()
+    if partition is None:
+        return data
+    now = time.time() if now is None else now
+    for clustering, row in partition.rows.items():
+        shadow = _max(partition.tombstone, row.tombstone)
+        floor = -1 << 63 if shadow is None else shadow
+        live = {
+            name: cell
+            for name, cell in row.cells.items()
+            if cell.value is not None
+            and cell.timestamp > floor
+            and (cell.expires_at is None or cell.expires_at > now)
+        }
+        marker_live = row.marker is not None and row.marker > floor
+        if live or marker_live:
+            data[clustering] = live
+            if marker_live:
+                data.row_markers[clustering] = row.marker  # type: ignore[assignment]
+    return data
+
+
+def merge(partitions: list[Partition | None]) -> Partition | None:
+    present = [p for p in partitions if p is not None]
+    if not present:
+        return None
+    merged = present[0].copy()
+    for other in present[1:]:
+        merged.merge(other)
+    return merged
+
+
+class ReplicaStore:
+    """One node's data: (keyspace, table) → partition key → Partition."""
+
+    def __init__(self) -> None:
+        self.tables: dict[tuple[str, str], dict[bytes, Partition]] = {}
+
+    def apply(self, mutation: Mutation) -> None:
+        table = self.tables.setdefault((mutation.keyspace, mutation.table), {})
+        partition = table.get(mutation.partition_key)
+        if partition is None:
+            partition = table[mutation.partition_key] = Partition()
+        if mutation.partition_tombstone is not None:
+            partition.tombstone = _max(partition.tombstone, mutation.partition_tombstone)
+        if mutation.cells or mutation.row_marker is not None or mutation.row_tombstone is not None:
+            row = partition.rows.get(mutation.clustering)
+            if row is None:
+                row = partition.rows[mutation.clustering] = Row()
+            row.marker = _max(row.marker, mutation.row_marker)
+            row.tombstone = _max(row.tombstone, mutation.row_tombstone)
+            cells = row.cells
+            for name, cell in mutation.cells.items():
+                mine = cells.get(name)
+                cells[name] = cell if mine is None else _newer(mine, cell)
+
+    def apply_partition(self, keyspace: str, table: str, key: bytes, data: Partition) -> None:
+        """Read repair: merge a whole (merged) partition into this replica."""
+        partitions = self.tables.setdefault((keyspace, table), {})
+        mine = partitions.get(key)
+        if mine is None:
+            partitions[key] = data.copy()
+        else:
+            mine.merge(data)
+
+    def partition(self, keyspace: str, table: str, key: bytes) -> Partition | None:
+        return self.tables.get((keyspace, table), {}).get(key)
+
+    def keys(self, keyspace: str, table: str) -> list[bytes]:
+        return list(self.tables.get((keyspace, table), {}))
+
+    def drop_keyspace(self, keyspace: str) -> None:
+        for key in [k for k in self.tables if k[0] == keyspace]:
+            del self.tables[key]
+
+    def drop_table(self, keyspace: str, table: str) -> None:
+        self.tables.pop((keyspace, table), None)
