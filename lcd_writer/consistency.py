@@ -1,0 +1,64 @@
+"""The consistency levels the keypad offers, per operation.
+
+Only levels that make sense for the operation are offered: ANY is a write-only level, and
+SERIAL / LOCAL_SERIAL apply to conditional (Paxos) statements only, so a plain INSERT or
+SELECT never offers them. Names are Cassandra's (``LOCAL_QUORUM``); the driver's numeric
+codes come from ``cassandra.ConsistencyLevel`` at request time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Operation = Literal["write", "read"]
+OPERATIONS: tuple[Operation, ...] = ("write", "read")
+
+WRITE_LEVELS: tuple[str, ...] = (
+    "ANY",
+    "ONE",
+    "TWO",
+    "THREE",
+    "QUORUM",
+    "ALL",
+    "LOCAL_ONE",
+    "LOCAL_QUORUM",
+    "EACH_QUORUM",
+)
+READ_LEVELS: tuple[str, ...] = (
+    "ONE",
+    "TWO",
+    "THREE",
+    "QUORUM",
+    "ALL",
+    "LOCAL_ONE",
+    "LOCAL_QUORUM",
+    "EACH_QUORUM",
+)
+SERIAL_LEVELS: tuple[str, ...] = ("SERIAL", "LOCAL_SERIAL")
+
+OFFERED: dict[Operation, tuple[str, ...]] = {"write": WRITE_LEVELS, "read": READ_LEVELS}
+
+
+def offered(operation: Operation) -> tuple[str, ...]:
+    return OFFERED[operation]
+
+
+def check_level(operation: Operation, name: str) -> str:
+    """``name`` upper-cased if the keypad offers it for ``operation``, else a ValueError."""
+    level = name.strip().upper()
+    if level not in OFFERED[operation]:
+        why = ""
+        if level in SERIAL_LEVELS:
+            why = " (SERIAL levels apply to conditional statements only)"
+        elif level == "ANY":
+            why = " (ANY is a write-only level)"
+        choices = ", ".join(OFFERED[operation])
+        raise ValueError(f"{name!r} is not a {operation} consistency level{why}; use {choices}")
+    return level
+
+
+def driver_level(name: str) -> int:
+    """The cassandra-driver's code for a level name (imports the driver lazily)."""
+    from cassandra import ConsistencyLevel
+
+    return int(ConsistencyLevel.name_to_value[name])

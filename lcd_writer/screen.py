@@ -1,0 +1,73 @@
+"""What the 16x2 LCD shows: two lines of plain ASCII and a backlight colour.
+
+- running, after a success: ``W LOCAL_QUORUM`` / ``DC1 R2 N1 12ms`` in the coordinator
+  DC's colour (a stale read shows ``STALE`` in yellow);
+- after an error, in red: ``UNAVAILABLE 2/1`` (replicas required/alive),
+  ``WRITE TIMEOUT``, ``READ TIMEOUT``, ``CLIENT TIMEOUT``, ``NO HOST``, ``ERROR <type>``;
+- in the menu, in white: ``- CL WRITE -`` / ``< LOCAL_QUORUM >``.
+
+The HD44780 ROM shows ``\\`` and ``~`` as other glyphs, so they never reach the LCD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lcd_writer.menu import MenuState
+from lcd_writer.outcome import Outcome
+
+WIDTH = 16
+Color = tuple[int, int, int]
+RED: Color = (1, 0, 0)
+YELLOW: Color = (1, 1, 0)
+WHITE: Color = (1, 1, 1)
+CYAN: Color = (0, 1, 1)
+
+ERROR_TEXT = {
+    "unavailable": "UNAVAILABLE",
+    "write_timeout": "WRITE TIMEOUT",
+    "read_timeout": "READ TIMEOUT",
+    "client_timeout": "CLIENT TIMEOUT",
+    "no_host": "NO HOST",
+    "error": "ERROR",
+}
+
+
+@dataclass(frozen=True)
+class Screen:
+    lines: tuple[str, str]
+    color: Color
+
+
+def lcd_text(text: str) -> str:
+    """Exactly 16 characters the LCD can show (plain ASCII, no backslash or tilde)."""
+    safe = "".join(c if " " <= c <= "}" and c != "\\" else "?" for c in text)
+    return safe[:WIDTH].ljust(WIDTH)
+
+
+def screen(
+    menu: MenuState,
+    last: Outcome | None,
+    colors: dict[str, Color],
+    *,
+    status: str = "CONNECTING",
+    title: str = "",
+) -> Screen:
+    if menu.menu is not None:
+        label = "- CL WRITE -" if menu.menu == "write" else "- CL READ -"
+        return _screen(label.center(WIDTH), f"< {menu.candidate} >".center(WIDTH), WHITE)
+    if last is None:
+        return _screen(status, title, WHITE)
+    head = f"{'W' if last.operation == 'write' else 'R'} {last.cl}"
+    if last.ok:
+        where = last.coordinator.short if last.coordinator else "?"
+        if last.stale:
+            return _screen(head, f"STALE {where}", YELLOW)
+        color = colors.get(last.coordinator.dc, CYAN) if last.coordinator else CYAN
+        return _screen(head, f"{where} {last.seconds * 1000:.0f}ms", color)
+    text = ERROR_TEXT.get(last.outcome, "ERROR")
+    return _screen(head, f"{text} {last.detail}".strip(), RED)
+
+
+def _screen(line1: str, line2: str, color: Color) -> Screen:
+    return Screen((lcd_text(line1), lcd_text(line2)), color)
