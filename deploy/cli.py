@@ -1,17 +1,91 @@
-"""`rackpanel deploy`: provision the Pis over SSH from the inventory (check|plan|apply)"""
+"""`rackpanel deploy check|plan|apply`: provision the Pis over SSH from the inventory."""
 
 from __future__ import annotations
 
 import argparse
-
-from rackpanel.cli import not_implemented
+import os
+from pathlib import Path
 
 HELP = "provision the Pis over SSH from the inventory (check|plan|apply)"
+SUDO_PASSWORD_ENV = "RACKPANEL_SUDO_PASSWORD"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    from rackpanel.cli import add_inventory_argument
+
+    parser.add_argument(
+        "action",
+        choices=["check", "plan", "apply"],
+        help="check: can each host be deployed; plan: show the diffs; apply: change the hosts",
+    )
+    add_inventory_argument(parser)
+    parser.add_argument(
+        "--limit",
+        nargs="+",
+        metavar="HOST",
+        help="only these hosts (names, or DC / DC/RACK for the nodes there)",
+    )
+    parser.add_argument(
+        "--accept-new",
+        action="store_true",
+        help="trust and record host keys seen for the first time (changed keys stay refused)",
+    )
+    parser.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="apply: when a host fails, start no other host",
+    )
+    parser.add_argument(
+        "--ask-sudo-pass",
+        action="store_true",
+        help=f"prompt for the sudo password (else ${SUDO_PASSWORD_ENV}, else sudo -n)",
+    )
+
+
+def _inventory_dir(option: str | None) -> Path:
+    from topology.loader import DEFAULT_INVENTORY, ENV_INVENTORY
+
+    path = Path(option or os.environ.get(ENV_INVENTORY) or DEFAULT_INVENTORY)
+    return path.resolve().parent
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("deploy")
+    import getpass
+    import sys
+
+    from deploy import commands
+    from deploy.hosts import HostSelectionError, select_hosts
+    from deploy.ssh import Credentials
+    from topology import load_inventory
+
+    inv = load_inventory(args.inventory)
+    try:
+        hosts = select_hosts(inv, args.limit)
+    except HostSelectionError as exc:
+        print(f"rackpanel deploy: {exc}", file=sys.stderr)
+        return 2
+    base = _inventory_dir(args.inventory)
+    password = os.environ.get(SUDO_PASSWORD_ENV)
+    if args.ask_sudo_pass:
+        password = getpass.getpass(f"sudo password for {inv.deploy.ssh_user}: ")
+    identity = inv.deploy.identity_file
+    creds = Credentials(
+        user=inv.deploy.ssh_user,
+        identity_file=_resolve(base, identity) if identity else None,
+        known_hosts=_resolve(base, inv.deploy.known_hosts),
+        accept_new=args.accept_new,
+        connect_timeout=inv.deploy.connect_timeout_seconds,
+        sudo_password=password,
+    )
+    if args.accept_new:
+        print(
+            f"rackpanel deploy: --accept-new: host keys seen for the first time will be trusted "
+            f"and recorded in {creds.known_hosts}"
+        )
+    runner = {"check": commands.run_check, "plan": commands.run_plan, "apply": commands.run_apply}
+    return runner[args.action](inv, hosts, creds, fail_fast=args.fail_fast)

@@ -110,7 +110,11 @@ class PrometheusSettings(Strict):
 
 
 class DeploySettings(Strict):
-    """How ``rackpanel deploy`` reaches and changes the hosts."""
+    """How ``rackpanel deploy`` reaches and changes the hosts.
+
+    ``remote_root`` and ``service_manager`` may contain ``{host}`` (the host's inventory name),
+    so tests can give every simulated host its own directory and restart log.
+    """
 
     ssh_user: str = "pi"
     identity_file: str | None = None
@@ -119,11 +123,18 @@ class DeploySettings(Strict):
         None, description="prefix every absolute remote path with this (tests)"
     )
     service_manager: str = Field(
-        "systemd", description="'systemd' or a command run with the unit name (tests)"
+        "systemd", description="'systemd' or a command run with the action and unit (tests)"
     )
     parallel: int = Field(4, ge=1)
     cassandra_home: str = "/etc/cassandra"
     python: str = "/usr/bin/python3"
+    up_check: str = Field(
+        "nodetool status",
+        description="command run on a peer whose output lists 'UN <address>' once a node is up",
+    )
+    up_timeout_seconds: float = Field(600.0, gt=0)
+    connect_timeout_seconds: float = Field(10.0, gt=0)
+    jolokia_agent: str = "/usr/share/java/jolokia-jvm-agent.jar"
 
 
 class Inventory(Strict):

@@ -1,0 +1,114 @@
+"""``rackpanel deploy apply``: change only what differs, restart only what changed.
+
+Phase 1, in parallel (``deploy.parallel`` hosts at a time): connect, plan, install every changed
+file except Cassandra's, run the actions they need (hostname, daemon-reload, restarts).
+Phase 2, one node at a time: install a node's changed Cassandra files, restart Cassandra, wait
+until the cluster sees it up; a node that does not come up stops the rolling restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from deploy.files import FileChange, HostPlan, actions_for
+from deploy.hosts import DeployHost
+from deploy.plan import plan_host
+from deploy.progress import HostOutcome, Progress
+from deploy.remote import Remote
+from deploy.rolling import observer_for, rolling_order, wait_seen_up
+from deploy.services import action_command
+from deploy.sessions import Sessions
+from deploy.ssh import DeployError
+from topology import Inventory
+
+
+def install(
+    inv: Inventory,
+    host: DeployHost,
+    remote: Remote,
+    changes: list[FileChange],
+    outcome: HostOutcome,
+    progress: Progress,
+) -> None:
+    """Write ``changes`` atomically, then run the service actions they need."""
+    for change in changes:
+        remote.write_atomically(
+            change.remote_path,
+            change.new,
+            change.spec.mode,
+            progress=lambda path, sent, total: progress.upload(host.name, path, sent, total),
+        )
+        outcome.changed.append(change.spec.path)
+        progress.step(host.name, f"wrote {change.spec.path}")
+    for action in actions_for(changes):
+        command = action_command(inv.deploy.service_manager, host.name, action)
+        remote.check(command, privileged=True, what=str(action))
+        outcome.actions.append(str(action))
+        progress.step(host.name, f"ran {action}")
+
+
+def apply(
+    inv: Inventory,
+    hosts: Sequence[DeployHost],
+    sessions: Sessions,
+    progress: Progress,
+    *,
+    fail_fast: bool = False,
+) -> list[HostOutcome]:
+    outcomes = {h.name: HostOutcome(h.name) for h in hosts}
+    plans: dict[str, HostPlan] = {}
+    stop = threading.Event()
+
+    def fail(host: DeployHost, exc: DeployError) -> None:
+        outcome = outcomes[host.name]
+        outcome.status, outcome.reason = "failed", str(exc)
+        progress.step(host.name, f"[red]FAILED[/red]: {exc}")
+
+    def first_phase(host: DeployHost) -> None:
+        outcome = outcomes[host.name]
+        if stop.is_set():
+            outcome.status, outcome.reason = "skipped", "--fail-fast: another host failed"
+            return
+        try:
+            remote = sessions.get(host)
+            plan = plan_host(inv, host, remote)
+            plans[host.name] = plan
+            progress.step(host.name, f"{len(plan.changes)} file(s) to change")
+            install(inv, host, remote, plan.part(rolling=False), outcome, progress)
+            outcome.status = "ok" if plan.changes else "unchanged"
+        except DeployError as exc:
+            fail(host, exc)
+            if fail_fast:
+                stop.set()
+
+    with ThreadPoolExecutor(max_workers=inv.deploy.parallel) as pool:
+        list(pool.map(first_phase, hosts))
+
+    rolling = [h for h in rolling_order(inv, hosts) if h.name in plans]
+    rolling = [h for h in rolling if plans[h.name].part(rolling=True)]
+    restarting = {h.name for h in rolling}
+    confirmed: list[DeployHost] = []
+    for index, host in enumerate(rolling):
+        if stop.is_set():
+            for rest in rolling[index:]:
+                outcomes[rest.name].status = "skipped"
+                outcomes[rest.name].reason = "rolling restart stopped before this node"
+            break
+        try:
+            remote = sessions.get(host)
+            changes = plans[host.name].part(rolling=True)
+            install(inv, host, remote, changes, outcomes[host.name], progress)
+            observer = observer_for(inv, host, confirmed, restarting)
+            checks = [(host, remote)]
+            if observer.name != host.name:
+                checks.append((observer, sessions.get(observer)))
+            progress.step(host.name, f"waiting until {observer.name} sees it up")
+            waited = wait_seen_up(inv, host, checks)
+            progress.step(host.name, f"seen up by {observer.name} after {waited:.1f} s")
+            confirmed.append(host)
+        except DeployError as exc:
+            fail(host, exc)
+            stop.set()
+    return [outcomes[h.name] for h in hosts]

@@ -1,0 +1,106 @@
+"""``rackpanel deploy check``: can deploy work on each host? A table, one row per host."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from deploy.hosts import DeployHost
+from deploy.remote import Remote
+from deploy.sessions import Sessions
+from deploy.ssh import DeployError
+from topology import Inventory
+
+MIN_FREE_BYTES = 1 << 30  # below this a node risks a full SD card during compaction
+JAVA_VERSION = re.compile(r'version "([^"]+)"')
+CASSANDRA_COMMAND = "cassandra -v 2>/dev/null || nodetool version 2>/dev/null"
+
+
+@dataclass
+class HostCheck:
+    """Each column: a short text; ``problems`` lists what makes the host not ready."""
+
+    host: DeployHost
+    ssh: str = "-"
+    sudo: str = "-"
+    java: str = "-"
+    cassandra: str = "-"
+    disk_free: str = "-"
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _sudo(remote: Remote) -> tuple[str, str | None]:
+    if remote.is_root:
+        return "root (not needed)", None
+    result = remote.run("true", privileged=True)
+    if result.code == 0:
+        return "ok", None
+    reason = (result.err.strip().splitlines() or ["no output"])[-1]
+    return "fails", f"sudo does not work: {reason}"
+
+
+def _java(remote: Remote) -> str | None:
+    match = JAVA_VERSION.search(remote.run("java -version 2>&1").out)
+    return match.group(1) if match else None
+
+
+def _cassandra(remote: Remote) -> str | None:
+    out = remote.run(CASSANDRA_COMMAND).out
+    match = re.search(r"\d+\.\d+(\.\d+)?", out)
+    return match.group(0) if match else None
+
+
+def _free_bytes(remote: Remote) -> int | None:
+    path = remote.path("/") if remote.root else "/"
+    lines = remote.run(f"df -Pk {shlex.quote(path)}").out.strip().splitlines()
+    try:
+        return int(lines[-1].split()[3]) * 1024
+    except (IndexError, ValueError):
+        return None
+
+
+def check_host(inv: Inventory, host: DeployHost, sessions: Sessions) -> HostCheck:
+    row = HostCheck(host)
+    try:
+        remote = sessions.get(host)
+    except DeployError as exc:
+        row.ssh = "FAILED"
+        row.problems.append(str(exc))
+        return row
+    row.ssh = "ok (host key known)"
+    try:
+        row.sudo, problem = _sudo(remote)
+        if problem:
+            row.problems.append(problem)
+        java = _java(remote)
+        row.java = java or "not found"
+        if host.node is not None:
+            if java is None:
+                row.problems.append("Java is not installed (Cassandra needs it)")
+            version = _cassandra(remote)
+            row.cassandra = version or "not found"
+            if version is None:
+                row.problems.append("Cassandra is not installed")
+            elif version != inv.cluster.cassandra_version:
+                row.problems.append(
+                    f"Cassandra {version} installed, inventory says {inv.cluster.cassandra_version}"
+                )
+        free = _free_bytes(remote)
+        row.disk_free = f"{free / (1 << 30):.1f} GiB" if free is not None else "unknown"
+        if free is not None and free < MIN_FREE_BYTES:
+            row.problems.append(f"only {row.disk_free} free")
+    except DeployError as exc:
+        row.problems.append(str(exc))
+    return row
+
+
+def check(inv: Inventory, hosts: Sequence[DeployHost], sessions: Sessions) -> list[HostCheck]:
+    with ThreadPoolExecutor(max_workers=inv.deploy.parallel) as pool:
+        return list(pool.map(lambda h: check_host(inv, h, sessions), hosts))

@@ -1,0 +1,93 @@
+"""What deploy puts on a host: managed files and the service actions their changes trigger."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Given the file as installed (None when absent), return the content it must have.
+Render = Callable[[str | None], str]
+
+
+@dataclass(frozen=True)
+class ManagedFile:
+    """One file on a host.
+
+    ``path`` is the absolute path on a real host (before ``remote_root``). ``restarts`` lists the
+    units to restart when the file changes; ``service`` groups the files of one rolling unit (the
+    Cassandra files are applied node by node, the others in parallel).
+    """
+
+    path: str
+    render: Render
+    mode: int = 0o644
+    restarts: tuple[str, ...] = ()
+    unit_file: bool = False
+    set_hostname: str | None = None
+    rolling: bool = False
+
+
+def whole(text: str) -> Render:
+    """A file the project owns entirely: whatever is installed is replaced by ``text``."""
+    return lambda _current: text
+
+
+@dataclass(frozen=True)
+class Action:
+    """A service action: ``daemon-reload``, ``enable UNIT``, ``restart UNIT``, ``set-hostname``."""
+
+    verb: str
+    target: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.target}".strip()
+
+
+@dataclass
+class FileChange:
+    """A managed file whose installed content differs from what the inventory wants."""
+
+    spec: ManagedFile
+    remote_path: str
+    old: str | None
+    new: str
+
+    @property
+    def checksum(self) -> str:
+        return sha256(self.new)
+
+
+@dataclass
+class HostPlan:
+    changes: list[FileChange] = field(default_factory=list)
+    unchanged: int = 0
+
+    def part(self, rolling: bool) -> list[FileChange]:
+        return [c for c in self.changes if c.spec.rolling == rolling]
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def actions_for(changes: list[FileChange]) -> list[Action]:
+    """The actions a set of changed files needs, in the order they must run."""
+    actions: list[Action] = []
+
+    def add(action: Action) -> None:
+        if action not in actions:
+            actions.append(action)
+
+    for change in changes:
+        if change.spec.set_hostname:
+            add(Action("set-hostname", change.spec.set_hostname))
+    if any(c.spec.unit_file for c in changes):
+        add(Action("daemon-reload"))
+        for change in changes:
+            if change.spec.unit_file:
+                add(Action("enable", change.spec.path.rsplit("/", 1)[-1]))
+    for change in changes:
+        for unit in change.spec.restarts:
+            add(Action("restart", unit))
+    return actions

@@ -1,0 +1,38 @@
+"""What would change on a host: render every managed file against what is installed."""
+
+from __future__ import annotations
+
+import difflib
+
+from deploy.files import FileChange, HostPlan, sha256
+from deploy.hosts import DeployHost
+from deploy.remote import Remote
+from deploy.render import files_for
+from deploy.ssh import DeployError
+from deploy.textmerge import MergeError
+from topology import Inventory
+
+
+def plan_host(inv: Inventory, host: DeployHost, remote: Remote) -> HostPlan:
+    """Read each managed file and compare checksums with its rendering; nothing is written."""
+    result = HostPlan()
+    for spec in files_for(inv, host):
+        path = remote.path(spec.path)
+        old = remote.read(path)
+        try:
+            new = spec.render(old)
+        except MergeError as exc:
+            raise DeployError(f"{host.name}: {exc}") from None
+        if old is not None and sha256(old) == sha256(new):
+            result.unchanged += 1
+        else:
+            result.changes.append(FileChange(spec, path, old, new))
+    return result
+
+
+def unified_diff(change: FileChange) -> str:
+    old = (change.old or "").splitlines(keepends=True)
+    new = change.new.splitlines(keepends=True)
+    before = change.spec.path if change.old is not None else "/dev/null"
+    lines = difflib.unified_diff(old, new, before, change.spec.path)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

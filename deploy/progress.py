@@ -1,0 +1,58 @@
+"""Per-host progress of a deploy: one line per step, a summary table at the end."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass
+class HostOutcome:
+    """How one host ended: ``ok``, ``unchanged``, ``failed`` or ``skipped``, and what changed."""
+
+    name: str
+    status: str = "pending"
+    changed: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+class Progress:
+    """Thread-safe reporter. Subclass or replace to observe a deploy (tests, other UIs)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False)
+        self._lock = threading.Lock()
+        self._last_percent: dict[tuple[str, str], int] = {}
+
+    def step(self, host: str, text: str) -> None:
+        with self._lock:
+            self.console.print(f"[bold]{host}[/bold]: {text}", markup=True, soft_wrap=True)
+
+    def upload(self, host: str, path: str, sent: int, total: int) -> None:
+        """Called while a file is uploaded; prints at most every 25 % of a large file."""
+        if total < 256 * 1024:
+            return
+        percent = 100 * sent // max(total, 1)
+        key = (host, path)
+        if percent - self._last_percent.get(key, -100) >= 25:
+            self._last_percent[key] = percent
+            self.step(host, f"uploading {path}: {percent}%")
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            self.console.print(text, markup=False, soft_wrap=True)
+
+    def summary(self, outcomes: list[HostOutcome]) -> None:
+        table = Table(title="rackpanel deploy apply")
+        for column in ("host", "result", "files changed", "actions", "reason"):
+            table.add_column(column)
+        colours = {"ok": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
+        for o in outcomes:
+            status = f"[{colours.get(o.status, 'white')}]{o.status}[/]"
+            table.add_row(o.name, status, str(len(o.changed)), ", ".join(o.actions), o.reason)
+        with self._lock:
+            self.console.print(table)

@@ -1,0 +1,160 @@
+"""Commands and files on one host over an SSH session, with sudo when the user is not root.
+
+Files are replaced atomically: the new content goes to a temporary name in the same directory,
+its checksum is verified there, the old file is copied to ``<file>.rackpanel-bak``, and only then
+``mv`` renames the new file over it. An interrupted upload leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paramiko
+
+from deploy.files import sha256
+from deploy.hosts import DeployHost
+from deploy.ssh import Credentials, DeployError, connect
+
+BACKUP_SUFFIX = ".rackpanel-bak"
+UploadProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def temp_name(path: str) -> str:
+    directory, name = posixpath.split(path)
+    return f"{directory}/.{name}.rackpanel-new"
+
+
+class Remote:
+    """One host's session. ``path()`` maps a real absolute path under ``remote_root``."""
+
+    def __init__(
+        self, host: DeployHost, creds: Credentials, remote_root: str | None, command_timeout: float
+    ) -> None:
+        self.host = host
+        self.creds = creds
+        self.root = (remote_root or "").format(host=host.name).rstrip("/")
+        self.command_timeout = command_timeout
+        self.client = connect(host, creds)
+        self._sftp: paramiko.SFTPClient | None = None
+        self.is_root = self.run("id -u").out.strip() == "0"
+
+    # ---- commands ------------------------------------------------------------------------
+    def run(
+        self, command: str, *, privileged: bool = False, timeout: float | None = None
+    ) -> Result:
+        """Run ``command`` (via sudo when ``privileged`` and not root); a failing exit is returned.
+
+        With sudo the password goes to sudo's stdin only, never into the command line or a log.
+        """
+        stdin_data = b""
+        if privileged and not self.is_root:
+            if self.creds.sudo_password is not None:
+                command = f"sudo -S -p '' sh -c {shlex.quote(command)}"
+                stdin_data = (self.creds.sudo_password + "\n").encode()
+            else:
+                command = f"sudo -n sh -c {shlex.quote(command)}"
+        try:
+            stdin, stdout, stderr = self.client.exec_command(
+                command, timeout=timeout or self.command_timeout
+            )
+            if stdin_data:
+                stdin.write(stdin_data)
+                stdin.flush()
+            stdin.channel.shutdown_write()
+            out = stdout.read().decode("utf-8", "replace")
+            err = stderr.read().decode("utf-8", "replace")
+            code = stdout.channel.recv_exit_status()
+        except (OSError, paramiko.SSHException) as exc:
+            raise DeployError(
+                f"{self.host.name}: connection lost: {exc or type(exc).__name__}"
+            ) from None
+        return Result(code, out, err)
+
+    def check(self, command: str, *, privileged: bool = False, what: str = "") -> Result:
+        """Run ``command``; a non-zero exit becomes :class:`DeployError` with its stderr."""
+        result = self.run(command, privileged=privileged)
+        if result.code != 0:
+            detail = (result.err or result.out).strip().splitlines()
+            reason = detail[-1] if detail else "no output"
+            raise DeployError(
+                f"{self.host.name}: {what or command} failed (exit {result.code}): {reason}"
+            )
+        return result
+
+    # ---- files ---------------------------------------------------------------------------
+    def path(self, absolute: str) -> str:
+        return f"{self.root}{absolute}"
+
+    @property
+    def sftp(self) -> paramiko.SFTPClient:
+        if self._sftp is None:
+            self._sftp = self.client.open_sftp()
+        return self._sftp
+
+    def read(self, path: str) -> str | None:
+        """The file's text, or None when it does not exist."""
+        try:
+            with self.sftp.open(path, "rb") as handle:
+                return handle.read().decode("utf-8")
+        except FileNotFoundError:
+            return None
+        except PermissionError:
+            result = self.check(f"cat {shlex.quote(path)}", privileged=True, what=f"reading {path}")
+            return result.out
+        except (OSError, paramiko.SSHException) as exc:
+            raise DeployError(f"{self.host.name}: cannot read {path}: {exc}") from None
+
+    def write_atomically(
+        self, path: str, text: str, mode: int, progress: UploadProgress | None = None
+    ) -> None:
+        """Replace ``path`` with ``text``: temp file, checksum, backup, rename."""
+        data = text.encode("utf-8")
+        tmp = temp_name(path)
+        directory = posixpath.dirname(path)
+        if self.is_root:
+            self.check(f"mkdir -p {shlex.quote(directory)}", what=f"creating {directory}")
+            staged = tmp
+        else:
+            home = self.sftp.normalize(".")
+            staged = f"{home}/.rackpanel-staging-{sha256(text)[:16]}"
+
+        def report(sent: int, total: int) -> None:
+            if progress is not None:
+                progress(path, sent, total)
+
+        try:
+            self.sftp.putfo(io.BytesIO(data), staged, file_size=len(data), callback=report)
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise DeployError(
+                f"{self.host.name}: upload of {path} interrupted ({exc or type(exc).__name__}); "
+                "the installed file was not touched"
+            ) from None
+        q = shlex.quote
+        steps = ["set -e", f"mkdir -p {q(directory)}"]
+        if staged != tmp:
+            steps += [f"cp {q(staged)} {q(tmp)}", f"rm -f {q(staged)}"]
+        steps += [
+            f"chmod {mode:o} {q(tmp)}",
+            f"echo {q(sha256(text) + '  ' + tmp)} | sha256sum -c --status",
+            f"if [ -e {q(path)} ]; then cp -p {q(path)} {q(path + BACKUP_SUFFIX)}; "
+            f"chown --reference={q(path)} {q(tmp)}; fi",
+            f"sync {q(tmp)}",
+            f"mv -f {q(tmp)} {q(path)}",
+        ]
+        self.check("\n".join(steps), privileged=True, what=f"installing {path}")
+
+    def close(self) -> None:
+        if self._sftp is not None:
+            self._sftp.close()
+        self.client.close()
