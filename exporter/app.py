@@ -1,0 +1,152 @@
+"""The importable exporter: sources on background threads, the page rebuilt after each one.
+
+exporter = Exporter(ExporterOptions(cassandra_host="127.0.11.1", listen_port=9500))
+exporter.start()      # binds the listener (OSError if taken), starts the sources
+exporter.page().body  # what a scrape returns
+exporter.stop()
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+
+from exporter.exposition import Family, render
+from exporter.families import (
+    SOURCES,
+    SourceStatus,
+    client_request_family,
+    cql_families,
+    exporter_families,
+    jvm_families,
+    liveness_families,
+    phi_family,
+    process_families,
+)
+from exporter.liveness import EndpointView, HeartbeatClock, judge
+from exporter.options import ExporterOptions
+from exporter.readings import CqlReading, EndpointId, GcLogReading, JolokiaReading, ProcReading
+from exporter.runner import SourceRunner
+from exporter.server import Page, metrics_app, serve
+from exporter.sources import Source
+from exporter.sources.cql import CqlSource
+from exporter.sources.gclog import GcLogSource
+from exporter.sources.jolokia import JolokiaSource
+from exporter.sources.proc import ProcSource
+
+
+def build_sources(options: ExporterOptions) -> list[Source]:
+    sources: list[Source] = [
+        CqlSource(
+            options.cassandra_host,
+            options.cassandra_port,
+            options.timeout,
+            options.username,
+            options.password,
+        )
+    ]
+    if options.jolokia_url:
+        sources.append(JolokiaSource(options.jolokia_url, options.timeout, options.jolokia_auto))
+    if options.pid_file or options.process_pattern:
+        sources.append(ProcSource(options.pid_file, options.process_pattern))
+    if options.gc_log:
+        sources.append(GcLogSource(options.gc_log))
+    return sources
+
+
+class Exporter:
+    def __init__(self, options: ExporterOptions, sources: list[Source] | None = None) -> None:
+        self.options = options
+        self._lock = threading.Lock()
+        self._statuses: dict[str, SourceStatus] = {}
+        self._clock = HeartbeatClock()
+        self._ages: dict[str, float] = {}
+        self._page = self._render()
+        self.runners = [
+            SourceRunner(source, options.interval, self._publish)
+            for source in (sources if sources is not None else build_sources(options))
+        ]
+        self._server = None
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.options.tls_cert else "http"
+        host = self.options.listen_host
+        host = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{host}:{self.options.listen_port}/metrics"
+
+    def page(self) -> Page:
+        return self._page
+
+    def start(self) -> None:
+        app = metrics_app(self.page, self.options.basic_auth)
+        self._server, _ = serve(
+            self.options.listen_host,
+            self.options.listen_port,
+            app,
+            self.options.tls_cert,
+            self.options.tls_key,
+        )
+        for runner in self.runners:
+            runner.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        for runner in self.runners:
+            runner.stop()
+
+    def _publish(self, status: SourceStatus) -> None:
+        with self._lock:
+            self._statuses[status.name] = status
+            if status.name == "cql" and isinstance(status.reading, CqlReading):
+                self._ages = self._clock.ages(status.reading.gossip)
+            self._page = self._render()
+
+    def _reading(self, name: str) -> object | None:
+        status = self._statuses.get(name)
+        return status.reading if status is not None and status.up else None
+
+    def _render(self) -> Page:
+        cql = self._reading("cql")
+        jolokia = self._reading("jolokia")
+        proc = self._reading("proc")
+        gclog = self._reading("gclog")
+        assert cql is None or isinstance(cql, CqlReading)
+        assert jolokia is None or isinstance(jolokia, JolokiaReading)
+        assert proc is None or isinstance(proc, ProcReading)
+        assert gclog is None or isinstance(gclog, GcLogReading)
+        views: list[EndpointView] = []
+        endpoints: dict[str, EndpointId] = {}
+        exact: bool | None = None
+        if cql is not None:
+            endpoints = {e.endpoint.address: e.endpoint for e in cql.gossip}
+            exact = jolokia is not None
+            views = judge(
+                cql.gossip,
+                self._ages,
+                cql.local.endpoint.address,
+                cql.phi_convict_threshold,
+                jolokia.endpoint_up if jolokia is not None else None,
+            )
+        up = Family("cassandra_up", "gauge", "1 if the local node answers CQL").add(
+            1 if cql is not None else 0
+        )
+        body = render(
+            [
+                up,
+                *exporter_families(self._statuses),
+                *cql_families(cql),
+                *liveness_families(views, exact),
+                phi_family(jolokia, endpoints),
+                *jvm_families(jolokia, gclog),
+                client_request_family(jolokia),
+                *process_families(proc),
+            ]
+        )
+        return Page(body, gzip.compress(body, compresslevel=1))
+
+
+__all__ = ["SOURCES", "Exporter", "ExporterOptions", "build_sources"]
