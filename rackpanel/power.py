@@ -3,15 +3,97 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from rackpanel.cli import not_implemented
+from rackpanel.cli import add_inventory_argument, not_implemented
 
 HELP = "emergency stop: power off|on a DC, a rack, a node or a DC link"
+REQUEST_TIMEOUT_SECONDS = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("action", choices=("off", "on"), help="cut or restore the power")
+    parser.add_argument(
+        "target",
+        metavar="TARGET",
+        help="a DC (DC1), a rack (DC1/RAC2), a node (rpidc2r1n3) or a DC link (link:DC1-DC2)",
+    )
+    parser.add_argument(
+        "--crash",
+        action="store_true",
+        help="a process death (sockets reset at once) instead of a silent power cut",
+    )
+    parser.add_argument(
+        "--admin",
+        metavar="HOST:PORT",
+        default=None,
+        help="the simulator's admin API (default: the inventory's simulator.admin_address)",
+    )
+    parser.add_argument(
+        "--compose",
+        action="store_true",
+        help="act on the docker compose stack instead of the simulator",
+    )
+    add_inventory_argument(parser)
+
+
+def _admin_address(args: argparse.Namespace) -> str:
+    if args.admin:
+        return args.admin
+    from topology import load_inventory
+
+    return load_inventory(args.inventory).simulator.admin_address
+
+
+def power(admin: str, action: str, target: str, crash: bool = False) -> dict:
+    """POST /power to the simulator's admin API; raises PowerError with a readable message."""
+    import urllib.error
+    import urllib.request
+
+    url = f"http://{admin}/power"
+    body = json.dumps({"action": action, "target": target, "crash": crash}).encode()
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read()).get("error", exc.reason)
+        except (ValueError, AttributeError):
+            message = exc.reason
+        raise PowerError(f"{message}", exit_code=2) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise PowerError(
+            f"cannot reach the simulator's admin API at {url} ({reason}); "
+            "is `rackpanel sim` (or `rackpanel demo`) running?",
+            exit_code=1,
+        ) from exc
+
+
+class PowerError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("power")
+    if args.compose:
+        return not_implemented("power --compose")
+    if args.crash and args.action == "on":
+        print("rackpanel power: --crash only applies to `power off`", file=sys.stderr)
+        return 2
+    admin = _admin_address(args)
+    try:
+        answer = power(admin, args.action, args.target, crash=args.crash)
+    except PowerError as exc:
+        print(f"rackpanel power: {exc}", file=sys.stderr)
+        return exc.exit_code
+    how = "crashed" if args.crash else ("powered off" if args.action == "off" else "powered on")
+    if args.target.startswith("link:"):
+        how = "cut" if args.action == "off" else "restored"
+    print(f"{how}: {', '.join(answer.get('affected', []))}")
+    return 0

@@ -39,6 +39,11 @@ FAST_PHI_CONVICT_THRESHOLD = 2.0
 DEFAULT_SCHEMA_VERSION = uuid.UUID("59adb24e-f3cd-3e02-97f0-5b395827453f")  # empty schema
 
 
+def _size_bytes(size: str) -> int:
+    """``512M`` / ``2G`` (the inventory's heap sizes) in bytes."""
+    return int(size[:-1]) * 1024 ** (2 if size[-1] == "M" else 3)
+
+
 class UnknownTarget(ValueError):
     """A power target that names no DC, rack, node or DC link of the cluster."""
 
@@ -92,6 +97,7 @@ class SimCluster:
         writer_dcs: Mapping[str, str] | None = None,
         cql_port: int = 9042,
         num_tokens: int = 16,
+        heap_max_bytes: int = 512 * 1024 * 1024,
     ) -> None:
         if failure_detector not in ("realistic", "fast"):
             raise ValueError(
@@ -110,6 +116,7 @@ class SimCluster:
         self.cql_port = cql_port
         self.storage_port = STORAGE_PORT
         self.num_tokens = num_tokens
+        self.heap_max_bytes = heap_max_bytes
         self.writer_dcs: dict[str, str] = dict(writer_dcs or {})
         self.schema_version: uuid.UUID = DEFAULT_SCHEMA_VERSION
         """Set by the schema layer on every DDL; gossiped as the SCHEMA state."""
@@ -155,6 +162,7 @@ class SimCluster:
             writer_dcs={str(w.sim_address): w.local_dc for w in inv.writer_places()},
             cql_port=inv.ports.cql,
             num_tokens=inv.cluster.num_tokens,
+            heap_max_bytes=_size_bytes(inv.cluster.heap),
         )
 
     # ---- lookup ------------------------------------------------------------------------------
