@@ -3,15 +3,59 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from rackpanel.cli import not_implemented
+from rackpanel.cli import add_inventory_argument
 
 HELP = "run the Cassandra cluster simulator for the inventory"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    add_inventory_argument(parser)
+    parser.add_argument(
+        "--failure-detector",
+        choices=["fast", "realistic"],
+        default=None,
+        help="convict dead nodes after ~4.6 s (fast) or ~18 s (realistic, phi 8); "
+        "default: the inventory's simulator.failure_detector",
+    )
+    parser.add_argument(
+        "--admin",
+        metavar="HOST:PORT",
+        default=None,
+        help="admin API address (default: the inventory's simulator.admin_address)",
+    )
+    parser.add_argument(
+        "--no-jolokia", action="store_true", help="do not serve the Jolokia endpoint of each node"
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="log at debug level")
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_implemented("sim")
+    import asyncio
+    import logging
+
+    from simulator.app import StartupError, parse_host_port, serve
+    from topology import load_inventory
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    inv = load_inventory(args.inventory)
+    try:
+        admin = parse_host_port(args.admin or inv.simulator.admin_address, "--admin")
+        asyncio.run(
+            serve(
+                inv,
+                failure_detector=args.failure_detector,
+                admin=admin,
+                jolokia=not args.no_jolokia,
+            )
+        )
+    except StartupError as exc:
+        print(f"rackpanel sim: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0

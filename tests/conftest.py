@@ -19,3 +19,22 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def demo_inventory() -> Inventory:
     return load_inventory(REPO / "inventory.yml")
+
+
+# ---- the simulator (tests/support/sim.py) -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    """The demo inventory's simulator, fast failure detector, admin on 127.0.0.1:9499."""
+    from tests.support.sim import running_simulator
+
+    with running_simulator(REPO / "inventory.yml", failure_detector="fast") as handle:
+        yield handle
+
+
+@pytest.fixture
+def sim(simulator):
+    """The session simulator, reset: every node powered, links up, every view UP."""
+    simulator.reset()
+    return simulator

@@ -1,0 +1,174 @@
+"""The simulator process: cluster model + one CQL server per node + admin API + Jolokia.
+
+``run_simulator`` builds everything from the inventory on one asyncio loop, prints the
+contact points and ``rackpanel sim: ready`` once every listener is up, and runs until
+SIGINT/SIGTERM. The cluster's power and failure-detector changes reach the servers through
+:class:`ServerBridge` (power physics, STATUS_CHANGE events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from simulator.cluster import SimCluster, SimNode
+from simulator.executor import NodeExecutor, SimContext
+from simulator.protocol import messages
+from simulator.protocol.server import NodeServer
+from topology import Inventory
+
+log = logging.getLogger(__name__)
+READY_LINE = "rackpanel sim: ready"
+
+
+class StartupError(RuntimeError):
+    """Something the simulator needs could not start (e.g. an address already in use)."""
+
+
+def parse_host_port(text: str, what: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise StartupError(f"{what} must be HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+class ServerBridge:
+    """Cluster listener: power changes → server physics; verdicts → STATUS_CHANGE events."""
+
+    def __init__(self, servers: dict[str, NodeServer], cql_port: int) -> None:
+        self.servers = servers
+        self.cql_port = cql_port
+
+    def on_status_change(self, observer: SimNode, node: SimNode, up: bool) -> None:
+        body = messages.event_status_change(up, node.address, self.cql_port)
+        self.servers[observer.name].push_event("STATUS_CHANGE", body)
+
+    def on_power_change(self, node: SimNode, powered: bool, crash: bool) -> None:
+        server = self.servers[node.name]
+        if powered:
+            server.power_on()
+        else:
+            server.power_off(crash=crash)
+
+
+@dataclass
+class Simulator:
+    """A running simulated cluster (what ``start_simulator`` returns)."""
+
+    cluster: SimCluster
+    context: SimContext
+    servers: dict[str, NodeServer]
+    admin: Any = None
+    jolokia: list[Any] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        for server in self.jolokia:
+            with contextlib.suppress(Exception):
+                await server.stop()
+        if self.admin is not None:
+            with contextlib.suppress(Exception):
+                await self.admin.stop()
+        for server in self.servers.values():
+            await server.stop()
+        await self.cluster.stop()
+
+
+async def _start_jolokia(cluster: SimCluster, port: int) -> list[Any]:
+    try:
+        from simulator.cluster.jolokia import start_jolokia
+    except ImportError:
+        print("rackpanel sim: Jolokia endpoints: not implemented yet", file=sys.stderr)
+        return []
+
+    return [await start_jolokia(cluster, node, node.address, port) for node in cluster.nodes]
+
+
+async def start_simulator(
+    inv: Inventory,
+    *,
+    failure_detector: str | None = None,
+    admin: tuple[str, int] | None = None,
+    jolokia: bool = True,
+) -> Simulator:
+    cluster = SimCluster.from_inventory(inv, failure_detector=failure_detector)
+    cql_port = inv.ports.cql
+    context = SimContext(cluster, cql_port)
+    cluster.schema_version = context.schema.version
+    servers = {
+        node.name: NodeServer(node.address, cql_port, NodeExecutor(context, node))
+        for node in cluster.nodes
+    }
+    context.clients_of = lambda node: list(servers[node.name].connections)
+
+    def broadcast(event_type: str, body: bytes) -> None:
+        for server in servers.values():
+            server.push_event(event_type, body)
+
+    context.broadcast = broadcast
+    cluster.add_listener(ServerBridge(servers, cql_port))
+    sim = Simulator(cluster, context, servers)
+    try:
+        for server in servers.values():
+            await server.start()
+        if admin is not None:
+            from simulator.cluster.admin import start_admin
+
+            sim.admin = await start_admin(cluster, admin[0], admin[1])
+        if jolokia:
+            sim.jolokia = await _start_jolokia(cluster, inv.ports.jolokia)
+        await cluster.start()
+    except OSError as exc:
+        await sim.stop()
+        raise StartupError(str(exc)) from exc
+    return sim
+
+
+def describe(sim: Simulator, inv: Inventory, admin: tuple[str, int] | None, out: TextIO) -> None:
+    cluster = sim.cluster
+    print(
+        f"rackpanel sim: cluster {cluster.name!r}, {len(cluster.nodes)} nodes, "
+        f"failure detector {cluster.failure_detector} "
+        f"(phi_convict_threshold {cluster.phi_convict_threshold:g})",
+        file=out,
+    )
+    for node in cluster.nodes:
+        print(
+            f"  {node.dc}/{node.rack:<6} {node.name:<14} {node.address}:{inv.ports.cql}", file=out
+        )
+    for dc in cluster.datacenters:
+        points = ",".join(n.address for n in cluster.nodes if n.dc == dc)
+        print(f"contact points {dc}: {points}", file=out)
+    if admin is not None:
+        print(f"admin API: http://{admin[0]}:{admin[1]}/state", file=out)
+    if sim.jolokia:
+        print(f"jolokia: http://<node address>:{inv.ports.jolokia}/jolokia/", file=out)
+    print(READY_LINE, file=out, flush=True)
+
+
+async def serve(
+    inv: Inventory,
+    *,
+    failure_detector: str | None,
+    admin: tuple[str, int] | None,
+    jolokia: bool,
+    out: TextIO = sys.stdout,
+) -> None:
+    """Run until SIGINT/SIGTERM."""
+    sim = await start_simulator(
+        inv, failure_detector=failure_detector, admin=admin, jolokia=jolokia
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        describe(sim, inv, admin, out)
+        await stop.wait()
+    finally:
+        await sim.stop()
+        print("rackpanel sim: stopped", file=out, flush=True)

@@ -1,0 +1,43 @@
+"""What every node's executor shares: the cluster, the schema, the parse cache, the servers."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from simulator.schema import Schema
+
+if TYPE_CHECKING:
+    from simulator.cql.ast import Statement
+
+PARSE_CACHE_SIZE = 2048
+
+
+class SimContext:
+    """Shared by the node executors of one simulated cluster.
+
+    ``clients_of(node)`` lists the connections a node's server holds (for
+    system_views.clients) and ``broadcast`` pushes an event body to every live node's
+    registered connections; both are wired by :mod:`simulator.app`.
+    """
+
+    def __init__(self, cluster: Any, cql_port: int) -> None:
+        self.cluster = cluster
+        self.schema = Schema()
+        self.cql_port = cql_port
+        self.clients_of: Callable[[Any], list] = lambda node: []
+        self.broadcast: Callable[[str, bytes], None] = lambda event_type, body: None
+        self._parsed: OrderedDict[str, Statement] = OrderedDict()
+
+    def parse(self, text: str) -> Statement:
+        """Parse with a bounded cache: drivers send the same statements over and over."""
+        statement = self._parsed.get(text)
+        if statement is None:
+            from simulator.cql import parse
+
+            statement = parse(text)
+            self._parsed[text] = statement
+            if len(self._parsed) > PARSE_CACHE_SIZE:
+                self._parsed.popitem(last=False)
+        return statement

@@ -1,0 +1,88 @@
+"""CREATE/DROP KEYSPACE and TABLE: schema changes, storage purges, SCHEMA_CHANGE events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.core import InvalidRequest
+from simulator.cql import ast
+from simulator.executor.context import SimContext
+from simulator.protocol import messages
+from simulator.schema import DEFAULT_TABLE_OPTIONS, ColumnDef, TableDef
+
+_TABLE_OPTIONS = set(DEFAULT_TABLE_OPTIONS) - {"flags", "extensions"}
+
+
+def _announce(ctx: SimContext, change: str, target: str, keyspace: str, name: str = "") -> bytes:
+    ctx.broadcast("SCHEMA_CHANGE", messages.event_schema_change(change, target, keyspace, name))
+    return messages.result_schema_change(change, target, keyspace, name)
+
+
+def _unchanged() -> bytes:
+    return messages.result_void()
+
+
+def create_keyspace(ctx: SimContext, stmt: ast.CreateKeyspace) -> bytes:
+    if not ctx.schema.create_keyspace(
+        stmt.name, dict(stmt.replication), stmt.durable_writes, stmt.if_not_exists
+    ):
+        return _unchanged()
+    return _announce(ctx, "CREATED", "KEYSPACE", stmt.name)
+
+
+def drop_keyspace(ctx: SimContext, stmt: ast.DropKeyspace) -> bytes:
+    if not ctx.schema.drop_keyspace(stmt.name, stmt.if_exists):
+        return _unchanged()
+    ctx.cluster.drop_keyspace(stmt.name)
+    return _announce(ctx, "DROPPED", "KEYSPACE", stmt.name)
+
+
+def _table_def(keyspace: str, stmt: ast.CreateTable) -> TableDef:
+    names = [name for name, _ in stmt.columns]
+    for name in {n for n in names if names.count(n) > 1}:
+        raise InvalidRequest(
+            f"Duplicate column '{name}' declaration for table {keyspace}.{stmt.name}"
+        )
+    for name in (*stmt.partition_key, *stmt.clustering):
+        if name not in names:
+            raise InvalidRequest(f"Unknown definition {name} referenced in PRIMARY KEY")
+    for name in stmt.clustering_order:
+        if name not in stmt.clustering:
+            raise InvalidRequest(
+                f"Only clustering key columns can be defined in CLUSTERING ORDER directive: {name}"
+            )
+    unknown = set(stmt.options) - _TABLE_OPTIONS
+    if unknown:
+        raise InvalidRequest(f"Unknown property '{sorted(unknown)[0]}'")
+    columns: list[ColumnDef] = []
+    for name, cql_type in stmt.columns:
+        if name in stmt.partition_key:
+            column = ColumnDef(
+                name, cql_type.cql_name, "partition_key", stmt.partition_key.index(name)
+            )
+        elif name in stmt.clustering:
+            order = stmt.clustering_order.get(name, "ASC").lower()
+            column = ColumnDef(
+                name, cql_type.cql_name, "clustering", stmt.clustering.index(name), order
+            )
+        else:
+            kind = "static" if name in stmt.static_columns else "regular"
+            column = ColumnDef(name, cql_type.cql_name, kind, -1)
+        column.__dict__["cql_type"] = cql_type  # the parsed type, no need to re-parse it
+        columns.append(column)
+    options: dict[str, Any] = dict(DEFAULT_TABLE_OPTIONS)
+    options.update(stmt.options)
+    return TableDef(keyspace, stmt.name, columns, options)
+
+
+def create_table(ctx: SimContext, keyspace: str, stmt: ast.CreateTable) -> bytes:
+    if not ctx.schema.create_table(_table_def(keyspace, stmt), stmt.if_not_exists):
+        return _unchanged()
+    return _announce(ctx, "CREATED", "TABLE", keyspace, stmt.name)
+
+
+def drop_table(ctx: SimContext, keyspace: str, stmt: ast.DropTable) -> bytes:
+    if not ctx.schema.drop_table(keyspace, stmt.name, stmt.if_exists):
+        return _unchanged()
+    ctx.cluster.drop_table(keyspace, stmt.name)
+    return _announce(ctx, "DROPPED", "TABLE", keyspace, stmt.name)

@@ -1,0 +1,229 @@
+"""INSERT / UPDATE / DELETE → mutations; the lightweight-transaction conditions.
+
+Writes are timestamped with USING TIMESTAMP, else the client's default timestamp, else the
+coordinator's clock (microseconds); TTLs become absolute expiry times on the cells.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.core import Cell, InvalidRequest, Mutation
+from simulator.cql import ast
+from simulator.executor.binding import BIGINT, INT, Bound, term_bytes, term_python
+from simulator.executor.keys import key_value, modification_keys
+from simulator.protocol.wire import UNSET
+from simulator.schema import TableDef
+
+MAX_TTL = 20 * 365 * 86400
+
+
+def now_micros() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class WriteTiming:
+    timestamp: int  # microseconds
+    expires_at: float | None  # absolute seconds, from USING TTL or the table's default
+
+
+def timing(
+    table: TableDef, ttl: Any, timestamp: Any, bound: Bound, default_timestamp: int | None
+) -> WriteTiming:
+    ts = default_timestamp if default_timestamp is not None else now_micros()
+    if timestamp is not None:
+        given = term_python(timestamp, BIGINT, bound, "[timestamp]")
+        if given is not None and given is not UNSET:
+            ts = given
+    seconds = table.options.get("default_time_to_live", 0) or 0
+    if ttl is not None:
+        given = term_python(ttl, INT, bound, "[ttl]")
+        if given is not None and given is not UNSET:
+            if given < 0:
+                raise InvalidRequest(f"A TTL must be greater or equal to 0, but was {given}")
+            if given > MAX_TTL:
+                raise InvalidRequest(f"ttl is too large. requested ({given}) maximum ({MAX_TTL})")
+            seconds = given
+    return WriteTiming(ts, time.time() + seconds if seconds else None)
+
+
+def _check_writable(table: TableDef) -> None:
+    if table.virtual or table.keyspace.startswith("system"):
+        raise InvalidRequest(f"Modification on table {table.keyspace}.{table.name} is not allowed")
+
+
+def _cell(raw: Any, when: WriteTiming) -> Cell | None:
+    if raw is UNSET:
+        return None
+    if raw is None:
+        return Cell(None, when.timestamp)
+    return Cell(raw, when.timestamp, when.expires_at)
+
+
+def insert_mutation(table: TableDef, stmt: ast.Insert, bound: Bound, when: WriteTiming) -> Mutation:
+    _check_writable(table)
+    values: dict[str, Any] = {}
+    for name, term in zip(stmt.columns, stmt.values, strict=True):
+        column = table.column(name)
+        values[name] = term_bytes(term, column.cql_type, bound, name)
+    missing = [c.name for c in table.partition_key if c.name not in values]
+    if missing:
+        raise InvalidRequest(f"Some partition key parts are missing: {', '.join(missing)}")
+    missing = [c.name for c in table.clustering if c.name not in values]
+    if missing:
+        raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
+    from simulator.cql.types import routing_key
+
+    key = routing_key([key_value(values[c.name], c) for c in table.partition_key])
+    clustering = tuple(key_value(values[c.name], c) for c in table.clustering)
+    cells = {}
+    for column in table.regular:
+        if column.name in values:
+            cell = _cell(values[column.name], when)
+            if cell is not None:
+                cells[column.name] = cell
+    return Mutation(table.keyspace, table.name, key, clustering, cells, row_marker=when.timestamp)
+
+
+def update_mutations(
+    table: TableDef, stmt: ast.Update, bound: Bound, when: WriteTiming
+) -> list[Mutation]:
+    _check_writable(table)
+    cells: dict[str, Cell] = {}
+    for assignment in stmt.assignments:
+        column = table.column(assignment.column)
+        if column.kind in ("partition_key", "clustering"):
+            raise InvalidRequest(f"PRIMARY KEY part {column.name} found in SET part")
+        if assignment.op != "set":
+            raise InvalidRequest(
+                f"Operation '{assignment.op}' on column {column.name} "
+                "is not supported by the simulator"
+            )
+        cell = _cell(term_bytes(assignment.value, column.cql_type, bound, column.name), when)
+        if cell is not None:
+            cells[column.name] = cell
+    keys, clusterings = modification_keys(table, stmt.where, bound, full_clustering=True)
+    return [
+        Mutation(table.keyspace, table.name, key, clustering, dict(cells))
+        for key in keys
+        for clustering in clusterings
+    ]
+
+
+def delete_mutations(
+    table: TableDef, stmt: ast.Delete, bound: Bound, when: WriteTiming
+) -> list[Mutation]:
+    _check_writable(table)
+    if stmt.elements:
+        raise InvalidRequest("Deleting collection elements is not supported by the simulator")
+    for name in stmt.columns:
+        column = table.column(name)
+        if column.kind in ("partition_key", "clustering"):
+            raise InvalidRequest(
+                f"Invalid identifier {name} for deletion (should not be a PRIMARY KEY part)"
+            )
+    whole_rows = not stmt.columns
+    keys, clusterings = modification_keys(table, stmt.where, bound, full_clustering=not whole_rows)
+    partial = clusterings != [()] and len(clusterings[0]) < len(table.clustering)
+    if partial:
+        raise InvalidRequest("Range deletions are not supported by the simulator")
+    mutations = []
+    for key in keys:
+        for clustering in clusterings:
+            if whole_rows and table.clustering and clustering == ():
+                mutations.append(
+                    Mutation(table.keyspace, table.name, key, partition_tombstone=when.timestamp)
+                )
+            elif whole_rows:
+                mutations.append(
+                    Mutation(
+                        table.keyspace, table.name, key, clustering, row_tombstone=when.timestamp
+                    )
+                )
+            else:
+                cells = {name: Cell(None, when.timestamp) for name in stmt.columns}
+                mutations.append(Mutation(table.keyspace, table.name, key, clustering, cells))
+    return mutations
+
+
+def mutations_of(
+    table: TableDef,
+    stmt: ast.Insert | ast.Update | ast.Delete,
+    bound: Bound,
+    default_ts: int | None,
+) -> list[Mutation]:
+    ttl = getattr(stmt, "ttl", None)
+    when = timing(table, ttl, stmt.timestamp, bound, default_ts)
+    if isinstance(stmt, ast.Insert):
+        return [insert_mutation(table, stmt, bound, when)]
+    if isinstance(stmt, ast.Update):
+        return update_mutations(table, stmt, bound, when)
+    return delete_mutations(table, stmt, bound, when)
+
+
+# ---- lightweight transactions ---------------------------------------------------------------
+
+
+def is_conditional(stmt: Any) -> bool:
+    return bool(
+        getattr(stmt, "if_not_exists", False)
+        or getattr(stmt, "if_exists", False)
+        or getattr(stmt, "conditions", ())
+    )
+
+
+def _compare(op: str, current: Any, wanted: Any) -> bool:
+    if op == "=":
+        return current == wanted
+    if op == "!=":
+        return current != wanted
+    if current is None or wanted is None:
+        return False
+    return {
+        ">": current > wanted,
+        ">=": current >= wanted,
+        "<": current < wanted,
+        "<=": current <= wanted,
+    }[op]
+
+
+def condition_check(
+    table: TableDef, stmt: Any, bound: Bound, clustering: tuple[bytes, ...]
+) -> tuple[Callable[[Any], bool], list[str]]:
+    """(does the current partition satisfy the IF clause?, columns to echo when it does not)."""
+    if getattr(stmt, "if_not_exists", False):
+        return (lambda data: clustering not in data), [c.name for c in table.ordered_columns]
+    if getattr(stmt, "if_exists", False):
+        return (lambda data: clustering in data), []
+    checks = []
+    for cond in stmt.conditions:
+        column = table.column(cond.column)
+        if cond.element is not None:
+            raise InvalidRequest(
+                "Conditions on collection elements are not supported by the simulator"
+            )
+        if cond.op == "IN":
+            options = [term_python(t, column.cql_type, bound, column.name) for t in cond.terms]
+            checks.append((column, "IN", options))
+        else:
+            checks.append(
+                (column, cond.op, term_python(cond.term, column.cql_type, bound, column.name))
+            )
+
+    def holds(data: Any) -> bool:
+        row = data.get(clustering)
+        for column, op, wanted in checks:
+            cell = row.get(column.name) if row is not None else None
+            current = column.cql_type.deserialize(cell.value) if cell is not None else None
+            if op == "IN":
+                if current not in wanted:
+                    return False
+            elif not _compare(op, current, wanted):
+                return False
+        return True
+
+    return holds, [c.column for c in stmt.conditions]

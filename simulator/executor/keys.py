@@ -1,0 +1,98 @@
+"""Primary-key values of a statement: WHERE restrictions → partition keys and clusterings."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from simulator.core import InvalidRequest
+from simulator.cql import ast
+from simulator.cql.types import parse_type, routing_key
+from simulator.executor.binding import Bound, term_bytes
+from simulator.protocol.wire import UNSET
+from simulator.schema import ColumnDef, TableDef
+
+
+def key_value(raw: Any, column: ColumnDef) -> bytes:
+    if raw is UNSET:
+        raise InvalidRequest(f"Invalid unset value for column {column.name}")
+    if raw is None:
+        raise InvalidRequest(f"Invalid null value in condition for column {column.name}")
+    return raw
+
+
+def relation_values(rel: ast.Relation, column: ColumnDef, bound: Bound) -> list[bytes]:
+    """The serialised values an ``=`` or ``IN`` relation allows for its column."""
+    cql_type = column.cql_type
+    if rel.op == "IN" and len(rel.terms) == 1 and isinstance(rel.terms[0], ast.BindMarker):
+        raw = bound[rel.terms[0].index]
+        if raw is None or raw is UNSET:
+            raise InvalidRequest(f"Invalid null value for {column.name} IN list")
+        items = parse_type(f"list<{cql_type.cql_name}>").deserialize(raw)
+        return [cql_type.serialize(item) for item in items]
+    return [key_value(term_bytes(term, cql_type, bound, column.name), column) for term in rel.terms]
+
+
+def restrictions(table: TableDef, where: tuple[ast.Relation, ...]) -> dict[str, list[ast.Relation]]:
+    by_column: dict[str, list[ast.Relation]] = {}
+    for rel in where:
+        if rel.token:
+            raise InvalidRequest("token() restrictions are not supported by the simulator")
+        table.column(rel.column)
+        by_column.setdefault(rel.column, []).append(rel)
+    return by_column
+
+
+def equal_values(
+    columns: list[ColumnDef], by_column: dict[str, list[ast.Relation]], bound: Bound
+) -> list[list[bytes]] | None:
+    """Per column the allowed values of its ``=``/``IN`` restriction; None if one is missing."""
+    values = []
+    for column in columns:
+        rels = [r for r in by_column.get(column.name, []) if r.op in ("=", "IN")]
+        if not rels:
+            return None
+        values.append(relation_values(rels[0], column, bound))
+    return values
+
+
+def partition_keys(table: TableDef, components: list[list[bytes]]) -> list[bytes]:
+    """Routing keys of every combination of partition-key values (IN gives several)."""
+    return [routing_key(list(combo)) for combo in itertools.product(*components)]
+
+
+def modification_keys(
+    table: TableDef, where: tuple[ast.Relation, ...], bound: Bound, full_clustering: bool
+) -> tuple[list[bytes], list[tuple[bytes, ...]]]:
+    """(partition keys, clusterings) an UPDATE/DELETE touches, validated as Cassandra does."""
+    by_column = restrictions(table, where)
+    key_names = {c.name for c in table.primary_key}
+    stray = [name for name in by_column if name not in key_names]
+    if stray:
+        raise InvalidRequest(f"Non PRIMARY KEY columns found in where clause: {', '.join(stray)}")
+    for name, rels in by_column.items():
+        if any(r.op not in ("=", "IN") for r in rels):
+            column = table.column(name)
+            if column.kind == "partition_key":
+                raise InvalidRequest(
+                    "Only EQ and IN relation are supported on the partition key "
+                    "(unless you use the token() function or allow filtering)"
+                )
+            raise InvalidRequest(
+                "Slice restrictions on clustering columns in modifications "
+                "are not supported by the simulator"
+            )
+    pk = equal_values(table.partition_key, by_column, bound)
+    if pk is None:
+        missing = [c.name for c in table.partition_key if c.name not in by_column]
+        raise InvalidRequest(f"Some partition key parts are missing: {', '.join(missing)}")
+    given = [c for c in table.clustering if c.name in by_column]
+    if given != table.clustering[: len(given)]:
+        missing = [c.name for c in table.clustering if c.name not in by_column]
+        raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
+    if full_clustering and len(given) < len(table.clustering):
+        missing = [c.name for c in table.clustering[len(given) :]]
+        raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
+    ck = equal_values(given, by_column, bound) or []
+    clusterings = [tuple(combo) for combo in itertools.product(*ck)] if given else [()]
+    return partition_keys(table, pk), clusterings

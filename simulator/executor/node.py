@@ -1,0 +1,259 @@
+"""A node's executor: the requests of its connections → schema, local tables or the cluster.
+
+It implements :class:`simulator.protocol.connection.RequestHandler`; each method returns the
+body of a RESULT frame or raises a :class:`simulator.core.CqlError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.core import ConsistencyLevel, InvalidRequest, Mutation, Unprepared
+from simulator.cql import ast
+from simulator.cql.types import split_routing_key
+from simulator.executor import ddl, dml
+from simulator.executor.binding import Bound
+from simulator.executor.context import SimContext
+from simulator.executor.local_tables import is_local, local_rows
+from simulator.executor.prepared import Prepared, prepare
+from simulator.executor.select import BOOLEAN, find_rows, limit_of, outputs, page, project
+from simulator.protocol import messages
+from simulator.protocol.messages import ColumnSpec, QueryParams
+from simulator.schema import TableDef
+
+MODIFICATIONS = (ast.Insert, ast.Update, ast.Delete)
+BATCH_WRITE_TYPES = {0: "BATCH", 1: "UNLOGGED_BATCH", 2: "COUNTER"}
+BATCH_KINDS = {"LOGGED": 0, "UNLOGGED": 1, "COUNTER": 2}
+NO_KEYSPACE = (
+    "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename"
+)
+
+
+class NodeExecutor:
+    def __init__(self, ctx: SimContext, node: Any) -> None:
+        self.ctx = ctx
+        self.node = node
+        self.prepared: dict[bytes, Prepared] = {}
+
+    # ---- RequestHandler -----------------------------------------------------------------
+    async def query(self, conn: Any, request: messages.Query) -> bytes:
+        statement = self.ctx.parse(request.query)
+        params = request.params
+        bound = Bound(params.values, params.names, statement.bind_markers)
+        return await self._run(conn, statement, conn.keyspace, bound, params, False)
+
+    async def prepare(self, conn: Any, request: messages.Prepare) -> bytes:
+        statement = self.ctx.parse(request.query)
+        table = self._table_of(statement, conn.keyspace)
+        prepared = prepare(request.query, statement, conn.keyspace, table)
+        self.prepared[prepared.statement_id] = prepared
+        return messages.result_prepared(
+            prepared.statement_id,
+            prepared.bind_columns,
+            prepared.pk_indexes,
+            prepared.result_columns,
+        )
+
+    async def execute(self, conn: Any, request: messages.Execute) -> bytes:
+        prepared = self._prepared(request.statement_id)
+        params = request.params
+        bound = Bound(params.values, params.names, prepared.statement.bind_markers)
+        return await self._run(
+            conn, prepared.statement, prepared.keyspace, bound, params, params.skip_metadata
+        )
+
+    async def batch(self, conn: Any, request: messages.Batch) -> bytes:
+        timestamp = request.timestamp if request.timestamp is not None else dml.now_micros()
+        mutations: list[Mutation] = []
+        for child in request.children:
+            if child.statement_id is not None:
+                prepared = self._prepared(child.statement_id)
+                statement, keyspace = prepared.statement, prepared.keyspace
+            else:
+                statement, keyspace = self.ctx.parse(child.query or ""), conn.keyspace
+            bound = Bound(child.values, None, statement.bind_markers)
+            mutations += self._batch_mutations(statement, keyspace, bound, timestamp)
+        await self._write_batch(mutations, request.consistency, request.kind)
+        return messages.result_void()
+
+    # ---- dispatch ---------------------------------------------------------------------------
+    def _prepared(self, statement_id: bytes) -> Prepared:
+        prepared = self.prepared.get(statement_id)
+        if prepared is None:
+            raise Unprepared(
+                f"Prepared query with ID {statement_id.hex()} not found (either the query was "
+                "not prepared on this host (maybe the host has been restarted?) or you have "
+                "prepared too many queries and it has been evicted from the internal cache)",
+                statement_id,
+            )
+        return prepared
+
+    def _keyspace(self, named: str | None, session: str | None) -> str:
+        keyspace = named or session
+        if not keyspace:
+            raise InvalidRequest(NO_KEYSPACE)
+        return keyspace
+
+    def _table_of(self, statement: ast.Statement, session: str | None) -> TableDef | None:
+        if isinstance(statement, (*MODIFICATIONS, ast.Select)):
+            return self.ctx.schema.table(
+                self._keyspace(statement.keyspace, session), statement.table
+            )
+        return None
+
+    async def _run(
+        self,
+        conn: Any,
+        statement: ast.Statement,
+        session: str | None,
+        bound: Bound,
+        params: QueryParams,
+        skip_metadata: bool,
+    ) -> bytes:
+        if isinstance(statement, ast.Select):
+            return await self._select(statement, session, bound, params, skip_metadata)
+        if isinstance(statement, MODIFICATIONS):
+            return await self._modify(statement, session, bound, params)
+        if isinstance(statement, ast.Batch):
+            timestamp = params.timestamp if params.timestamp is not None else dml.now_micros()
+            mutations = []
+            for child in statement.statements:
+                mutations += self._batch_mutations(child, session, bound, timestamp)
+            await self._write_batch(mutations, params.consistency, BATCH_KINDS[statement.kind])
+            return messages.result_void()
+        if isinstance(statement, ast.Use):
+            self.ctx.schema.keyspace(statement.keyspace)
+            conn.keyspace = statement.keyspace
+            return messages.result_set_keyspace(statement.keyspace)
+        return self._ddl(statement, session)
+
+    def _ddl(self, statement: ast.Statement, session: str | None) -> bytes:
+        ctx = self.ctx
+        if isinstance(statement, ast.CreateKeyspace):
+            ctx.cluster.validate_replication(statement.replication)
+            result = ddl.create_keyspace(ctx, statement)
+        elif isinstance(statement, ast.DropKeyspace):
+            result = ddl.drop_keyspace(ctx, statement)
+        elif isinstance(statement, ast.CreateTable):
+            result = ddl.create_table(ctx, self._keyspace(statement.keyspace, session), statement)
+        elif isinstance(statement, ast.DropTable):
+            result = ddl.drop_table(ctx, self._keyspace(statement.keyspace, session), statement)
+        else:
+            raise InvalidRequest(
+                f"{type(statement).__name__.upper()} is not supported by the simulator"
+            )
+        ctx.cluster.schema_version = ctx.schema.version
+        return result
+
+    # ---- reads ------------------------------------------------------------------------------
+    async def _select(
+        self,
+        stmt: ast.Select,
+        session: str | None,
+        bound: Bound,
+        params: QueryParams,
+        skip_metadata: bool,
+    ) -> bytes:
+        keyspace = self._keyspace(stmt.keyspace, session)
+        table = self.ctx.schema.table(keyspace, stmt.table)
+        outs = outputs(table, stmt)
+        local = (
+            local_rows(self.ctx, self.node, keyspace, stmt.table) if is_local(keyspace) else None
+        )
+        replication = None if local is not None else self.ctx.schema.keyspace(keyspace).replication
+        rows = await find_rows(
+            self.ctx.cluster, self.node, replication, table, stmt, bound, params.consistency, local
+        )
+        limit = limit_of(stmt, bound)
+        if limit is not None:
+            rows = rows[:limit]
+        page_rows, paging_state = page(project(rows, outs), params.page_size, params.paging_state)
+        return messages.result_rows(
+            [o.spec for o in outs], page_rows, paging_state, no_metadata=skip_metadata
+        )
+
+    # ---- writes -----------------------------------------------------------------------------
+    def _writable_table(self, stmt: Any, session: str | None) -> TableDef:
+        keyspace = self._keyspace(stmt.keyspace, session)
+        return self.ctx.schema.table(keyspace, stmt.table)
+
+    async def _modify(
+        self, stmt: Any, session: str | None, bound: Bound, params: QueryParams
+    ) -> bytes:
+        table = self._writable_table(stmt, session)
+        if dml.is_conditional(stmt):
+            return await self._cas(table, stmt, bound, params)
+        mutations = dml.mutations_of(table, stmt, bound, params.timestamp)
+        replication = self.ctx.schema.keyspace(table.keyspace).replication
+        await self.ctx.cluster.write(self.node, replication, mutations, params.consistency)
+        return messages.result_void()
+
+    def _batch_mutations(
+        self, stmt: ast.Statement, session: str | None, bound: Bound, timestamp: int
+    ) -> list[Mutation]:
+        if not isinstance(stmt, MODIFICATIONS):
+            raise InvalidRequest(
+                "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed."
+            )
+        if dml.is_conditional(stmt):
+            raise InvalidRequest(
+                "Conditional statements in batches are not supported by the simulator"
+            )
+        return dml.mutations_of(self._writable_table(stmt, session), stmt, bound, timestamp)
+
+    async def _write_batch(
+        self, mutations: list[Mutation], cl: ConsistencyLevel, kind: int
+    ) -> None:
+        by_keyspace: dict[str, list[Mutation]] = {}
+        for m in mutations:
+            by_keyspace.setdefault(m.keyspace, []).append(m)
+        for keyspace, group in by_keyspace.items():
+            replication = self.ctx.schema.keyspace(keyspace).replication
+            await self.ctx.cluster.write(
+                self.node, replication, group, cl, write_type=BATCH_WRITE_TYPES[kind]
+            )
+
+    async def _cas(self, table: TableDef, stmt: Any, bound: Bound, params: QueryParams) -> bytes:
+        mutations = dml.mutations_of(table, stmt, bound, params.timestamp)
+        if len(mutations) != 1:
+            raise InvalidRequest(
+                "IN on the clustering key columns is not supported with conditional updates"
+            )
+        mutation = mutations[0]
+        holds, echo = dml.condition_check(table, stmt, bound, mutation.clustering)
+        replication = self.ctx.schema.keyspace(table.keyspace).replication
+        serial = params.serial_consistency or ConsistencyLevel.SERIAL
+        applied, current = await self.ctx.cluster.cas(
+            self.node,
+            replication,
+            table.keyspace,
+            table.name,
+            mutation.partition_key,
+            lambda data: [mutation] if holds(data) else None,
+            serial,
+            params.consistency,
+        )
+        columns = [ColumnSpec(table.keyspace, table.name, "[applied]", BOOLEAN.encode_option())]
+        row: list[bytes | None] = [BOOLEAN.serialize(applied)]
+        existing = current.get(mutation.clustering)
+        if not applied and echo and existing is not None:
+            values = _row_values(table, mutation, existing)
+            for name in echo:
+                column = table.column(name)
+                columns.append(
+                    ColumnSpec(table.keyspace, table.name, name, column.cql_type.encode_option())
+                )
+                row.append(values.get(name))
+        return messages.result_rows(columns, [row])
+
+
+def _row_values(table: TableDef, mutation: Mutation, cells: dict) -> dict[str, bytes | None]:
+    names = [c.name for c in table.partition_key]
+    key = mutation.partition_key
+    parts = split_routing_key(key, len(names)) if len(names) > 1 else [key]
+    values: dict[str, bytes | None] = dict(zip(names, parts, strict=True))
+    for column, value in zip(table.clustering, mutation.clustering, strict=True):
+        values[column.name] = value
+    for name, cell in cells.items():
+        values[name] = cell.value
+    return values

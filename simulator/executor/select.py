@@ -1,0 +1,297 @@
+"""SELECT: find the partitions (local table, partition-key reads or a full scan), filter,
+order, project the selectors, apply LIMIT, and cut pages.
+
+Paging state is the offset of the next row in the query's full result (8 bytes), so a
+page's query is re-run and sliced: simple, and exact while the data does not change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.core import Cell, ConsistencyLevel, InvalidRequest, ProtocolError
+from simulator.cql import ast
+from simulator.cql.types import parse_type, split_routing_key
+from simulator.executor.binding import INT, Bound, term_python
+from simulator.executor.keys import equal_values, partition_keys, relation_values, restrictions
+from simulator.protocol.messages import ColumnSpec
+from simulator.schema import ColumnDef, TableDef
+
+BOOLEAN = parse_type("boolean")
+BIGINT = parse_type("bigint")
+_OFFSET = struct.Struct(">q")
+FILTERING_MESSAGE = (
+    "Cannot execute this query as it might involve data filtering and thus may have "
+    "unpredictable performance. If you want to execute this query despite the performance "
+    "unpredictability, use ALLOW FILTERING"
+)
+
+
+@dataclass(slots=True)
+class Row:
+    values: dict[str, bytes | None]
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One result column: its spec and how to compute it from a row."""
+
+    spec: ColumnSpec
+    kind: str  # column | writetime | ttl | count
+    column: str = ""
+
+
+def outputs(table: TableDef, stmt: ast.Select) -> list[Output]:
+    def spec(name: str, cql_type: Any) -> ColumnSpec:
+        return ColumnSpec(table.keyspace, table.name, name, cql_type.encode_option())
+
+    if stmt.selectors == "*":
+        return [Output(spec(c.name, c.cql_type), "column", c.name) for c in table.ordered_columns]
+    result = []
+    for selector in stmt.selectors:  # type: ignore[union-attr]
+        expr, name = selector.expression, selector.result_name
+        if isinstance(expr, ast.ColumnSelector):
+            result.append(Output(spec(name, table.column(expr.name).cql_type), "column", expr.name))
+        elif isinstance(expr, ast.CountAll):
+            result.append(Output(spec(name, BIGINT), "count"))
+        elif (
+            isinstance(expr, ast.FunctionSelector)
+            and expr.name in ("writetime", "ttl", "count")
+            and len(expr.args) == 1
+            and isinstance(expr.args[0], ast.ColumnSelector)
+        ):
+            column = table.column(expr.args[0].name)
+            if expr.name != "count" and column.kind in ("partition_key", "clustering"):
+                raise InvalidRequest(
+                    f"Cannot use selection function {expr.name} on PRIMARY KEY part {column.name}"
+                )
+            cql_type = {"writetime": BIGINT, "ttl": INT, "count": BIGINT}[expr.name]
+            result.append(Output(spec(name, cql_type), expr.name, column.name))
+        else:
+            raise InvalidRequest(f"Unsupported selector {name} in the simulator")
+    return result
+
+
+# ---- finding rows -------------------------------------------------------------------------------
+
+
+def _filters(
+    table: TableDef, stmt: ast.Select, bound: Bound, local: bool
+) -> tuple[list[list[bytes]] | None, list[tuple[ColumnDef, str, list[bytes]]]]:
+    """(partition-key values when fully restricted, row filters)."""
+    by_column = restrictions(table, stmt.where)
+    pk = equal_values(table.partition_key, by_column, bound)
+    if pk is not None and any(len(by_column[c.name]) > 1 for c in table.partition_key):
+        pk = None
+    needs_filtering = False
+    filters = []
+    for name, rels in by_column.items():
+        column = table.column(name)
+        if pk is not None and column.kind == "partition_key":
+            continue
+        if column.kind == "partition_key" or column.kind in ("regular", "static"):
+            needs_filtering = True
+        for rel in rels:
+            if rel.op not in ("=", "IN", "<", "<=", ">", ">="):
+                raise InvalidRequest(f"Unsupported operator {rel.op} in the simulator")
+            filters.append((column, rel.op, relation_values(rel, column, bound)))
+    if needs_filtering and not (stmt.allow_filtering or local):
+        raise InvalidRequest(FILTERING_MESSAGE)
+    return pk, filters
+
+
+def _passes(row: Row, filters: list[tuple[ColumnDef, str, list[bytes]]]) -> bool:
+    for column, op, wanted in filters:
+        value = row.values.get(column.name)
+        if op == "=":
+            if value != wanted[0]:
+                return False
+        elif op == "IN":
+            if value not in wanted:
+                return False
+        else:
+            if value is None:
+                return False
+            key, other = column.cql_type.sort_key(value), column.cql_type.sort_key(wanted[0])
+            if not {"<": key < other, "<=": key <= other, ">": key > other, ">=": key >= other}[op]:
+                return False
+    return True
+
+
+def _sorted_clusterings(table: TableDef, clusterings: list, reverse: bool) -> list:
+    """Clustering tuples in the table's clustering order (each column ASC or DESC)."""
+    ordered = list(clusterings)
+    for i in reversed(range(len(table.clustering))):
+        column = table.clustering[i]
+        desc = (column.clustering_order == "desc") != reverse
+        ordered.sort(key=lambda ck, i=i, t=column.cql_type: t.sort_key(ck[i]), reverse=desc)
+    return ordered
+
+
+def partition_rows(
+    table: TableDef, key: bytes, data: Any, reverse: bool, per_partition: int | None
+) -> list[Row]:
+    pk_names = [c.name for c in table.partition_key]
+    components = split_routing_key(key, len(pk_names)) if len(pk_names) > 1 else [key]
+    rows = []
+    for clustering in _sorted_clusterings(table, list(data), reverse):
+        cells = data[clustering]
+        values: dict[str, bytes | None] = dict(zip(pk_names, components, strict=True))
+        for column, value in zip(table.clustering, clustering, strict=True):
+            values[column.name] = value
+        for name, cell in cells.items():
+            values[name] = cell.value
+        rows.append(Row(values, cells))
+        if per_partition is not None and len(rows) >= per_partition:
+            break
+    return rows
+
+
+def local_table_rows(table: TableDef, raw_rows: list[dict[str, Any]]) -> list[Row]:
+    rows = []
+    for raw in raw_rows:
+        values = {}
+        for column in table.columns:
+            value = raw.get(column.name)
+            values[column.name] = None if value is None else column.cql_type.serialize(value)
+        rows.append(Row(values))
+    return rows
+
+
+def _reverse_requested(table: TableDef, stmt: ast.Select) -> bool:
+    if not stmt.order_by:
+        return False
+    if not table.clustering:
+        raise InvalidRequest(
+            "Order by is currently only supported on the clustered columns of the PRIMARY KEY, got "
+            + stmt.order_by[0][0]
+        )
+    first_name, first_dir = stmt.order_by[0]
+    if first_name != table.clustering[0].name:
+        raise InvalidRequest(
+            "Order by currently only supports the ordering of columns following their "
+            "declared order in the PRIMARY KEY"
+        )
+    natural = table.clustering[0].clustering_order.upper()
+    return first_dir.upper() != (natural if natural in ("ASC", "DESC") else "ASC")
+
+
+def _int_option(term: Any, bound: Bound, what: str) -> int | None:
+    if term is None:
+        return None
+    value = term_python(term, INT, bound, what)
+    if not isinstance(value, int) or value <= 0:
+        raise InvalidRequest(
+            f"{what.strip('[]').upper().replace('_', ' ')} must be strictly positive"
+        )
+    return value
+
+
+async def find_rows(
+    cluster: Any,
+    coordinator: Any,
+    replication: dict[str, str] | None,
+    table: TableDef,
+    stmt: ast.Select,
+    bound: Bound,
+    cl: ConsistencyLevel,
+    local_rows: list[dict[str, Any]] | None,
+) -> list[Row]:
+    """Every row the query selects (before LIMIT), in result order."""
+    pk, filters = _filters(table, stmt, bound, local=local_rows is not None)
+    reverse = _reverse_requested(table, stmt)
+    per_partition = _int_option(stmt.per_partition_limit, bound, "[per_partition_limit]")
+    if local_rows is not None:
+        rows = local_table_rows(table, local_rows)
+        if pk is not None:
+            keys = {tuple(combo) for combo in _combos(pk)}
+            names = [c.name for c in table.partition_key]
+            rows = [r for r in rows if tuple(r.values[n] for n in names) in keys]
+        return [r for r in rows if _passes(r, filters)]
+    if pk is not None:
+        keys = partition_keys(table, pk)
+        datas = await asyncio.gather(
+            *(
+                cluster.read(coordinator, replication, table.keyspace, table.name, k, cl)
+                for k in keys
+            )
+        )
+        partitions = list(zip(keys, datas, strict=True))
+    else:
+        if stmt.order_by:
+            raise InvalidRequest(
+                "ORDER BY is only supported when the partition key is restricted by an EQ or an IN."
+            )
+        partitions = await cluster.scan(coordinator, replication, table.keyspace, table.name, cl)
+    rows = []
+    for key, data in partitions:
+        for row in partition_rows(table, key, data, reverse, per_partition):
+            if _passes(row, filters):
+                rows.append(row)
+    return rows
+
+
+def _combos(values: list[list[bytes]]) -> list[tuple[bytes, ...]]:
+    import itertools
+
+    return list(itertools.product(*values))
+
+
+# ---- projecting --------------------------------------------------------------------------------
+
+
+def _ttl_left(cell: Cell | None) -> bytes | None:
+    if cell is None or cell.expires_at is None:
+        return None
+    return INT.serialize(max(0, int(cell.expires_at - time.time() + 0.999)))
+
+
+def project(rows: list[Row], outs: list[Output]) -> list[list[bytes | None]]:
+    if any(o.kind == "count" for o in outs):
+        first = rows[0] if rows else None
+        result: list[bytes | None] = []
+        for out in outs:
+            if out.kind == "count":
+                counted = (
+                    rows
+                    if not out.column
+                    else [r for r in rows if r.values.get(out.column) is not None]
+                )
+                result.append(BIGINT.serialize(len(counted)))
+            else:
+                result.append(_value(first, out) if first else None)
+        return [result]
+    return [[_value(row, out) for out in outs] for row in rows]
+
+
+def _value(row: Row, out: Output) -> bytes | None:
+    if out.kind == "column":
+        return row.values.get(out.column)
+    cell = row.cells.get(out.column)
+    if out.kind == "writetime":
+        return None if cell is None else BIGINT.serialize(cell.timestamp)
+    return _ttl_left(cell)
+
+
+def limit_of(stmt: ast.Select, bound: Bound) -> int | None:
+    return _int_option(stmt.limit, bound, "[limit]")
+
+
+def page(
+    rows: list[list[bytes | None]], page_size: int | None, paging_state: bytes | None
+) -> tuple[list[list[bytes | None]], bytes | None]:
+    start = 0
+    if paging_state:
+        if len(paging_state) != _OFFSET.size:
+            raise ProtocolError("Invalid value for the paging state")
+        start = _OFFSET.unpack(paging_state)[0]
+    if not page_size or page_size <= 0:
+        return rows[start:], None
+    end = start + page_size
+    more = _OFFSET.pack(end) if end < len(rows) else None
+    return rows[start:end], more

@@ -1,0 +1,237 @@
+"""One client connection to one simulated node: framing, handshake, dispatch, events.
+
+The connection decodes frames and hands requests to the node's :class:`RequestHandler`
+(the executor). Requests run concurrently (one task each, answered on their stream id), as
+the driver multiplexes many streams over a connection. A malformed frame answers a
+ProtocolError and closes this connection only; nothing a client sends can stop the server.
+
+Power physics are applied by the owning :class:`~simulator.protocol.server.NodeServer`:
+``silence()`` (power cut: stop reading, never answer, keep the socket open — no FIN/RST),
+``reset()`` (process death or reboot: RST at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from simulator.core import CqlError, ProtocolError, ServerError
+from simulator.protocol import messages
+from simulator.protocol.frames import (
+    FLAG_COMPRESSED,
+    HEADER,
+    HEADER_SIZE,
+    MAX_BODY,
+    SUPPORTED_VERSIONS,
+    Opcode,
+    encode_frame,
+    unsupported_version_message,
+)
+from simulator.protocol.wire import Reader
+
+log = logging.getLogger(__name__)
+
+CQL_VERSION = "3.4.6"
+SUPPORTED_OPTIONS: dict[str, list[str]] = {
+    "CQL_VERSION": [CQL_VERSION],
+    "COMPRESSION": [],
+    "PROTOCOL_VERSIONS": ["3/v3", "4/v4"],
+}
+EVENT_TYPES = {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"}
+_LINGER_ZERO = struct.pack("ii", 1, 0)
+
+
+class RequestHandler(Protocol):
+    """What a node's executor offers its connections; each returns a RESULT body."""
+
+    async def query(self, conn: Connection, request: messages.Query) -> bytes: ...
+
+    async def prepare(self, conn: Connection, request: messages.Prepare) -> bytes: ...
+
+    async def execute(self, conn: Connection, request: messages.Execute) -> bytes: ...
+
+    async def batch(self, conn: Connection, request: messages.Batch) -> bytes: ...
+
+
+class Connection(asyncio.Protocol):
+    """A client connection; ``keyspace`` is its USE state, the rest feeds system_views.clients."""
+
+    def __init__(
+        self,
+        handler: RequestHandler,
+        on_lost: Callable[[Connection], None],
+    ) -> None:
+        self.handler = handler
+        self._on_lost = on_lost
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self.keyspace: str | None = None
+        self.ready = False
+        self.silent = False
+        self.closed = False
+        self.events: set[str] = set()
+        self.address = ""
+        self.port = 0
+        self.driver_name = ""
+        self.driver_version = ""
+        self.protocol_version = 4
+        self.request_count = 0
+        self.connected_at = time.time()
+        self._tasks: set[asyncio.Task] = set()
+
+    # ---- asyncio.Protocol ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername") or ("", 0)
+        self.address, self.port = peer[0], peer[1]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        self._on_lost(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.silent or self.closed:
+            return
+        buf = self._buffer
+        buf += data
+        while len(buf) >= HEADER_SIZE:
+            version, flags, stream, opcode, length = HEADER.unpack_from(buf, 0)
+            if version & 0x80 or version not in SUPPORTED_VERSIONS:
+                self._reject_version(version & 0x7F, stream)
+                return
+            if length < 0 or length > MAX_BODY:
+                self._fail(stream, ProtocolError(f"Invalid frame body length {length}"))
+                return
+            end = HEADER_SIZE + length
+            if len(buf) < end:
+                return
+            body = bytes(buf[HEADER_SIZE:end])
+            del buf[:end]
+            if flags & FLAG_COMPRESSED:
+                self._fail(stream, ProtocolError("Compressed frame but no compression negotiated"))
+                return
+            self._dispatch(stream, opcode, body)
+            if self.closed or self.silent:
+                return
+
+    # ---- power physics (driven by NodeServer) ---------------------------------------------
+    def silence(self) -> None:
+        """Power cut: never read or answer again; the socket stays open (no FIN, no RST)."""
+        self.silent = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def reset(self) -> None:
+        """Process death or reboot: abort with SO_LINGER 0 so the client gets an RST."""
+        self.silent = True
+        if self.transport is None:
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
+        self.transport.abort()
+
+    def push_event(self, event_type: str, body: bytes) -> None:
+        if event_type in self.events and self._can_send():
+            self.transport.write(encode_frame(-1, Opcode.EVENT, body))  # type: ignore[union-attr]
+
+    # ---- requests -----------------------------------------------------------------------
+    def _can_send(self) -> bool:
+        return not (
+            self.silent or self.closed or self.transport is None or self.transport.is_closing()
+        )
+
+    def _send(self, stream: int, opcode: int, body: bytes) -> None:
+        if self._can_send():
+            self.transport.write(encode_frame(stream, opcode, body))  # type: ignore[union-attr]
+
+    def _send_error(self, stream: int, exc: CqlError) -> None:
+        self._send(stream, Opcode.ERROR, messages.error_body(exc))
+
+    def _fail(self, stream: int, exc: ProtocolError) -> None:
+        """A malformed frame: answer it, then close this connection (and only this one)."""
+        log.info("closing connection from %s:%s: %s", self.address, self.port, exc.message)
+        self._send_error(stream, exc)
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def _reject_version(self, version: int, stream: int) -> None:
+        self._fail(stream, ProtocolError(unsupported_version_message(version)))
+
+    def _dispatch(self, stream: int, opcode: int, body: bytes) -> None:
+        self.request_count += 1
+        try:
+            reader = Reader(body)
+            if opcode == Opcode.OPTIONS:
+                self._send(stream, Opcode.SUPPORTED, messages.supported_body(SUPPORTED_OPTIONS))
+            elif opcode == Opcode.STARTUP:
+                self._startup(stream, messages.read_startup(reader))
+            elif not self.ready:
+                name = Opcode(opcode).name if opcode in Opcode._value2member_map_ else opcode
+                raise ProtocolError(f"Unexpected message {name}, expecting STARTUP or OPTIONS.")
+            elif opcode == Opcode.REGISTER:
+                self._register(stream, messages.read_register(reader))
+            elif opcode == Opcode.QUERY:
+                self._spawn(stream, self.handler.query(self, messages.read_query(reader)))
+            elif opcode == Opcode.EXECUTE:
+                self._spawn(stream, self.handler.execute(self, messages.read_execute(reader)))
+            elif opcode == Opcode.PREPARE:
+                self._spawn(stream, self.handler.prepare(self, messages.read_prepare(reader)))
+            elif opcode == Opcode.BATCH:
+                self._spawn(stream, self.handler.batch(self, messages.read_batch(reader)))
+            else:
+                raise ProtocolError(f"Unknown or unexpected opcode {opcode:#04x} in a request")
+        except ProtocolError as exc:
+            self._fail(stream, exc)
+        except CqlError as exc:
+            self._send_error(stream, exc)
+
+    def _startup(self, stream: int, startup: messages.Startup) -> None:
+        compression = startup.options.get("COMPRESSION")
+        if compression:
+            raise ProtocolError(f"Unknown compression algorithm: {compression}")
+        self.driver_name = startup.options.get("DRIVER_NAME", "")
+        self.driver_version = startup.options.get("DRIVER_VERSION", "")
+        self.ready = True
+        self._send(stream, Opcode.READY, b"")
+
+    def _register(self, stream: int, register: messages.Register) -> None:
+        unknown = [e for e in register.events if e not in EVENT_TYPES]
+        if unknown:
+            raise ProtocolError(f"Invalid value '{unknown[0]}' for Type")
+        self.events.update(register.events)
+        self._send(stream, Opcode.READY, b"")
+
+    def _spawn(self, stream: int, work: Awaitable[bytes]) -> None:
+        task = asyncio.ensure_future(self._answer(stream, work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, stream: int, work: Awaitable[bytes]) -> None:
+        try:
+            body = await work
+        except CqlError as exc:
+            self._send_error(stream, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must answer the request, never kill the server
+            log.exception("request failed on stream %s", stream)
+            self._send_error(stream, ServerError(f"{type(exc).__name__}: {exc}"))
+        else:
+            self._send(stream, Opcode.RESULT, body)

@@ -1,0 +1,328 @@
+"""Request bodies decoded into plain objects, and response bodies encoded (protocol v4).
+
+Only the protocol shapes live here; what a request *means* is the executor's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.core import (
+    AlreadyExists,
+    ConsistencyLevel,
+    CqlError,
+    ProtocolError,
+    ReadTimeout,
+    Unavailable,
+    Unprepared,
+    WriteTimeout,
+)
+from simulator.protocol.wire import (
+    Reader,
+    enc_bytes,
+    enc_inet,
+    enc_int,
+    enc_long,
+    enc_short,
+    enc_short_bytes,
+    enc_string,
+    enc_string_list,
+    enc_string_multimap,
+)
+
+# QUERY / EXECUTE parameter flags
+_VALUES = 0x01
+_SKIP_METADATA = 0x02
+_PAGE_SIZE = 0x04
+_PAGING_STATE = 0x08
+_SERIAL_CONSISTENCY = 0x10
+_DEFAULT_TIMESTAMP = 0x20
+_NAMES_FOR_VALUES = 0x40
+
+# RESULT kinds
+RESULT_VOID = 0x0001
+RESULT_ROWS = 0x0002
+RESULT_SET_KEYSPACE = 0x0003
+RESULT_PREPARED = 0x0004
+RESULT_SCHEMA_CHANGE = 0x0005
+
+# Rows metadata flags
+_GLOBAL_TABLES_SPEC = 0x0001
+_HAS_MORE_PAGES = 0x0002
+_NO_METADATA = 0x0004
+
+
+def consistency(code: int) -> ConsistencyLevel:
+    try:
+        return ConsistencyLevel(code)
+    except ValueError:
+        raise ProtocolError(f"Unknown code {code} for a consistency level") from None
+
+
+# ---- requests -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class QueryParams:
+    consistency: ConsistencyLevel = ConsistencyLevel.ONE
+    values: list = field(default_factory=list)  # bytes | None | UNSET
+    names: list[str] | None = None
+    skip_metadata: bool = False
+    page_size: int | None = None
+    paging_state: bytes | None = None
+    serial_consistency: ConsistencyLevel | None = None
+    timestamp: int | None = None
+
+
+@dataclass(slots=True)
+class Query:
+    query: str
+    params: QueryParams
+
+
+@dataclass(slots=True)
+class Prepare:
+    query: str
+
+
+@dataclass(slots=True)
+class Execute:
+    statement_id: bytes
+    params: QueryParams
+
+
+@dataclass(slots=True)
+class BatchChild:
+    query: str | None  # text of an unprepared child
+    statement_id: bytes | None  # id of a prepared child
+    values: list
+
+
+@dataclass(slots=True)
+class Batch:
+    kind: int  # 0 LOGGED, 1 UNLOGGED, 2 COUNTER
+    children: list[BatchChild]
+    consistency: ConsistencyLevel
+    serial_consistency: ConsistencyLevel | None
+    timestamp: int | None
+
+
+@dataclass(slots=True)
+class Startup:
+    options: dict[str, str]
+
+
+@dataclass(slots=True)
+class Register:
+    events: list[str]
+
+
+def read_params(r: Reader) -> QueryParams:
+    p = QueryParams(consistency=consistency(r.short()))
+    flags = r.byte()
+    if flags & _VALUES:
+        count = r.short()
+        if flags & _NAMES_FOR_VALUES:
+            p.names = []
+            for _ in range(count):
+                p.names.append(r.string())
+                p.values.append(r.value())
+        else:
+            p.values = [r.value() for _ in range(count)]
+    p.skip_metadata = bool(flags & _SKIP_METADATA)
+    if flags & _PAGE_SIZE:
+        p.page_size = r.int()
+    if flags & _PAGING_STATE:
+        p.paging_state = r.bytes()
+    if flags & _SERIAL_CONSISTENCY:
+        p.serial_consistency = consistency(r.short())
+    if flags & _DEFAULT_TIMESTAMP:
+        p.timestamp = r.long()
+    return p
+
+
+def read_query(r: Reader) -> Query:
+    return Query(r.long_string(), read_params(r))
+
+
+def read_prepare(r: Reader) -> Prepare:
+    return Prepare(r.long_string())
+
+
+def read_execute(r: Reader) -> Execute:
+    return Execute(r.short_bytes(), read_params(r))
+
+
+def read_batch(r: Reader) -> Batch:
+    kind = r.byte()
+    if kind > 2:
+        raise ProtocolError(f"Invalid BATCH message: unknown batch type {kind}")
+    children = []
+    for _ in range(r.short()):
+        child_kind = r.byte()
+        if child_kind == 0:
+            query, statement_id = r.long_string(), None
+        elif child_kind == 1:
+            query, statement_id = None, r.short_bytes()
+        else:
+            raise ProtocolError(
+                f"Invalid query kind in BATCH messages. Must be 0 or 1 but got {child_kind}"
+            )
+        values = [r.value() for _ in range(r.short())]
+        children.append(BatchChild(query, statement_id, values))
+    cl = consistency(r.short())
+    flags = r.byte()
+    serial = consistency(r.short()) if flags & _SERIAL_CONSISTENCY else None
+    timestamp = r.long() if flags & _DEFAULT_TIMESTAMP else None
+    return Batch(kind, children, cl, serial, timestamp)
+
+
+def read_startup(r: Reader) -> Startup:
+    return Startup(r.string_map())
+
+
+def read_register(r: Reader) -> Register:
+    return Register(r.string_list())
+
+
+# ---- responses ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    keyspace: str
+    table: str
+    name: str
+    type_option: bytes  # the protocol [option] of the column's type
+
+
+def supported_body(options: dict[str, list[str]]) -> bytes:
+    return enc_string_multimap(options)
+
+
+def error_body(exc: CqlError) -> bytes:
+    body = enc_int(exc.code) + enc_string(exc.message)
+    if isinstance(exc, Unavailable):
+        body += enc_short(exc.cl) + enc_int(exc.required) + enc_int(exc.alive)
+    elif isinstance(exc, WriteTimeout):
+        body += enc_short(exc.cl) + enc_int(exc.received) + enc_int(exc.block_for)
+        body += enc_string(exc.write_type)
+    elif isinstance(exc, ReadTimeout):
+        body += enc_short(exc.cl) + enc_int(exc.received) + enc_int(exc.block_for)
+        body += bytes([1 if exc.data_present else 0])
+    elif isinstance(exc, AlreadyExists):
+        body += enc_string(exc.keyspace) + enc_string(exc.table)
+    elif isinstance(exc, Unprepared):
+        body += enc_short_bytes(exc.statement_id)
+    return body
+
+
+def _column_specs(
+    columns: list[ColumnSpec], extra: bytes = b"", flags: int = 0
+) -> tuple[int, bytes]:
+    """(flags, encoded specs): one global table spec when every column shares it."""
+    if columns and len({(c.keyspace, c.table) for c in columns}) == 1:
+        head = enc_string(columns[0].keyspace) + enc_string(columns[0].table)
+        specs = b"".join(enc_string(c.name) + c.type_option for c in columns)
+        return flags | _GLOBAL_TABLES_SPEC, head + specs
+    specs = b"".join(
+        enc_string(c.keyspace) + enc_string(c.table) + enc_string(c.name) + c.type_option
+        for c in columns
+    )
+    return flags, specs
+
+
+def rows_metadata(
+    columns: list[ColumnSpec], paging_state: bytes | None = None, no_metadata: bool = False
+) -> bytes:
+    flags = _HAS_MORE_PAGES if paging_state is not None else 0
+    paging = enc_bytes(paging_state) if paging_state is not None else b""
+    if no_metadata:
+        return enc_int(flags | _NO_METADATA) + enc_int(len(columns)) + paging
+    flags, specs = _column_specs(columns, flags=flags)
+    return enc_int(flags) + enc_int(len(columns)) + paging + specs
+
+
+def result_void() -> bytes:
+    return enc_int(RESULT_VOID)
+
+
+def result_rows(
+    columns: list[ColumnSpec],
+    rows: list[list[bytes | None]],
+    paging_state: bytes | None = None,
+    no_metadata: bool = False,
+) -> bytes:
+    parts = [enc_int(RESULT_ROWS), rows_metadata(columns, paging_state, no_metadata)]
+    parts.append(enc_int(len(rows)))
+    for row in rows:
+        for cell in row:
+            parts.append(enc_bytes(cell))
+    return b"".join(parts)
+
+
+def result_set_keyspace(keyspace: str) -> bytes:
+    return enc_int(RESULT_SET_KEYSPACE) + enc_string(keyspace)
+
+
+def result_prepared(
+    statement_id: bytes,
+    bind_columns: list[ColumnSpec],
+    pk_indexes: list[int],
+    result_columns: list[ColumnSpec],
+) -> bytes:
+    flags, specs = _column_specs(bind_columns)
+    prepared_meta = (
+        enc_int(flags)
+        + enc_int(len(bind_columns))
+        + enc_int(len(pk_indexes))
+        + b"".join(enc_short(i) for i in pk_indexes)
+        + specs
+    )
+    return (
+        enc_int(RESULT_PREPARED)
+        + enc_short_bytes(statement_id)
+        + prepared_meta
+        + rows_metadata(result_columns)
+    )
+
+
+def schema_change_fields(change: str, target: str, keyspace: str, name: str = "") -> bytes:
+    """<change><target><options> as in RESULT Schema_change and the SCHEMA_CHANGE event."""
+    body = enc_string(change) + enc_string(target) + enc_string(keyspace)
+    if target != "KEYSPACE":
+        body += enc_string(name)
+    return body
+
+
+def result_schema_change(change: str, target: str, keyspace: str, name: str = "") -> bytes:
+    return enc_int(RESULT_SCHEMA_CHANGE) + schema_change_fields(change, target, keyspace, name)
+
+
+def event_status_change(up: bool, address: str, port: int) -> bytes:
+    return (
+        enc_string("STATUS_CHANGE") + enc_string("UP" if up else "DOWN") + enc_inet(address, port)
+    )
+
+
+def event_topology_change(change: str, address: str, port: int) -> bytes:
+    return enc_string("TOPOLOGY_CHANGE") + enc_string(change) + enc_inet(address, port)
+
+
+def event_schema_change(change: str, target: str, keyspace: str, name: str = "") -> bytes:
+    return enc_string("SCHEMA_CHANGE") + schema_change_fields(change, target, keyspace, name)
+
+
+__all__ = [
+    "Batch",
+    "BatchChild",
+    "ColumnSpec",
+    "Execute",
+    "Prepare",
+    "Query",
+    "QueryParams",
+    "Register",
+    "Startup",
+    "enc_long",
+    "enc_string_list",
+]

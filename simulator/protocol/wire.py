@@ -1,0 +1,137 @@
+"""Protocol primitives (native_protocol_v4.spec §3): a bounds-checked reader and encoders.
+
+Every read past the end of the body raises :class:`core.ProtocolError`, so a malformed frame
+becomes an ERROR answer (or a closed connection), never an exception escaping the server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+
+from simulator.core import ProtocolError
+
+_INT = struct.Struct(">i")
+_SHORT = struct.Struct(">H")
+_LONG = struct.Struct(">q")
+
+UNSET = object()  # a bound value the client marked "unset" ([value] length -2)
+
+
+class Reader:
+    """Reads protocol primitives from one message body."""
+
+    __slots__ = ("buf", "pos")
+
+    def __init__(self, buf: bytes) -> None:
+        self.buf = buf
+        self.pos = 0
+
+    def _take(self, n: int) -> bytes:
+        end = self.pos + n
+        if n < 0 or end > len(self.buf):
+            raise ProtocolError("Invalid message: body shorter than its fields")
+        chunk = self.buf[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def remaining(self) -> int:
+        return len(self.buf) - self.pos
+
+    def byte(self) -> int:
+        return self._take(1)[0]
+
+    def short(self) -> int:
+        return _SHORT.unpack(self._take(2))[0]
+
+    def int(self) -> int:
+        return _INT.unpack(self._take(4))[0]
+
+    def long(self) -> int:
+        return _LONG.unpack(self._take(8))[0]
+
+    def string(self) -> str:
+        return self._utf8(self._take(self.short()))
+
+    def long_string(self) -> str:
+        length = self.int()
+        if length < 0:
+            raise ProtocolError("Invalid message: negative [long string] length")
+        return self._utf8(self._take(length))
+
+    def short_bytes(self) -> bytes:
+        return self._take(self.short())
+
+    def bytes(self) -> bytes | None:
+        length = self.int()
+        return None if length < 0 else self._take(length)
+
+    def value(self) -> bytes | object | None:
+        """A bound [value]: bytes, None (null, -1) or UNSET (-2)."""
+        length = self.int()
+        if length == -2:
+            return UNSET
+        if length < 0:
+            return None
+        return self._take(length)
+
+    def string_list(self) -> list[str]:
+        return [self.string() for _ in range(self.short())]
+
+    def string_map(self) -> dict[str, str]:
+        return {self.string(): self.string() for _ in range(self.short())}
+
+    @staticmethod
+    def _utf8(raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("Invalid message: string is not valid UTF-8") from exc
+
+
+# ---- encoders -------------------------------------------------------------------------------
+
+
+def enc_int(n: int) -> bytes:
+    return _INT.pack(n)
+
+
+def enc_short(n: int) -> bytes:
+    return _SHORT.pack(n)
+
+
+def enc_long(n: int) -> bytes:
+    return _LONG.pack(n)
+
+
+def enc_string(s: str) -> bytes:
+    raw = s.encode("utf-8")
+    return _SHORT.pack(len(raw)) + raw
+
+
+def enc_long_string(s: str) -> bytes:
+    raw = s.encode("utf-8")
+    return _INT.pack(len(raw)) + raw
+
+
+def enc_short_bytes(b: bytes) -> bytes:
+    return _SHORT.pack(len(b)) + b
+
+
+def enc_bytes(b: bytes | None) -> bytes:
+    if b is None:
+        return _INT.pack(-1)
+    return _INT.pack(len(b)) + b
+
+
+def enc_string_list(items: list[str]) -> bytes:
+    return _SHORT.pack(len(items)) + b"".join(enc_string(s) for s in items)
+
+
+def enc_string_multimap(m: dict[str, list[str]]) -> bytes:
+    return _SHORT.pack(len(m)) + b"".join(enc_string(k) + enc_string_list(v) for k, v in m.items())
+
+
+def enc_inet(address: str, port: int) -> bytes:
+    packed = ipaddress.ip_address(address).packed
+    return bytes([len(packed)]) + packed + _INT.pack(port)

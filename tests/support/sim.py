@@ -1,0 +1,146 @@
+"""Run the simulator as a real subprocess (``python -m simulator``) for tests.
+
+    with running_simulator(path, failure_detector="fast") as sim:
+        cluster = Cluster(sim.contact_points("DC1"), ...)
+        sim.power("off", "DC1/RAC2")
+        sim.state()
+        sim.reset()
+
+The process's output goes to a log file whose tail is shown when it fails to start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from topology import Inventory, load_inventory
+
+REPO = Path(__file__).resolve().parents[2]
+READY_LINE = "rackpanel sim: ready"
+START_TIMEOUT = 60.0
+
+
+class SimulatorError(RuntimeError):
+    pass
+
+
+@dataclass
+class SimHandle:
+    inventory: Inventory
+    inventory_path: Path
+    admin_url: str  # e.g. "http://127.0.0.1:9499"
+    process: subprocess.Popen
+    log_path: Path
+
+    def contact_points(self, dc: str | None = None) -> list[str]:
+        """Simulator addresses of the inventory's nodes (of one DC when given)."""
+        return [str(p.sim_address) for p in self.inventory.nodes() if dc is None or p.dc == dc]
+
+    def power(self, action: str, target: str, crash: bool = False) -> dict:
+        """``action`` "off" or "on"; ``target`` DC1, DC1/RAC2, a node name or link:DC1-DC2."""
+        return self._request("POST", "/power", {"action": action, "target": target, "crash": crash})
+
+    def state(self) -> dict:
+        return self._request("GET", "/state")
+
+    def reset(self) -> dict:
+        """Everything powered on, links up, every observer's view UP immediately."""
+        return self._request("POST", "/reset", {})
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def _request(self, method: str, path: str, payload: dict | None = None) -> dict:
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(
+            self.admin_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode(errors="replace")
+            raise SimulatorError(f"{method} {path} -> {exc.code}: {body}") from exc
+
+
+def _wait_ready(process: subprocess.Popen, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
+        if READY_LINE in text:
+            return
+        if process.poll() is not None:
+            raise SimulatorError(
+                f"simulator exited with {process.returncode} before ready:\n{text[-4000:]}"
+            )
+        time.sleep(0.05)
+    raise SimulatorError(
+        f"simulator not ready after {timeout:.0f}s:\n{log_path.read_text()[-4000:]}"
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_simulator(
+    inventory_path: str | os.PathLike,
+    *,
+    failure_detector: str = "fast",
+    admin: str | None = None,
+    extra_args: Sequence[str] = (),
+) -> Iterator[SimHandle]:
+    """Start ``python -m simulator`` for the inventory; stop it (SIGTERM, then kill) on exit."""
+    path = Path(inventory_path)
+    inventory = load_inventory(path)
+    admin_address = admin or inventory.simulator.admin_address
+    log_dir = Path(tempfile.mkdtemp(prefix="rackpanel-sim-"))
+    log_path = log_dir / "simulator.log"
+    command = [
+        sys.executable,
+        "-m",
+        "simulator",
+        "--inventory",
+        str(path),
+        "--failure-detector",
+        failure_detector,
+        "--admin",
+        admin_address,
+        *extra_args,
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, env=env
+        )
+    try:
+        _wait_ready(process, log_path, START_TIMEOUT)
+        yield SimHandle(inventory, path, f"http://{admin_address}", process, log_path)
+    finally:
+        _stop(process)
