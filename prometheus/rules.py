@@ -197,8 +197,8 @@ def writes_failing(profile: Profile) -> Alert:
         "warning",
         "Writer {{ $labels.node }} ({{ $labels.dc }}): writes at {{ $labels.cl }} are failing",
         "{{ $value | humanizePercentage }} of the writes of writer {{ $labels.node }} (local "
-        "datacenter {{ $labels.dc }}) at consistency level {{ $labels.cl }} failed over the last "
-        f"{window}: too few replicas are alive (or answer in time) for that consistency level.",
+        "datacenter {{ $labels.dc }}) at consistency level {{ $labels.cl }} failed recently: "
+        "too few replicas are alive (or answer in time) for that consistency level.",
     )
 
 
