@@ -72,10 +72,19 @@ class CassandraLink:
             raise
 
     def hosts_up(self) -> list[tuple[str, int]]:
-        """``(dc, hosts up)`` for every DC the driver knows, zeros included."""
+        """``(dc, hosts up)`` for every DC the driver knows, zeros included.
+
+        The driver leaves ``Host.is_up`` unknown (None) for hosts it discovered rather than
+        was given as contact points until one of them changes state; such a host counts as
+        up while the session holds open connections to it.
+        """
+        pools = self.session.get_pool_state()
         up: Counter[str] = Counter()
         for host in self.cluster.metadata.all_hosts():
-            up[str(host.datacenter)] += 1 if host.is_up else 0
+            pool = pools.get(host)
+            connected = bool(pool) and not pool["shutdown"] and pool["open_count"] > 0
+            alive = host.is_up is True or (host.is_up is None and connected)
+            up[str(host.datacenter)] += 1 if alive else 0
         return sorted(up.items())
 
     def close(self) -> None:

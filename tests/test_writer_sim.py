@@ -1,0 +1,197 @@
+"""The writer as a real process against the simulator, driven like the demo drives it.
+
+Each test starts ``rackpanel writer`` (DC1, fast heartbeat, a write every 0.2 s) against this
+module's own simulator (shifted inventory, 127.51.x.y, so it never meets the session one),
+cuts power like the emergency stops do, and reads what a visitor would see (GET /lcd) and
+what Prometheus would scrape (/metrics).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from lcd_writer.client import WriterClient
+from tests.support.inventories import shifted_inventory
+from tests.support.sim import running_simulator
+
+REPO = Path(__file__).resolve().parent.parent
+OCTET = 51  # this part's shifted-inventory range is 127.51-54.x.y
+HOST = f"127.{OCTET}.10.1"
+REQUESTS = "lcd_writer_requests_total"
+COORDINATORS = "lcd_writer_coordinator_requests_total"
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def writer_simulator(tmp_path_factory):
+    inventory = shifted_inventory(tmp_path_factory.mktemp("writer-sim"), OCTET)
+    with running_simulator(inventory, failure_detector="fast", admin=f"127.{OCTET}.0.1:9499") as s:
+        yield s
+
+
+@pytest.fixture
+def sim(writer_simulator):
+    writer_simulator.reset()
+    return writer_simulator
+
+
+@pytest.fixture
+def start_writer(sim, tmp_path) -> Iterator[Callable[..., WriterClient]]:
+    processes: list[subprocess.Popen] = []
+
+    def start(*extra: str, dc: str = "DC1") -> WriterClient:
+        port = free_port(HOST)
+        log = open(tmp_path / f"writer-{port}.log", "wb")  # noqa: SIM115  (closed with the process)
+        command = [
+            sys.executable, "-m", "rackpanel", "writer", "--name", f"test{dc.lower()}user",
+            "--local-dc", dc, "--contact-points", *sim.contact_points(dc),
+            "--listen", f"{HOST}:{port}", "--keypad-api", "--interval", "0.2",
+            "--heartbeat-interval", "1", "--connect-timeout", "1", *extra,
+        ]  # fmt: skip
+        processes.append(subprocess.Popen(command, cwd=REPO, stdout=log, stderr=log))
+        client = WriterClient(f"http://{HOST}:{port}")
+        wait_until(lambda: _answers(client), 20, "the writer's HTTP port")
+        return client
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _answers(client: WriterClient) -> bool:
+    try:
+        client.lcd()
+    except OSError:
+        return False
+    return True
+
+
+def successes(client: WriterClient, **labels: str) -> float:
+    return client.sample(REQUESTS, outcome="success", **labels)
+
+
+def select_cl(client: WriterClient, operation: str, level: str) -> None:
+    """Hold SELECT, go to the operation's menu, step RIGHT until ``level`` shows, SELECT."""
+    state = client.press("select", hold=2)
+    if operation == "read":
+        state = client.press("down")
+    for _ in range(12):
+        if state["lines"][1].strip() == f"< {level} >":
+            break
+        state = client.press("right")
+    state = client.press("select")
+    assert state[f"{operation}_cl"] == level and state["menu"] is None
+
+
+def test_writes_locally_and_keypad_changes_the_cl(start_writer):
+    writer = start_writer("--read")
+    wait_until(lambda: successes(writer, operation="read") >= 2, 30, "writes and read-backs")
+    shown = writer.lcd()
+    assert shown["lines"][1].startswith("DC1 R"), shown
+    assert shown["color"] == [0, 1, 0]  # DC1 coordinator: green
+    assert writer.sample(COORDINATORS, coordinator_dc="DC2") == 0
+    assert writer.sample("lcd_writer_cluster_hosts_up", host_dc="DC1") == 6
+    assert writer.sample("lcd_writer_cluster_hosts_up", host_dc="DC2") == 3
+    select_cl(writer, "write", "EACH_QUORUM")
+    select_cl(writer, "read", "LOCAL_QUORUM")
+    assert writer.sample("lcd_writer_consistency_level", operation="write", cl="EACH_QUORUM") == 1
+    assert writer.sample("lcd_writer_consistency_level", operation="write", cl="LOCAL_ONE") == 0
+    assert writer.sample("lcd_writer_consistency_level", operation="read", cl="LOCAL_QUORUM") == 1
+    wait_until(
+        lambda: (
+            successes(writer, operation="write", cl="EACH_QUORUM") >= 2
+            and successes(writer, operation="read", cl="LOCAL_QUORUM") >= 2
+        ),
+        10,
+        "requests at the new levels",
+    )
+
+
+def test_two_racks_off_local_quorum_is_unavailable_but_one_succeeds(sim, start_writer):
+    writer = start_writer("--write-cl", "LOCAL_QUORUM")
+    wait_until(lambda: successes(writer) >= 2, 30, "first writes")
+    sim.power("off", "DC1/RAC1")
+    sim.power("off", "DC1/RAC2")
+    wait_until(
+        lambda: writer.sample(REQUESTS, cl="LOCAL_QUORUM", outcome="unavailable") >= 2,
+        30,
+        "LOCAL_QUORUM writes failing as Unavailable",
+    )
+    shown = wait_until(
+        lambda: (s := writer.lcd())["lines"][1].startswith("UNAVAILABLE") and s, 5, "the LCD"
+    )
+    assert shown["lines"] == ["W LOCAL_QUORUM  ", "UNAVAILABLE 2/1 "]  # 2 required, 1 alive
+    assert shown["color"] == [1, 0, 0]
+    select_cl(writer, "write", "ONE")
+    before = successes(writer, cl="ONE")
+    wait_until(lambda: successes(writer, cl="ONE") >= before + 3, 10, "writes at ONE")
+    assert writer.lcd()["lines"][0] == "W ONE           "
+
+
+def test_dc1_off_moves_the_coordinator_to_dc2_and_back(sim, start_writer):
+    writer = start_writer()
+    wait_until(lambda: successes(writer) >= 2, 30, "first writes")
+    sim.power("off", "DC1")
+    wait_until(
+        lambda: writer.sample(COORDINATORS, coordinator_dc="DC2", cl="LOCAL_ONE") >= 3,
+        30,
+        "DC2 coordinators after DC1 went dark",
+    )
+    shown = wait_until(lambda: (s := writer.lcd())["lines"][1].startswith("DC2") and s, 5, "LCD")
+    assert shown["color"] == [0, 0, 1]  # DC2 coordinator: blue
+    wait_until(
+        lambda: writer.sample("lcd_writer_cluster_hosts_up", host_dc="DC1") == 0,
+        15,
+        "the driver to see DC1 down",
+    )
+    sim.power("on", "DC1")
+    wait_until(lambda: writer.lcd()["lines"][1].startswith("DC1"), 40, "DC1 coordinators again")
+
+
+def test_everything_off_shows_no_host_and_recovers_without_restart(sim, start_writer):
+    writer = start_writer()
+    wait_until(lambda: successes(writer) >= 2, 30, "first writes")
+    sim.power("off", "DC1")
+    sim.power("off", "DC2")
+    wait_until(
+        lambda: writer.sample(REQUESTS, outcome="no_host") >= 2, 30, "NO HOST once all are gone"
+    )
+    wait_until(lambda: writer.lcd()["lines"][1] == "NO HOST         ", 5, "NO HOST on the LCD")
+    assert writer.sample(REQUESTS, outcome="client_timeout") >= 1  # honest until detected
+    # the UI keeps answering at once while the cluster is gone
+    start = time.perf_counter()
+    writer.press("select", hold=2)
+    writer.press("select")
+    assert time.perf_counter() - start < 0.2
+    sim.power("on", "DC1")
+    sim.power("on", "DC2")
+    before = successes(writer)
+    wait_until(lambda: successes(writer) >= before + 3, 60, "writes after power came back")
