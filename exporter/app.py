@@ -9,6 +9,7 @@ exporter.stop()
 from __future__ import annotations
 
 import gzip
+import logging
 import threading
 
 from exporter.exposition import Family, render
@@ -56,6 +57,9 @@ def build_sources(options: ExporterOptions) -> list[Source]:
 
 class Exporter:
     def __init__(self, options: ExporterOptions, sources: list[Source] | None = None) -> None:
+        # The driver logs a traceback for every failed (re)connection; the sources already
+        # log one line per state change.
+        logging.getLogger("cassandra").setLevel(logging.CRITICAL)
         self.options = options
         self._lock = threading.Lock()
         self._statuses: dict[str, SourceStatus] = {}

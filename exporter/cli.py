@@ -73,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=env_default("username", None),
         help="CQL user (password from $RACKPANEL_CQL_PASSWORD or --password-file)",
     )
+    add("--password", default=None, help=argparse.SUPPRESS)  # refused: see options.from_args
     add(
         "--password-file",
         metavar="FILE",
@@ -138,7 +139,6 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s rackpanel exporter %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("cassandra").setLevel(logging.CRITICAL)  # its reconnect chatter
     exporter = Exporter(options)
     try:
         exporter.start()

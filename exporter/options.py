@@ -43,6 +43,11 @@ def default_timeout(interval: float) -> float:
 
 def from_args(args: Any) -> ExporterOptions:
     """Build and check the options from an argparse namespace (see :mod:`exporter.cli`)."""
+    if getattr(args, "password", None):
+        raise ConfigError(
+            "password: never on the command line or in the config file (ps and logs show "
+            f"them): use ${PASSWORD_ENV} or --password-file"
+        )
     try:
         host, port = parse_host_port(args.cassandra, 9042)
     except ValueError as exc:

@@ -56,6 +56,8 @@ def read_basic_auth(path: str) -> dict[str, str]:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    timeout = 10.0  # a stuck client frees its thread
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -128,7 +130,11 @@ def serve(
             raise ConfigFileError(
                 f"{tls_cert}: cannot load the TLS certificate/key ({tls_key}): {exc}"
             ) from None
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+        # the handshake happens in the request's own thread, so a client that connects and
+        # says nothing cannot stall the accept loop
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
     thread = threading.Thread(target=server.serve_forever, name="exporter-http", daemon=True)
     thread.start()
     return server, thread

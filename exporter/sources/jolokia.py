@@ -95,9 +95,16 @@ def parse_responses(responses: list[dict[str, Any]]) -> JolokiaReading:
         gc=gc,
         threads=int((threading_value or {}).get("ThreadCount") or 0),
         endpoint_up={endpoint_address(k): str(v).upper() == "UP" for k, v in states.items()},
-        endpoint_phi={endpoint_address(k): float(v) for k, v in phis.items() if _finite(v)},
+        endpoint_phi={
+            endpoint_address(k): float(phi) for k, v in phis.items() if _finite(phi := _phi(v))
+        },
         client_request_failures=failures,
     )
+
+
+def _phi(value: Any) -> Any:
+    """PhiValuesWithPort is TabularData: Jolokia renders each row as {Endpoint, PHI}."""
+    return value.get("PHI") if isinstance(value, dict) else value
 
 
 def _finite(value: Any) -> bool:

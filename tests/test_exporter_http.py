@@ -1,0 +1,202 @@
+"""The exporter's HTTP side: scrapes never wait for a collection; TLS, basic auth, the CLI."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import closing
+
+import pytest
+
+from exporter.app import Exporter
+from exporter.options import ExporterOptions
+from tests.support.binaries import require_binary
+
+HOST = "127.41.0.10"  # this part's own loopback range (octet 41)
+
+
+def scrape(url: str, **kwargs) -> tuple[float, str]:
+    started = time.monotonic()
+    with urllib.request.urlopen(url, timeout=10, **kwargs) as response:
+        body = response.read().decode()
+    return time.monotonic() - started, body
+
+
+def value(page: str, series: str) -> float:
+    for line in page.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{series} not on the page")
+
+
+def wait_for(predicate, timeout: float = 15.0, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
+def failed_once(url: str) -> str | None:
+    page = scrape(url)[1]
+    return page if value(page, 'cassandra_exporter_collect_errors_total{source="cql"}') else None
+
+
+def test_a_hanging_node_never_slows_a_scrape():
+    # A "node" whose kernel completes the TCP handshake but that never answers a byte.
+    with closing(socket.socket()) as silent:
+        silent.bind((HOST, 9042))
+        silent.listen(64)
+        options = ExporterOptions(
+            cassandra_host=HOST,
+            listen_host=HOST,
+            listen_port=9500,
+            interval=0.5,
+            timeout=2.0,
+            jolokia_url=None,
+            process_pattern=None,
+        )
+        exporter = Exporter(options)
+        exporter.start()
+        try:
+            url = exporter.url
+            worst = 0.0
+            started = time.monotonic()
+            while time.monotonic() - started < 3.0:  # the CQL source is stuck in its timeout
+                took, page = scrape(url)
+                worst = max(worst, took)
+            assert worst < 0.5, f"a scrape took {worst:.3f} s while the collection hung"
+            page = wait_for(lambda: failed_once(url))
+            assert value(page, "cassandra_up") == 0
+            assert value(page, 'cassandra_exporter_source_up{source="cql"}') == 0
+            assert "cassandra_endpoint_up" not in page  # a silent node vouches for nobody
+            promtool = require_binary("promtool")
+            check = subprocess.run(
+                [promtool, "check", "metrics"], input=page, capture_output=True, text=True
+            )
+            assert check.returncode == 0, check.stdout + check.stderr
+        finally:
+            exporter.stop()
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    openssl = require_binary("openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", f"/CN={HOST}", "-addext", f"subjectAltName=IP:{HOST}",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_tls_and_basic_auth(certificate):
+    cert, key = certificate
+    options = ExporterOptions(
+        cassandra_host="127.41.0.11",  # nothing listens there: cql down, page still served
+        listen_host=HOST,
+        listen_port=9501,
+        interval=1.0,
+        timeout=1.0,
+        jolokia_url=None,
+        process_pattern=None,
+        tls_cert=str(cert),
+        tls_key=str(key),
+        basic_auth={"prometheus": "s3cret"},
+    )
+    exporter = Exporter(options)
+    exporter.start()
+    try:
+        assert exporter.url == f"https://{HOST}:9501/metrics"
+        context = ssl.create_default_context(cafile=str(cert))
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            scrape(exporter.url, context=context)
+        assert denied.value.code == 401
+        request = urllib.request.Request(exporter.url)
+        token = base64.b64encode(b"prometheus:wrong").decode()
+        request.add_header("Authorization", f"Basic {token}")
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=10, context=context)
+        request = urllib.request.Request(exporter.url)
+        token = base64.b64encode(b"prometheus:s3cret").decode()
+        request.add_header("Authorization", f"Basic {token}")
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            assert b"cassandra_up 0.0" in response.read()
+        with pytest.raises((urllib.error.URLError, ConnectionError)):  # no plain HTTP
+            scrape(exporter.url.replace("https", "http"))
+    finally:
+        exporter.stop()
+
+
+def rackpanel(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "rackpanel", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        **kwargs,
+    )
+
+
+def test_cli_serves_reads_its_config_file_and_stops_cleanly(tmp_path):
+    config = tmp_path / "exporter.yml"
+    config.write_text(
+        f"cassandra: 127.41.0.12:9042\nlisten: {HOST}:9502\ninterval: 1\njolokia: none\n"
+        "process-pattern: none\n"
+    )
+    process = rackpanel("exporter", "--config", str(config), "--interval", "0.5")
+    try:
+        line = process.stdout.readline()
+        assert line.startswith(f"rackpanel exporter: serving http://{HOST}:9502/metrics")
+        page = wait_for(lambda: scrape(f"http://{HOST}:9502/metrics")[1])
+        assert "cassandra_up 0.0" in page
+        assert 'cassandra_exporter_source_up{source="proc"}' in page
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        log = process.stderr.read()
+        # the unreachable node is one log line, not one per collection, and no traceback
+        assert log.count("source cql down") == 1, log
+        assert "Traceback" not in log
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.parametrize(
+    ("config_text", "message"),
+    [
+        ("intervall: 1\n", "unknown key 'intervall'"),
+        ("interval: soon\n", "interval: invalid value 'soon'"),
+        ("password: hunter2\n", "password: never on the command line or in the config file"),
+    ],
+)
+def test_cli_config_errors_name_file_and_key(tmp_path, config_text, message):
+    config = tmp_path / "exporter.yml"
+    config.write_text(config_text)
+    process = rackpanel("exporter", "--config", str(config), "--listen", f"{HOST}:9503")
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert message in err
+
+
+def test_cli_reports_a_taken_port():
+    with closing(socket.socket()) as taken:
+        taken.bind((HOST, 9504))
+        taken.listen(1)
+        process = rackpanel("exporter", "--listen", f"{HOST}:9504", "--jolokia", "none")
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert f"cannot listen on {HOST}:9504" in err
