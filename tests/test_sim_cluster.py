@@ -1,0 +1,504 @@
+"""The cluster model driven directly on an asyncio loop: consistency levels against the
+demo's failure patterns, timeouts before conviction, hints, stale reads, LWT, storage
+semantics, gossip and the failure detector, power targets and the system_views rows.
+
+The expected outcomes come from Cassandra's rules as stated in
+shared/design/cassandra-facts.md §4, written out here independently of the model's code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+
+from simulator.cluster import SimCluster, SimNode, UnknownTarget
+from simulator.cluster.views import VIEWS, ClientInfo, view_rows
+from simulator.core import Cell, InvalidRequest, Mutation, ReadTimeout, Unavailable, WriteTimeout
+from simulator.core import ConsistencyLevel as CL
+from topology import Inventory
+
+REPLICATION = {
+    "class": "org.apache.cassandra.locator.NetworkTopologyStrategy",
+    "DC1": "3",
+    "DC2": "3",
+}
+RF = {"DC1": 3, "DC2": 3}
+KEY = b"panel-key"
+GOSSIP = 0.1  # seconds: with the fast detector (phi 2) a node is convicted after ≈ 0.46 s
+
+
+def fast_cluster(inv: Inventory, **simulator: object) -> SimCluster:
+    """The demo cluster with a 0.1 s gossip interval and 0.2 s request timeouts."""
+    settings = {
+        "failure_detector": "fast",
+        "gossip_interval_seconds": GOSSIP,
+        "write_request_timeout_seconds": 0.2,
+        "read_request_timeout_seconds": 0.2,
+    } | simulator
+    sim = inv.simulator.model_copy(update=settings)
+    return SimCluster.from_inventory(inv.model_copy(update={"simulator": sim}))
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+def row(value: bytes, ts: int, **kw) -> Mutation:
+    return Mutation("ks", "t", KEY, (), {"v": Cell(value, ts)}, row_marker=ts, **kw)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def on_status_change(self, observer: SimNode, node: SimNode, up: bool) -> None:
+        self.events.append(("status", observer.name, node.name, up))
+
+    def on_power_change(self, node: SimNode, powered: bool, crash: bool) -> None:
+        self.events.append(("power", node.name, powered, crash))
+
+
+# ---- Cassandra's rules, written from the facts (not from the model) ----------------------------
+
+
+def cassandra_allows(cl: CL, alive: dict[str, int], coordinator_dc: str) -> bool:
+    """Whether ``cl`` has enough live replicas, for RF {DC1: 3, DC2: 3}."""
+    total = sum(alive.values())
+    return {
+        CL.ANY: True,
+        CL.ONE: total >= 1,
+        CL.TWO: total >= 2,
+        CL.THREE: total >= 3,
+        CL.QUORUM: total >= 4,
+        CL.ALL: total >= 6,
+        CL.LOCAL_ONE: alive[coordinator_dc] >= 1,
+        CL.LOCAL_QUORUM: alive[coordinator_dc] >= 2,
+        CL.EACH_QUORUM: all(alive[dc] >= 2 for dc in RF),
+    }[cl]
+
+
+WRITE_CLS = [
+    CL.ANY,
+    CL.ONE,
+    CL.TWO,
+    CL.THREE,
+    CL.QUORUM,
+    CL.ALL,
+    CL.LOCAL_ONE,
+    CL.LOCAL_QUORUM,
+    CL.EACH_QUORUM,
+]
+READ_CLS = [cl for cl in WRITE_CLS if cl != CL.ANY]
+
+# (targets powered off, links cut, coordinators)
+PATTERNS = {
+    "a rack": (["DC1/RAC2"], [], ["rpidc1r1n1", "rpidc2r1n1"]),
+    "two racks": (["DC1/RAC1", "DC1/RAC2"], [], ["rpidc1r3n1", "rpidc2r1n2"]),
+    "a DC": (["DC2"], [], ["rpidc1r2n1"]),
+    "the DC link": ([], ["link:DC1-DC2"], ["rpidc1r1n2", "rpidc2r1n3"]),
+}
+
+
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+def test_every_cl_against_the_demo_failure_patterns(demo_inventory, pattern):
+    off, links, coordinators = PATTERNS[pattern]
+
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        await cluster.start()
+        try:
+            for target in off + links:
+                cluster.power_off(target)
+            replicas = cluster.replicas(REPLICATION, cluster.token(KEY))
+            for name in coordinators:
+                coordinator = cluster.node(name)
+                reachable = [
+                    r for r in replicas if r.powered and cluster.link_up(r.dc, coordinator.dc)
+                ]
+                dead = [r for r in replicas if r not in reachable]
+                await until(
+                    lambda c=coordinator, d=dead: not any(cluster.is_alive(c, r) for r in d)
+                )
+                alive = {dc: sum(1 for r in reachable if r.dc == dc) for dc in RF}
+                for cl in WRITE_CLS:
+                    allowed = cassandra_allows(cl, alive, coordinator.dc)
+                    outcome = "ok"
+                    try:
+                        await cluster.write(coordinator, REPLICATION, [row(b"x", 1)], cl)
+                    except Unavailable as exc:
+                        outcome = "unavailable"
+                        assert exc.alive < exc.required
+                    assert outcome == ("ok" if allowed else "unavailable"), (name, "write", cl.name)
+                for cl in READ_CLS:
+                    allowed = cassandra_allows(cl, alive, coordinator.dc)
+                    try:
+                        data = await cluster.read(coordinator, REPLICATION, "ks", "t", KEY, cl)
+                        outcome = "ok"
+                        assert data[()]["v"].value == b"x"
+                    except Unavailable:
+                        outcome = "unavailable"
+                    assert outcome == ("ok" if allowed else "unavailable"), (name, "read", cl.name)
+        finally:
+            await cluster.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_powered_off_replica_not_yet_convicted_makes_writes_time_out(demo_inventory):
+    async def scenario() -> None:
+        # realistic detector at 0.1 s gossip: conviction only after ≈ 1.8 s
+        cluster = fast_cluster(demo_inventory, failure_detector="realistic")
+        await cluster.start()
+        try:
+            coordinator = cluster.node("rpidc1r1n1")
+            cluster.power_off("DC1/RAC2")
+            assert cluster.is_alive(coordinator, cluster.node("rpidc1r2n1"))
+            await cluster.write(coordinator, REPLICATION, [row(b"a", 1)], CL.LOCAL_QUORUM)
+            started = time.monotonic()
+            with pytest.raises(WriteTimeout) as info:
+                await cluster.write(coordinator, REPLICATION, [row(b"b", 2)], CL.ALL)
+            assert time.monotonic() - started >= cluster.write_request_timeout
+            assert (info.value.received, info.value.block_for) == (5, 6)
+            with pytest.raises(ReadTimeout) as rinfo:
+                await cluster.read(coordinator, REPLICATION, "ks", "t", KEY, CL.ALL)
+            assert rinfo.value.received == 5 and rinfo.value.data_present
+            errors = cluster.stats(coordinator).client_errors
+            assert errors[("Write", "ALL", "Timeouts")] == 1
+            assert errors[("Read", "ALL", "Timeouts")] == 1
+            await until(lambda: not cluster.is_alive(coordinator, cluster.node("rpidc1r2n1")))
+            with pytest.raises(Unavailable):
+                await cluster.write(coordinator, REPLICATION, [row(b"c", 3)], CL.ALL)
+            assert errors[("Write", "ALL", "Unavailables")] == 1
+        finally:
+            await cluster.stop()
+
+    asyncio.run(scenario())
+
+
+def test_any_succeeds_with_a_hint_and_hints_replay_on_power_on(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        await cluster.start()
+        try:
+            coordinator = cluster.node("rpidc1r1n1")
+            replicas = cluster.replicas(REPLICATION, cluster.token(KEY))
+            if coordinator in replicas:  # the coordinator must not be a replica for this case
+                coordinator = next(n for n in cluster.nodes if n not in replicas)
+            for r in replicas:
+                cluster.power_off(r.name)
+            await until(lambda: not any(cluster.is_alive(coordinator, r) for r in replicas))
+            with pytest.raises(Unavailable):
+                await cluster.write(coordinator, REPLICATION, [row(b"h", 5)], CL.ONE)
+            await cluster.write(coordinator, REPLICATION, [row(b"h", 5)], CL.ANY)
+            pending = cluster.pending_hints(coordinator)
+            assert set(pending) == {r.name for r in replicas}
+            rows = view_rows(cluster, coordinator, "pending_hints")
+            assert {r["status"] for r in rows} == {"DOWN"} and len(rows) == 6
+            assert set(rows[0]) == {c.name for c in VIEWS["pending_hints"]}
+            for r in replicas:
+                cluster.power_on(r.name)
+            await until(lambda: not cluster.pending_hints(coordinator))
+            for r in replicas:  # every replica got the hinted write
+                data = await cluster.read(r, REPLICATION, "ks", "t", KEY, CL.LOCAL_ONE)
+                assert data[()]["v"].value == b"h"
+        finally:
+            await cluster.stop()
+
+    asyncio.run(scenario())
+
+
+def test_read_at_one_can_be_stale_while_quorum_reads_your_write(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory, max_hint_window_seconds=0.001)
+        await cluster.start()
+        try:
+            replicas = cluster.replicas(REPLICATION, cluster.token(KEY))
+            stale = next(r for r in replicas if r.dc == "DC1")
+            writer = next(r for r in replicas if r.dc == "DC1" and r is not stale)
+            await cluster.write(writer, REPLICATION, [row(b"old", 1)], CL.ALL)
+            cluster.power_off(stale.name)
+            await until(lambda: not cluster.is_alive(writer, stale))
+            await asyncio.sleep(0.01)  # past the (tiny) hint window: no hint is kept
+            await cluster.write(writer, REPLICATION, [row(b"new", 2)], CL.QUORUM)
+            assert not cluster.pending_hints(writer)
+            cluster.power_on(stale.name)
+            at_one = await cluster.read(stale, REPLICATION, "ks", "t", KEY, CL.ONE)
+            assert at_one[()]["v"].value == b"old"
+            at_quorum = await cluster.read(stale, REPLICATION, "ks", "t", KEY, CL.QUORUM)
+            assert at_quorum[()]["v"].value == b"new"
+            # the quorum read repaired the stale replica
+            again = await cluster.read(stale, REPLICATION, "ks", "t", KEY, CL.ONE)
+            assert again[()]["v"].value == b"new"
+        finally:
+            await cluster.stop()
+
+    asyncio.run(scenario())
+
+
+def test_lightweight_transactions_need_a_paxos_quorum(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        await cluster.start()
+        try:
+            coordinator = cluster.node("rpidc1r1n1")
+
+            def insert_if_absent(value: bytes) -> Callable:
+                return lambda data: None if data else [row(value, int(time.time() * 1e6))]
+
+            applied, before = await cluster.cas(
+                coordinator,
+                REPLICATION,
+                "ks",
+                "t",
+                KEY,
+                insert_if_absent(b"1"),
+                CL.SERIAL,
+                CL.QUORUM,
+            )
+            assert applied and not before
+            applied, before = await cluster.cas(
+                coordinator,
+                REPLICATION,
+                "ks",
+                "t",
+                KEY,
+                insert_if_absent(b"2"),
+                CL.SERIAL,
+                CL.QUORUM,
+            )
+            assert not applied and before[()]["v"].value == b"1"
+            cluster.power_off("DC2")
+            await until(lambda: not cluster.is_alive(coordinator, cluster.node("rpidc2r1n1")))
+            with pytest.raises(Unavailable) as info:
+                await cluster.cas(
+                    coordinator,
+                    REPLICATION,
+                    "ks",
+                    "t",
+                    b"other",
+                    insert_if_absent(b"3"),
+                    CL.SERIAL,
+                    CL.ONE,
+                )
+            assert (info.value.cl, info.value.required, info.value.alive) == (CL.SERIAL, 4, 3)
+            applied, _ = await cluster.cas(
+                coordinator,
+                REPLICATION,
+                "ks",
+                "t",
+                b"other",
+                insert_if_absent(b"3"),
+                CL.LOCAL_SERIAL,
+                CL.LOCAL_QUORUM,
+            )
+            assert applied
+            with pytest.raises(InvalidRequest):
+                await cluster.cas(
+                    coordinator,
+                    REPLICATION,
+                    "ks",
+                    "t",
+                    KEY,
+                    insert_if_absent(b"4"),
+                    CL.QUORUM,
+                    CL.ONE,
+                )
+        finally:
+            await cluster.stop()
+
+    asyncio.run(scenario())
+
+
+def test_serial_writes_and_any_reads_are_invalid(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        coordinator = cluster.nodes[0]
+        with pytest.raises(InvalidRequest, match="conditional updates"):
+            await cluster.write(coordinator, REPLICATION, [row(b"x", 1)], CL.SERIAL)
+        with pytest.raises(
+            InvalidRequest, match="ANY ConsistencyLevel is only supported for writes"
+        ):
+            await cluster.read(coordinator, REPLICATION, "ks", "t", KEY, CL.ANY)
+
+    asyncio.run(scenario())
+
+
+def test_storage_reconciles_last_write_wins_with_tombstones_and_ttl(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        c = cluster.nodes[0]
+
+        async def write(*mutations: Mutation) -> None:
+            await cluster.write(c, REPLICATION, list(mutations), CL.ALL)
+
+        async def read():
+            return await cluster.read(c, REPLICATION, "ks", "t", KEY, CL.QUORUM)
+
+        await write(row(b"new", 10))
+        await write(row(b"older", 5))  # an older timestamp loses
+        assert (await read())[()]["v"].value == b"new"
+        await write(Mutation("ks", "t", KEY, (), row_tombstone=10))  # a tie: the tombstone wins
+        assert () not in await read()
+        await write(Mutation("ks", "t", KEY, (), row_marker=11))  # primary key only: row exists
+        data = await read()
+        assert data[()] == {} and data.row_markers[()] == 11
+        await write(
+            Mutation("ks", "t", KEY, (b"\x00\x01",), {"v": Cell(b"ttl", 20, time.time() - 1)})
+        )
+        assert (b"\x00\x01",) not in await read()  # expired TTL: no live cell, no marker
+        await write(Mutation("ks", "t", KEY, partition_tombstone=50))
+        assert not await read()
+        rows = await cluster.scan(c, REPLICATION, "ks", "t", CL.ONE)
+        assert rows == []
+        await write(row(b"again", 60))
+        assert [k for k, _ in await cluster.scan(c, REPLICATION, "ks", "t", CL.ONE)] == [KEY]
+        cluster.drop_table("ks", "t")
+        assert not await read()
+
+    asyncio.run(scenario())
+
+
+def test_scan_returns_partitions_in_token_order(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        c = cluster.nodes[0]
+        keys = [f"k{i}".encode() for i in range(40)]
+        for i, key in enumerate(keys):
+            await cluster.write(
+                c, REPLICATION, [Mutation("ks", "t", key, (), {}, row_marker=i + 1)], CL.ONE
+            )
+        found = await cluster.scan(c, REPLICATION, "ks", "t", CL.LOCAL_QUORUM)
+        assert sorted(keys, key=cluster.token) == [k for k, _ in found]
+        cluster.drop_keyspace("ks")
+        assert await cluster.scan(c, REPLICATION, "ks", "t", CL.ONE) == []
+
+    asyncio.run(scenario())
+
+
+def test_gossip_heartbeats_conviction_events_and_a_new_generation(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        recorder = Recorder()
+        cluster.add_listener(recorder)
+        await cluster.start()
+        try:
+            observer, victim = cluster.node("rpidc2r1n1"), cluster.node("rpidc1r3n2")
+            first = cluster.view(observer, victim).state.heartbeat
+            await asyncio.sleep(GOSSIP * 3)
+            assert cluster.view(observer, victim).state.heartbeat > first
+            generation = victim.generation
+            cluster.power_off(victim.name, crash=True)
+            assert recorder.events[0] == ("power", victim.name, False, True)
+            frozen = cluster.view(observer, victim).state.heartbeat
+            started = time.monotonic()
+            await until(lambda: not cluster.is_alive(observer, victim))
+            delay = time.monotonic() - started
+            # phi 2 with 0.1 s gossip: ≈ 2·ln10·0.1 ≈ 0.46 s of silence
+            assert 0.3 < delay < 1.5
+            assert cluster.view(observer, victim).state.heartbeat == frozen
+            await until(
+                lambda: all(
+                    not cluster.is_alive(o, victim) for o in cluster.nodes if o is not victim
+                )
+            )
+            downs = {
+                e[1]
+                for e in recorder.events
+                if e[0] == "status" and e[2] == victim.name and not e[3]
+            }
+            assert downs == {n.name for n in cluster.nodes if n is not victim}
+            recorder.events.clear()
+            await asyncio.sleep(1.0)  # a later second: the new generation must be larger
+            cluster.power_on(victim.name)
+            assert recorder.events[0] == ("power", victim.name, True, False)
+            assert victim.generation > generation
+            ups = {
+                e[1] for e in recorder.events if e[0] == "status" and e[2] == victim.name and e[3]
+            }
+            assert ups == {n.name for n in cluster.nodes if n is not victim}
+            assert cluster.view(observer, victim).state.generation == victim.generation
+        finally:
+            await cluster.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_cut_dc_link_separates_both_sides_and_heals(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        await cluster.start()
+        try:
+            a, b = cluster.node("rpidc1r1n1"), cluster.node("rpidc2r1n1")
+            assert cluster.power_off("link:DC1-DC2") == ["link:DC1-DC2"]
+            await until(lambda: not cluster.is_alive(a, b) and not cluster.is_alive(b, a))
+            assert cluster.is_alive(a, cluster.node("rpidc1r3n2"))
+            assert cluster.client_can_reach("127.0.10.1", a)
+            assert not cluster.client_can_reach("127.0.10.1", b)
+            assert not cluster.client_can_reach("127.0.20.1", a)
+            assert cluster.client_can_reach("127.0.0.1", b)  # not a writer: reaches everything
+            cluster.power_on("link:DC1-DC2")
+            await until(lambda: cluster.is_alive(a, b) and cluster.is_alive(b, a))
+            assert cluster.client_can_reach("127.0.20.1", a)
+        finally:
+            await cluster.stop()
+
+    asyncio.run(scenario())
+
+
+def test_power_targets_and_reset(demo_inventory):
+    cluster = fast_cluster(demo_inventory)
+    recorder = Recorder()
+    cluster.add_listener(recorder)
+    assert cluster.power_off("DC1/RAC3") == ["rpidc1r3n1", "rpidc1r3n2"]
+    assert cluster.power_off("DC2") == ["rpidc2r1n1", "rpidc2r1n2", "rpidc2r1n3"]
+    assert cluster.power_off("rpidc1r1n1", crash=True) == ["rpidc1r1n1"]
+    for bad in ("DC3", "DC1/RAC9", "rpidc9", "link:DC1-DC1", "link:DC1-DC7", ""):
+        with pytest.raises(UnknownTarget, match="unknown"):
+            cluster.power_off(bad)
+    cluster.interpret()
+    cluster.reset()
+    assert all(n.powered and not n.crashed for n in cluster.nodes)
+    assert all(cluster.is_alive(o, n) for o in cluster.nodes for n in cluster.nodes)
+    assert sum(1 for e in recorder.events if e[0] == "power" and e[2]) == 6
+    state = cluster.state()
+    assert [n["name"] for n in state["nodes"]] == [p.name for p in demo_inventory.nodes()]
+    assert state["links"] == [{"link": "link:DC1-DC2", "up": True}]
+
+
+def test_system_views_rows_follow_the_schemas(demo_inventory):
+    async def scenario() -> None:
+        cluster = fast_cluster(demo_inventory)
+        await cluster.start()
+        try:
+            observer = cluster.nodes[0]
+            await cluster.write(observer, REPLICATION, [row(b"x", 1)], CL.ALL)
+            client = ClientInfo(
+                "127.0.10.1", 50000, "rpidc1user", driver_name="DataStax Python Driver"
+            )
+            for table, columns in VIEWS.items():
+                rows = view_rows(cluster, observer, table, [client])
+                assert rows or table == "pending_hints", table  # no hints: no rows
+                for r in rows:
+                    assert set(r) == {c.name for c in columns}, table
+            settings = {r["name"]: r["value"] for r in view_rows(cluster, observer, "settings")}
+            assert settings["phi_convict_threshold"] == "2"
+            gossip = {str(r["address"]): r for r in view_rows(cluster, observer, "gossip_info")}
+            assert len(gossip) == 9 and gossip["127.0.21.3"]["dc"] == "DC2"
+            assert gossip["127.0.11.1"]["status_with_port"].startswith("NORMAL")
+            pools = {r["name"]: r for r in view_rows(cluster, observer, "thread_pools")}
+            assert pools["RequestResponseStage"]["completed_tasks"] >= 1
+            out = view_rows(cluster, observer, "internode_outbound")
+            assert {r["active_connections"] for r in out} == {3}
+            with pytest.raises(InvalidRequest):
+                view_rows(cluster, observer, "nope")
+        finally:
+            await cluster.stop()
+
+    asyncio.run(scenario())
