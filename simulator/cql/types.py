@@ -25,6 +25,7 @@ takes any iterable); map ``dict``; tuple ``tuple``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import math
 import struct
@@ -140,6 +141,16 @@ class CqlType:
         raise NotImplementedError
 
     def deserialize(self, data: bytes) -> Any:
+        """The Python value of serialised bytes; InvalidRequest if they are malformed (as
+        Cassandra answers a client whose bound value does not fit the column's type)."""
+        try:
+            return self._decode(data)
+        except (ValueError, IndexError, OverflowError, struct.error) as exc:
+            raise InvalidRequest(
+                f"Invalid {len(data)}-byte value for type {self.cql_name} ({exc})"
+            ) from None
+
+    def _decode(self, data: bytes) -> Any:
         raise NotImplementedError
 
     def sort_key(self, data: bytes) -> tuple:
@@ -227,7 +238,7 @@ class TextType(_Native):
             return value.encode("ascii")
         return value.encode("utf-8")
 
-    def deserialize(self, data: bytes) -> str:
+    def _decode(self, data: bytes) -> str:
         return data.decode("ascii" if self.name == "ascii" else "utf-8")
 
     def _key(self, data: bytes) -> bytes:
@@ -270,7 +281,7 @@ class IntegerType(_Native):
         fmt = self._FORMATS[self.name][0]
         return struct.pack(fmt, value) if fmt else varint_pack(value)
 
-    def deserialize(self, data: bytes) -> int:
+    def _decode(self, data: bytes) -> int:
         fmt = self._FORMATS[self.name][0]
         return struct.unpack(fmt, data)[0] if fmt else varint_unpack(data)
 
@@ -305,7 +316,7 @@ class FloatingType(_Native):
         except OverflowError:
             return struct.pack(self._fmt, math.copysign(math.inf, value))
 
-    def deserialize(self, data: bytes) -> float:
+    def _decode(self, data: bytes) -> float:
         return struct.unpack(self._fmt, data)[0]
 
     def _key(self, data: bytes) -> tuple[bool, float]:
@@ -333,10 +344,10 @@ class DecimalType(_Native):
         unscaled = int("".join(str(d) for d in digits) or "0") * (-1 if sign else 1)
         return _INT32.pack(-exponent) + varint_pack(unscaled)
 
-    def deserialize(self, data: bytes) -> Decimal:
+    def _decode(self, data: bytes) -> Decimal:
         scale = _INT32.unpack_from(data)[0]
         unscaled = varint_unpack(data[4:])
-        return Decimal(unscaled).scaleb(-scale)
+        return Decimal(f"{unscaled}E{-scale}")  # exact: scaleb() would round to 28 digits
 
     def _convert(self, term: ast.Literal) -> Decimal:
         value = Decimal(term.text)
@@ -358,7 +369,9 @@ class BooleanType(_Native):
             raise TypeError(f"boolean needs a bool, not {type(value).__name__}")
         return b"\x01" if value else b"\x00"
 
-    def deserialize(self, data: bytes) -> bool:
+    def _decode(self, data: bytes) -> bool:
+        if len(data) != 1:
+            raise ValueError("a boolean is one byte")
         return data != b"\x00"
 
     def _convert(self, term: ast.Literal) -> bool:
@@ -375,7 +388,7 @@ class BlobType(_Native):
             raise TypeError(f"blob needs bytes, not {type(value).__name__}")
         return bytes(value)
 
-    def deserialize(self, data: bytes) -> bytes:
+    def _decode(self, data: bytes) -> bytes:
         return bytes(data)
 
     def _key(self, data: bytes) -> bytes:
@@ -413,8 +426,11 @@ class UuidType(_Native):
             raise ValueError("Invalid version for TimeUUID type.")
         return value.bytes
 
-    def deserialize(self, data: bytes) -> uuid.UUID:
-        return uuid.UUID(bytes=bytes(data))
+    def _decode(self, data: bytes) -> uuid.UUID:
+        value = uuid.UUID(bytes=bytes(data))
+        if self.name == "timeuuid" and value.version != 1:
+            raise ValueError("Invalid version for TimeUUID type.")
+        return value
 
     def _key(self, data: bytes) -> tuple:
         value = uuid.UUID(bytes=bytes(data))
@@ -448,7 +464,7 @@ class InetType(_Native):
             raise TypeError(f"inet needs an IP address, not {type(value).__name__}")
         return value.packed
 
-    def deserialize(self, data: bytes) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    def _decode(self, data: bytes) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         return ipaddress.ip_address(bytes(data))
 
     def _key(self, data: bytes) -> bytes:
@@ -494,7 +510,7 @@ class TimestampType(_Native):
             return int(value)
         raise TypeError(f"timestamp needs a datetime or milliseconds, not {type(value).__name__}")
 
-    def deserialize(self, data: bytes) -> dt.datetime | int:
+    def _decode(self, data: bytes) -> dt.datetime | int:
         millis = struct.unpack(">q", data)[0]
         try:
             return _EPOCH + dt.timedelta(milliseconds=millis)
@@ -532,7 +548,7 @@ class DateType(_Native):
             return _UINT32.pack(value)
         raise TypeError(f"date needs a date, not {type(value).__name__}")
 
-    def deserialize(self, data: bytes) -> dt.date | int:
+    def _decode(self, data: bytes) -> dt.date | int:
         raw = _UINT32.unpack(data)[0]
         try:
             return _EPOCH.date() + dt.timedelta(days=raw - self.EPOCH_OFFSET)
@@ -584,8 +600,11 @@ class TimeType(_Native):
             raise ValueError(f"time out of range: {value}")
         return struct.pack(">q", value)
 
-    def deserialize(self, data: bytes) -> int:
-        return struct.unpack(">q", data)[0]
+    def _decode(self, data: bytes) -> int:
+        nanos = struct.unpack(">q", data)[0]
+        if not 0 <= nanos < _NANOS_PER_DAY:
+            raise ValueError("time out of range")
+        return nanos
 
     def _convert(self, term: ast.Literal) -> int:
         nanos = int(term.text) if term.kind == "integer" else parse_time_text(term.text)
@@ -659,7 +678,7 @@ class DurationType(_Native):
             raise TypeError(f"duration needs a Duration, not {type(value).__name__}") from None
         return b"".join(vint_pack(int(p)) for p in parts)
 
-    def deserialize(self, data: bytes) -> Duration:
+    def _decode(self, data: bytes) -> Duration:
         months, offset = vint_unpack(data, 0)
         days, offset = vint_unpack(data, offset)
         nanos, offset = vint_unpack(data, offset)
@@ -748,9 +767,10 @@ class ListType(_Collection):
         items = [self.element.serialize(v) for v in value]
         return _INT32.pack(len(items)) + _pack_elements(items)
 
-    def deserialize(self, data: bytes) -> list:
+    def _decode(self, data: bytes) -> list:
         count = _INT32.unpack_from(data)[0]
-        return [self.element.deserialize(b) for b in _unpack_elements(data, 4, count) if b]
+        items = _unpack_elements(data, 4, count)
+        return [self.element.deserialize(b) for b in items if b is not None]
 
     def _key(self, data: bytes) -> tuple:
         count = _INT32.unpack_from(data)[0]
@@ -781,9 +801,10 @@ class SetType(_Collection):
         items = sorted(unique, key=self.element.sort_key)
         return _INT32.pack(len(items)) + _pack_elements(items)
 
-    def deserialize(self, data: bytes) -> list:
+    def _decode(self, data: bytes) -> list:
         count = _INT32.unpack_from(data)[0]
-        return [self.element.deserialize(b) for b in _unpack_elements(data, 4, count) if b]
+        items = _unpack_elements(data, 4, count)
+        return [self.element.deserialize(b) for b in items if b is not None]
 
     _key = ListType._key
 
@@ -819,7 +840,7 @@ class MapType(_Collection):
             flat += [k, encoded[k]]
         return _INT32.pack(len(keys)) + _pack_elements(flat)
 
-    def deserialize(self, data: bytes) -> dict:
+    def _decode(self, data: bytes) -> dict:
         count = _INT32.unpack_from(data)[0]
         flat = _unpack_elements(data, 4, count * 2)
         return {
@@ -882,7 +903,7 @@ class TupleType(CqlType):
             for t, v in zip(self.elements, values, strict=False)
         )
 
-    def deserialize(self, data: bytes) -> tuple:
+    def _decode(self, data: bytes) -> tuple:
         parts = _unpack_elements(data, 0, None)
         if len(parts) > len(self.elements):
             raise ValueError("too many tuple elements")
@@ -1000,10 +1021,12 @@ def _freeze(inner: CqlType) -> CqlType:
     raise InvalidRequest("frozen<> is only allowed on collections, tuples, and user-defined types")
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_type(text: str) -> CqlType:
     """``parse_type("map<text, int>")``: a CQL type expression to its :class:`CqlType`.
 
-    Raises SyntaxException for malformed text, InvalidRequest for unknown types."""
+    Raises SyntaxException for malformed text, InvalidRequest for unknown types. Types are
+    immutable, so results are cached: schema code may call this on every access."""
     stream = TokenStream(text)
     result = read_type(stream)
     if not stream.at_eof():
