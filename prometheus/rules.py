@@ -97,7 +97,8 @@ WRITER_RECORDS = [
         f'  sum without (outcome) (rate(lcd_writer_requests_total{{{W},outcome="success"}}[1m]))\n'
         f"  or sum without (outcome) (rate(lcd_writer_requests_total{{{W}}}[1m])) * 0\n"
         f")\n"
-        f"/ sum without (outcome) (rate(lcd_writer_requests_total{{{W}}}[1m]))",
+        f"# only CLs with requests in the last minute (the writer exports every CL at 0)\n"
+        f"/ (sum without (outcome) (rate(lcd_writer_requests_total{{{W}}}[1m])) > 0)",
     ),
 ]
 
@@ -189,7 +190,7 @@ def writes_failing(profile: Profile) -> Alert:
         "LcdWriterWritesFailing",
         f"(\n"
         f'  sum without (outcome) (rate({writes},outcome!="success"}}[{window}]))\n'
-        f"  / sum without (outcome) (rate({writes}}}[{window}]))\n"
+        f"  / (sum without (outcome) (rate({writes}}}[{window}])) > 0)\n"
         f") > {WRITES_FAILING_RATIO}\n"
         f"# only the consistency level currently selected on the keypad\n"
         f"and on (job, instance, cl) "
