@@ -27,10 +27,12 @@ CHART_ROWS, TABLE_ROWS = 9, 9
 
 
 def cl_variable() -> QueryVariable:
+    """The CLs that served requests in the time range (every CL has series, most stay at 0)."""
     return (
         QueryVariable("cl")
         .label("CL (heatmap)")
-        .query(f"label_values({REQUESTS}, cl)")
+        .query(f"query_result(sum by (cl) (increase({REQUESTS}[$__range])) > 0)")
+        .regex('/cl="([^"]+)"/')
         .datasource(PROMETHEUS)
         .refresh(models.VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(models.VariableSort.ALPHABETICAL_ASC)
@@ -38,7 +40,7 @@ def cl_variable() -> QueryVariable:
 
 
 def outcomes_panel() -> widgets.timeseries.Panel:
-    per_cl = f"sum by (operation, cl, outcome) (increase({REQUESTS}[{WINDOW}]))"
+    per_cl = f"sum by (operation, cl, outcome) (increase({REQUESTS}[{WINDOW}])) > 0"
     panel = widgets.time_series(
         "requests per minute per CL, stacked by outcome",
         [Query(per_cl, "{{operation}} {{cl}}: {{outcome}}")],
@@ -83,7 +85,7 @@ def coordinator_panel(writer: WriterPlace) -> widgets.timeseries.Panel:
 
 
 def outcome_table() -> widgets.table.Panel:
-    totals = f"sum by (operation, cl, outcome) (round(increase({REQUESTS}[$__range])))"
+    totals = f"sum by (operation, cl, outcome) (round(increase({REQUESTS}[$__range]))) > 0"
     matrix = models.DataTransformerConfig(
         id_val="groupingToMatrix",
         options={"columnField": "outcome", "rowField": "cl", "valueField": "Value"},

@@ -7,7 +7,7 @@ Alertmanager (loopback URLs) and reads the dashboards from ``MONITOR_DASHBOARDS_
 from __future__ import annotations
 
 from dashboards.catalog import json_files
-from dashboards.provisioning import provisioning
+from dashboards.provisioning import KIOSK_PATH, kiosk_url, provisioning
 from prometheus.profiles import get_profile
 from topology import Inventory
 
@@ -34,3 +34,6 @@ def files(inv: Inventory) -> dict[str, str]:
     out = json_files(inv)
     out.update({f"{PROVISIONING_DIR}/{rel}": text for rel, text in rendered.items()})
     return out
+
+
+__all__ = ["KIOSK_PATH", "OWNED_GLOBS", "files", "kiosk_url", "provisioning"]

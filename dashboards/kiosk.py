@@ -131,9 +131,13 @@ def place_map(canvas: Canvas, inv: Inventory, y: int) -> int:
     return y
 
 
+def selected_cl(writer: WriterPlace, **extra: str) -> str:
+    """The writer's consistency levels; the one selected on the keypad has the value 1."""
+    return f"lcd_writer_consistency_level{writer_selector(writer, **extra)}"
+
+
 def selected_cl_query(writer: WriterPlace, operation: str) -> Query:
-    selector = writer_selector(writer, operation=operation)
-    return Query(f"lcd_writer_consistency_level{selector} == 1", legend="{{cl}}", instant=True)
+    return Query(f"{selected_cl(writer, operation=operation)} == 1", "{{cl}}", instant=True)
 
 
 def latency_query(writer: WriterPlace, quantile: float) -> Query:
@@ -158,7 +162,7 @@ def coordinator_share_query(writer: WriterPlace) -> Query:
 
 def outcomes_query(writer: WriterPlace) -> Query:
     requests = f"increase(lcd_writer_requests_total{writer_selector(writer)}[{WINDOW}])"
-    return Query(f"sum by (outcome) ({requests})", legend="{{outcome}}")
+    return Query(f"sum by (outcome) ({requests}) > 0", legend="{{outcome}}")
 
 
 def place_writer(canvas: Canvas, writer: WriterPlace, box: Box) -> None:
@@ -174,7 +178,8 @@ def place_writer(canvas: Canvas, writer: WriterPlace, box: Box) -> None:
         f"{name}: success, last minute",
         [
             Query(
-                f"lcd_writer:success_ratio:rate1m{writer_selector(writer)}",
+                f"(lcd_writer:success_ratio:rate1m{writer_selector(writer)} >= 0)"
+                f" and on (instance, operation, cl) ({selected_cl(writer)} == 1)",
                 "{{operation}} {{cl}}",
                 instant=True,
             )
