@@ -123,6 +123,26 @@ def test_special_floats_match_the_driver():
             assert ours.serialize(value) == driver_type(ours).serialize(value, 4)
 
 
+def test_validate_canonicalises_collections_and_rejects_malformed_values():
+    m = parse_type("map<text, int>")
+    driver_order = driver_type(m).serialize({"z": 1, "a": 2}, 4)  # the driver keeps dict order
+    assert m.validate(driver_order) == m.serialize({"a": 2, "z": 1})
+    nested = parse_type("list<frozen<set<int>>>")
+    assert nested.validate(driver_type(nested).serialize([[3, 1, 3]], 4)) == nested.serialize(
+        [[1, 3]]
+    )
+    assert parse_type("int").validate(b"\x00\x00\x00\x07") == b"\x00\x00\x00\x07"
+    for name, bad in [
+        ("int", b"\x00\x01\x02"),
+        ("boolean", b""),
+        ("text", b"\xff"),
+        ("timeuuid", uuid.uuid4().bytes),
+        ("list<int>", b"\x00\x00\x00\x01"),
+    ]:
+        with pytest.raises(InvalidRequest, match=f"for type {name}"):
+            parse_type(name).validate(bad)
+
+
 def test_timestamps_take_aware_datetimes_dates_and_milliseconds():
     ts = parse_type("timestamp")
     aware = dt.datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=dt.timezone(dt.timedelta(hours=2)))

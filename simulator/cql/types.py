@@ -153,6 +153,14 @@ class CqlType:
     def _decode(self, data: bytes) -> Any:
         raise NotImplementedError
 
+    def validate(self, data: bytes) -> bytes:
+        """A bound value as Cassandra would store it: checked against the type
+        (InvalidRequest if malformed, as Cassandra rejects a bad bound value) and, for
+        collections, canonical — sets and map keys in comparator order, duplicates gone —
+        so a value bound by a client reads back as Cassandra would return it."""
+        value = self.deserialize(data)
+        return self.serialize(value) if self.is_collection else bytes(data)
+
     def sort_key(self, data: bytes) -> tuple:
         if not data:
             return (0,)
