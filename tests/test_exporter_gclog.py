@@ -50,13 +50,16 @@ public class Alloc {
 CASSANDRA_DECORATIONS = "time,uptime,pid,tid,level,tags:filecount=10,filesize=10485760"
 
 
+def compile_alloc(directory: Path) -> Path:
+    """Compile the allocating program into ``directory``; returns its classpath."""
+    (directory / "Alloc.java").write_text(PROGRAM)
+    subprocess.run([require_binary("javac"), "Alloc.java"], cwd=directory, check=True, timeout=120)
+    return directory
+
+
 @pytest.fixture(scope="module")
 def alloc_class(tmp_path_factory) -> Path:
-    javac = require_binary("javac")
-    directory = tmp_path_factory.mktemp("java")
-    (directory / "Alloc.java").write_text(PROGRAM)
-    subprocess.run([javac, "Alloc.java"], cwd=directory, check=True, timeout=120)
-    return directory
+    return compile_alloc(tmp_path_factory.mktemp("java"))
 
 
 def java(classpath: Path, log: Path, gc_flag: str | None, millis: int, *extra: str) -> list[str]:
