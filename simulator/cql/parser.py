@@ -64,17 +64,31 @@ _TABLE_OPTIONS = frozenset(
 )
 
 
+# Statements made only of tuples and frozen dataclasses are safe to share between callers.
+_CACHEABLE = (ast.Select, ast.Insert, ast.Update, ast.Delete, ast.Batch, ast.Use)
+_CACHE_SIZE = 1024
+_cache: dict[str, ast.Statement] = {}
+
+
 def parse(text: str) -> ast.Statement:
     """Parse one CQL statement (an optional trailing ``;`` allowed).
 
     Raises :class:`simulator.core.SyntaxException` for text outside the grammar and
     :class:`simulator.core.InvalidRequest` (or ConfigurationException for replication
-    options) for well-formed but invalid statements."""
+    options) for well-formed but invalid statements. Repeated DML/SELECT text is answered
+    from a small cache (the statements are immutable)."""
     if not isinstance(text, str):
         raise SyntaxException("line 1:0 query string must be text")
+    cached = _cache.get(text)
+    if cached is not None:
+        return cached
     parser = _Parser(TokenStream(text))
     statement = parser.statement()
     parser.stream.expect_end()
+    if isinstance(statement, _CACHEABLE):
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[text] = statement
     return statement
 
 

@@ -52,11 +52,7 @@ class Token:
     start: int  # offset in the source
     line: int  # 1-based
     column: int  # 0-based, as ANTLR reports it
-
-    @property
-    def keyword(self) -> str | None:
-        """The upper-cased word if this token could be a keyword, else None."""
-        return self.value.upper() if self.kind == IDENT else None
+    keyword: str | None = None  # the upper-cased word if this token could be a keyword
 
     def describe(self) -> str:
         return "<EOF>" if self.kind == EOF else self.text
@@ -88,23 +84,30 @@ class _Scanner:
         return self.src[i] if i < len(self.src) else ""
 
     def position(self, offset: int) -> tuple[int, int]:
-        """(line, column) of a source offset at or after the current line start."""
-        line, line_start = self.line, self.line_start
-        for i in range(self.line_start, offset):
-            if self.src[i] == "\n":
-                line, line_start = line + 1, i + 1
-        return line, offset - line_start
+        """(line, column) of a source offset at or after the current position."""
+        newlines = self.src.count("\n", self.pos, offset)
+        if not newlines:
+            return self.line, offset - self.line_start
+        return self.line + newlines, offset - (self.src.rfind("\n", self.pos, offset) + 1)
 
     def advance_to(self, end: int) -> None:
-        for i in range(self.pos, end):
-            if self.src[i] == "\n":
-                self.line += 1
-                self.line_start = i + 1
+        self.line, column = self.position(end)
+        self.line_start = end - column
         self.pos = end
 
     def emit(self, kind: str, value: str, end: int) -> None:
-        line, column = self.position(self.pos)
-        self.tokens.append(Token(kind, value, self.src[self.pos : end], self.pos, line, column))
+        keyword = value.upper() if kind == IDENT else None
+        self.tokens.append(
+            Token(
+                kind,
+                value,
+                self.src[self.pos : end],
+                self.pos,
+                self.line,
+                self.pos - self.line_start,
+                keyword,
+            )
+        )
         self.advance_to(end)
 
     def fail(self, offset: int, message: str) -> SyntaxException:
