@@ -144,3 +144,32 @@ def running_simulator(
         yield SimHandle(inventory, path, f"http://{admin_address}", process, log_path)
     finally:
         _stop(process)
+
+
+def driver_cluster(handle: SimHandle, local_dc: str | None = None, **kwargs):
+    """A cassandra-driver ``Cluster`` on the simulator with test-friendly timings.
+
+    Contact points are the nodes of ``local_dc`` (every node when None), the load balancing
+    is token-aware DC-aware on ``local_dc`` when given (the default execution profile), and
+    events apply at once (``*_event_refresh_window=0``). Any ``Cluster`` argument can be
+    overridden.
+    """
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+    settings: dict = {
+        "contact_points": handle.contact_points(local_dc),
+        "port": handle.inventory.ports.cql,
+        "connect_timeout": 5,
+        "control_connection_timeout": 5,
+        "status_event_refresh_window": 0,
+        "topology_event_refresh_window": 0,
+        "schema_event_refresh_window": 0,
+    }
+    if local_dc is not None:
+        policy = TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc))
+        settings["execution_profiles"] = {
+            EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=policy)
+        }
+    settings.update(kwargs)
+    return Cluster(**settings)

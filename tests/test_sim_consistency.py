@@ -1,0 +1,222 @@
+"""Every consistency level against each failure pattern of the demo panel, through the real
+driver, with the coordinator pinned so the outcome is the coordinator's own decision.
+
+Expected outcomes are derived from Cassandra's rules (cassandra-facts §4), not from the
+simulator: with {DC1: 3, DC2: 3} NetworkTopologyStrategy puts one DC1 replica in each of the
+three DC1 racks and a replica on each of the three DC2 nodes; a CL is available when each of
+its groups (all replicas, the coordinator's DC, or each DC) keeps enough live replicas.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from cassandra import ConsistencyLevel as CL
+from cassandra import InvalidRequest, Unavailable, WriteTimeout
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
+from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
+from cassandra.query import SimpleStatement
+
+from tests.support.sim import driver_cluster
+
+KEYSPACE = "cl_tests"
+RF = {"DC1": 3, "DC2": 3}
+DC1_RACKS = ["RAC1", "RAC2", "RAC3"]
+WRITE_LEVELS = [
+    CL.ANY, CL.ONE, CL.TWO, CL.THREE, CL.QUORUM, CL.ALL,
+    CL.LOCAL_ONE, CL.LOCAL_QUORUM, CL.EACH_QUORUM,
+]  # fmt: skip
+READ_LEVELS = [level for level in WRITE_LEVELS if level != CL.ANY]
+
+
+def quorum(n: int) -> int:
+    return n // 2 + 1
+
+
+def groups(level: int, coordinator_dc: str) -> list[tuple[str, int]]:
+    """(replica group, acks required) for a CL: group 'all', a DC name."""
+    total = sum(RF.values())
+    return {
+        CL.ONE: [("all", 1)],
+        CL.TWO: [("all", 2)],
+        CL.THREE: [("all", 3)],
+        CL.QUORUM: [("all", quorum(total))],
+        CL.ALL: [("all", total)],
+        CL.LOCAL_ONE: [(coordinator_dc, 1)],
+        CL.LOCAL_QUORUM: [(coordinator_dc, quorum(RF[coordinator_dc]))],
+        CL.EACH_QUORUM: [(dc, quorum(rf)) for dc, rf in RF.items()],
+        CL.SERIAL: [("all", quorum(total))],
+        CL.LOCAL_SERIAL: [(coordinator_dc, quorum(RF[coordinator_dc]))],
+    }[level]
+
+
+def live_in(group: str, live: dict[str, int]) -> int:
+    return sum(live.values()) if group == "all" else live[group]
+
+
+def shortfalls(level: int, coordinator_dc: str, live: dict[str, int]) -> list[tuple[int, int]]:
+    """(required, alive) of every group the live replicas cannot satisfy."""
+    return [
+        (need, live_in(group, live))
+        for group, need in groups(level, coordinator_dc)
+        if live_in(group, live) < need
+    ]
+
+
+def live_replicas(off_racks_dc1: int = 0, dc1_down: bool = False, dc2_down: bool = False):
+    return {
+        "DC1": 0 if dc1_down else RF["DC1"] - off_racks_dc1,
+        "DC2": 0 if dc2_down else RF["DC2"],
+    }
+
+
+# pattern name → (power-off targets, coordinator node, live replicas seen by the coordinator)
+PATTERNS = {
+    "rack DC1/RAC2": (["DC1/RAC2"], "rpidc1r1n1", live_replicas(off_racks_dc1=1)),
+    "racks DC1/RAC2+RAC3": (["DC1/RAC2", "DC1/RAC3"], "rpidc1r1n1", live_replicas(2)),
+    "datacenter DC2": (["DC2"], "rpidc1r1n1", live_replicas(dc2_down=True)),
+    "datacenter DC1": (["DC1"], "rpidc2r1n1", live_replicas(dc1_down=True)),
+    "link DC1-DC2": (["link:DC1-DC2"], "rpidc1r2n1", live_replicas(dc2_down=True)),
+}
+
+
+def pinned_session(sim, node_name: str):
+    """A session whose every request is coordinated by ``node_name``, no retries."""
+    address = str(sim.inventory.node(node_name).sim_address)
+    profile = ExecutionProfile(
+        load_balancing_policy=WhiteListRoundRobinPolicy([address]),
+        retry_policy=FallthroughRetryPolicy(),
+        request_timeout=15,
+    )
+    cluster = driver_cluster(
+        sim, contact_points=[address], execution_profiles={EXEC_PROFILE_DEFAULT: profile}
+    )
+    return cluster, cluster.connect(KEYSPACE)
+
+
+@pytest.fixture(scope="module")
+def keyspace(simulator):
+    cluster = driver_cluster(simulator)
+    session = cluster.connect()
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
+    )
+    session.execute(f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k text PRIMARY KEY, v int)")
+    cluster.shutdown()
+    return KEYSPACE
+
+
+def wait_until_convicted(sim, observer: str, targets: list[str], timeout: float = 20) -> None:
+    """Until ``observer`` sees every node of ``targets`` (names) DOWN."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        views = {n["name"]: n["views"] for n in sim.state()["nodes"]}
+        if all(views[t].get(observer) == "DOWN" for t in targets):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{observer} did not convict {targets} within {timeout}s")
+
+
+def nodes_cut_off(sim, targets: list[str], coordinator: str) -> list[str]:
+    places = list(sim.inventory.nodes())
+    coordinator_dc = sim.inventory.node(coordinator).dc
+    names = []
+    for target in targets:
+        if target.startswith("link:"):
+            names += [p.name for p in places if p.dc != coordinator_dc]
+        elif "/" in target:
+            dc, rack = target.split("/")
+            names += [p.name for p in places if (p.dc, p.rack) == (dc, rack)]
+        elif target in {p.dc for p in places}:
+            names += [p.name for p in places if p.dc == target]
+        else:
+            names.append(target)
+    return names
+
+
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+def test_every_consistency_level_against_a_failure_pattern(sim, keyspace, pattern):
+    targets, coordinator, live = PATTERNS[pattern]
+    coordinator_dc = sim.inventory.node(coordinator).dc
+    cluster, session = pinned_session(sim, coordinator)
+    try:
+        key = f"{pattern}-{uuid.uuid4()}"
+        session.execute(
+            SimpleStatement("INSERT INTO kv (k, v) VALUES (%s, 1)", consistency_level=CL.ALL), [key]
+        )
+        for target in targets:
+            sim.power("off", target)
+        wait_until_convicted(sim, coordinator, nodes_cut_off(sim, targets, coordinator))
+
+        for level in WRITE_LEVELS:
+            statement = SimpleStatement(
+                "INSERT INTO kv (k, v) VALUES (%s, 2)", consistency_level=level
+            )
+            missing = [] if level == CL.ANY else shortfalls(level, coordinator_dc, live)
+            if not missing:
+                session.execute(statement, [key])
+                continue
+            with pytest.raises(Unavailable) as failure:
+                session.execute(statement, [key])
+            assert (failure.value.required_replicas, failure.value.alive_replicas) in missing, (
+                f"{pattern}: write at {CL.value_to_name[level]}"
+            )
+
+        for level in READ_LEVELS:
+            statement = SimpleStatement("SELECT v FROM kv WHERE k = %s", consistency_level=level)
+            missing = shortfalls(level, coordinator_dc, live)
+            if not missing:
+                assert session.execute(statement, [key]).one().v == 2
+                continue
+            with pytest.raises(Unavailable) as failure:
+                session.execute(statement, [key])
+            assert (failure.value.required_replicas, failure.value.alive_replicas) in missing
+
+        with pytest.raises(InvalidRequest):
+            session.execute(
+                SimpleStatement("SELECT v FROM kv WHERE k = %s", consistency_level=CL.ANY), [key]
+            )
+
+        for serial in (CL.SERIAL, CL.LOCAL_SERIAL):
+            lwt_key = f"{key}-{CL.value_to_name[serial]}"
+            statement = SimpleStatement(
+                "INSERT INTO kv (k, v) VALUES (%s, 3) IF NOT EXISTS",
+                consistency_level=CL.ONE,
+                serial_consistency_level=serial,
+            )
+            missing = shortfalls(serial, coordinator_dc, live)
+            if not missing:
+                assert session.execute(statement, [lwt_key]).was_applied
+                continue
+            with pytest.raises(Unavailable) as failure:
+                session.execute(statement, [lwt_key])
+            assert (failure.value.required_replicas, failure.value.alive_replicas) in missing
+    finally:
+        cluster.shutdown()
+
+
+def test_unconvicted_dead_replica_times_out_instead_of_failing_fast(sim, keyspace):
+    cluster, session = pinned_session(sim, "rpidc1r1n1")
+    try:
+        key = f"timeout-{uuid.uuid4()}"
+        sim.power("off", "DC1/RAC2")  # silent; the coordinator still believes it is UP
+        local_quorum = SimpleStatement(
+            "INSERT INTO kv (k, v) VALUES (%s, 1)", consistency_level=CL.LOCAL_QUORUM
+        )
+        session.execute(local_quorum, [key])  # 2 of the 3 DC1 replicas answer
+        started = time.monotonic()
+        with pytest.raises(WriteTimeout) as failure:
+            session.execute(
+                SimpleStatement("INSERT INTO kv (k, v) VALUES (%s, 2)", consistency_level=CL.ALL),
+                [key],
+            )
+        took = time.monotonic() - started
+        timeout = sim.inventory.simulator.write_request_timeout_seconds
+        assert timeout * 0.9 <= took < timeout + 3
+        assert failure.value.required_responses == 6
+        assert failure.value.received_responses == 5
+    finally:
+        cluster.shutdown()

@@ -1,0 +1,213 @@
+"""The unmodified cassandra-driver against the simulator over real TCP: connection with the
+protocol probe and with v4, topology and schema metadata, DDL with schema agreement, prepared
+statements routed to replicas, paging, batches, LWT, errors."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import time
+import uuid
+
+import pytest
+from cassandra import InvalidRequest
+from cassandra.cluster import Cluster
+from cassandra.protocol import SyntaxException
+from cassandra.query import BatchStatement, SimpleStatement
+
+from tests.support.sim import driver_cluster
+
+KEYSPACE = "driver_tests"
+
+
+@pytest.fixture(scope="module")
+def session(simulator):
+    cluster = driver_cluster(simulator, "DC1")
+    session = cluster.connect()
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
+    )
+    session.execute(f"USE {KEYSPACE}")
+    yield session
+    cluster.shutdown()
+
+
+def test_default_connection_negotiates_v4_and_sees_the_ring(sim):
+    cluster = Cluster(sim.contact_points("DC2")[:1], connect_timeout=5)
+    try:
+        session = cluster.connect()
+        assert cluster.protocol_version == 4
+        hosts = {h.address: h for h in cluster.metadata.all_hosts()}
+        assert len(hosts) == 9
+        for place in sim.inventory.nodes():
+            host = hosts[str(place.sim_address)]
+            assert (host.datacenter, host.rack) == (place.dc, place.rack)
+            assert host.release_version == sim.inventory.cluster.cassandra_version
+        tokens = cluster.metadata.token_map.ring
+        assert len(tokens) == 9 * sim.inventory.cluster.num_tokens
+        local = session.execute("SELECT * FROM system.local WHERE key='local'").one()
+        assert local.cluster_name == sim.inventory.cluster.name
+        assert local.data_center == "DC2"
+    finally:
+        cluster.shutdown()
+
+
+def test_protocol_v4_connection_and_system_keyspaces(sim):
+    cluster = Cluster(sim.contact_points("DC1")[:1], protocol_version=4, connect_timeout=5)
+    try:
+        cluster.connect()
+        keyspaces = set(cluster.metadata.keyspaces)
+        assert {"system", "system_schema", "system_views", "system_virtual_schema"} <= keyspaces
+        views = cluster.metadata.keyspaces["system_views"]
+        assert views.virtual and "gossip_info" in views.tables
+        assert "heartbeat" in views.tables["gossip_info"].columns
+    finally:
+        cluster.shutdown()
+
+
+def test_ddl_is_visible_in_the_driver_metadata_without_waiting(session):
+    started = time.monotonic()
+    session.execute(
+        "CREATE TABLE IF NOT EXISTS events (day text, at timeuuid, who text, n bigint, "
+        "PRIMARY KEY ((day), at)) WITH CLUSTERING ORDER BY (at DESC)"
+    )
+    assert time.monotonic() - started < 5  # schema agreement, not the 10 s wait
+    assert session.cluster.control_connection.wait_for_schema_agreement(wait_time=1)
+    table = session.cluster.metadata.keyspaces[KEYSPACE].tables["events"]
+    assert [c.name for c in table.partition_key] == ["day"]
+    assert [c.name for c in table.clustering_key] == ["at"]
+    assert table.columns["n"].cql_type == "bigint"
+    assert table.clustering_key[0].is_reversed
+    strategy = session.cluster.metadata.keyspaces[KEYSPACE].replication_strategy
+    assert strategy.dc_replication_factors == {"DC1": 3, "DC2": 3}
+
+
+def test_all_basic_types_round_trip(session):
+    session.execute(
+        "CREATE TABLE IF NOT EXISTS typed (id uuid PRIMARY KEY, t text, i int, b bigint, "
+        "ok boolean, d double, ts timestamp, tu timeuuid, blb blob, ip inet)"
+    )
+    row = {
+        "id": uuid.uuid4(),
+        "t": "héllo",
+        "i": -42,
+        "b": 2**40,
+        "ok": True,
+        "d": 3.25,
+        "ts": datetime.datetime(2024, 5, 6, 7, 8, 9, 123000),
+        "tu": uuid.uuid1(),
+        "blb": b"\x00\xffbytes",
+        "ip": "127.0.12.1",
+    }
+    names = ", ".join(row)
+    insert = session.prepare(f"INSERT INTO typed ({names}) VALUES ({', '.join('?' * len(row))})")
+    session.execute(insert, list(row.values()))
+    got = session.execute("SELECT * FROM typed WHERE id = %s", [row["id"]]).one()
+    assert got._asdict() == row
+
+
+def test_prepared_statements_carry_pk_index_and_route_to_a_replica(session):
+    session.execute("CREATE TABLE IF NOT EXISTS kv (k text PRIMARY KEY, v int)")
+    insert = session.prepare("INSERT INTO kv (k, v) VALUES (?, ?)")
+    assert insert.routing_key_indexes == [0]
+    metadata = session.cluster.metadata
+    for i in range(20):
+        future = session.execute_async(insert, (f"key-{i}", i))
+        future.result()
+        replicas = metadata.get_replicas(KEYSPACE, insert.bind((f"key-{i}", i)).routing_key)
+        assert future.coordinator_host in replicas
+        assert future.coordinator_host.datacenter == "DC1"
+    select = session.prepare("SELECT v FROM kv WHERE k = ?")
+    assert select.routing_key_indexes == [0]
+    assert session.execute(select, ["key-7"]).one().v == 7
+
+
+def test_full_scan_pages_through_every_row(session):
+    session.execute("CREATE TABLE IF NOT EXISTS paged (k int PRIMARY KEY, v text)")
+    insert = session.prepare("INSERT INTO paged (k, v) VALUES (?, ?)")
+    for i in range(95):
+        session.execute(insert, (i, str(i)))
+    result = session.execute(SimpleStatement("SELECT k FROM paged", fetch_size=10))
+    assert len(result.current_rows) == 10 and result.has_more_pages
+    keys = [row.k for row in result]
+    assert sorted(keys) == list(range(95))
+    assert len(session.execute("SELECT k FROM paged LIMIT 7").all()) == 7
+    assert session.execute("SELECT count(*) FROM paged").one().count == 95
+
+
+def test_clustering_order_ranges_and_deletes(session):
+    session.execute(
+        "CREATE TABLE IF NOT EXISTS series (p int, c int, v text, PRIMARY KEY (p, c)) "
+        "WITH CLUSTERING ORDER BY (c DESC)"
+    )
+    batch = BatchStatement()
+    insert = session.prepare("INSERT INTO series (p, c, v) VALUES (?, ?, ?)")
+    for c in range(6):
+        batch.add(insert, (1, c, f"v{c}"))
+    session.execute(batch)
+    assert [r.c for r in session.execute("SELECT c FROM series WHERE p = 1")] == [5, 4, 3, 2, 1, 0]
+    rows = session.execute("SELECT c FROM series WHERE p = 1 AND c >= 2 AND c < 5 ORDER BY c ASC")
+    assert [r.c for r in rows] == [2, 3, 4]
+    session.execute("DELETE FROM series WHERE p = 1 AND c = 3")
+    session.execute("UPDATE series USING TTL 100 SET v = 'new' WHERE p = 1 AND c = 0")
+    rows = session.execute("SELECT c, v, ttl(v) FROM series WHERE p = 1").all()
+    assert [r.c for r in rows] == [5, 4, 2, 1, 0]
+    assert rows[-1].v == "new" and 0 < rows[-1].ttl_v <= 100
+    session.execute("DELETE FROM series WHERE p = 1")
+    assert session.execute("SELECT * FROM series WHERE p = 1").all() == []
+
+
+def test_lightweight_transactions(session):
+    session.execute("CREATE TABLE IF NOT EXISTS accounts (id text PRIMARY KEY, balance int)")
+    first = session.execute("INSERT INTO accounts (id, balance) VALUES ('a', 10) IF NOT EXISTS")
+    assert first.was_applied
+    again = session.execute("INSERT INTO accounts (id, balance) VALUES ('a', 99) IF NOT EXISTS")
+    assert not again.was_applied and again.one().balance == 10
+    assert not session.execute(
+        "UPDATE accounts SET balance = 5 WHERE id = 'a' IF balance = 9"
+    ).was_applied
+    assert session.execute(
+        "UPDATE accounts SET balance = 5 WHERE id = 'a' IF balance = 10"
+    ).was_applied
+    assert session.execute("SELECT balance FROM accounts WHERE id = 'a'").one().balance == 5
+    assert session.execute("DELETE FROM accounts WHERE id = 'a' IF EXISTS").was_applied
+    assert not session.execute("DELETE FROM accounts WHERE id = 'a' IF EXISTS").was_applied
+
+
+def test_timestamps_decide_last_write_wins(session):
+    session.execute("CREATE TABLE IF NOT EXISTS lww (k int PRIMARY KEY, v text)")
+    session.execute("INSERT INTO lww (k, v) VALUES (1, 'newer') USING TIMESTAMP 2000")
+    session.execute("INSERT INTO lww (k, v) VALUES (1, 'older') USING TIMESTAMP 1000")
+    row = session.execute("SELECT v, writetime(v) FROM lww WHERE k = 1").one()
+    assert (row.v, row.writetime_v) == ("newer", 2000)
+
+
+def test_errors_are_cassandra_errors(session):
+    with pytest.raises(SyntaxException, match="FRM"):
+        session.execute("SELECT * FRM kv")
+    with pytest.raises(InvalidRequest, match="nope"):
+        session.execute("SELECT * FROM nope")
+    with pytest.raises(InvalidRequest, match="Invalid STRING constant"):
+        session.execute("INSERT INTO kv (k, v) VALUES ('x', 'not a number')")
+    with pytest.raises(InvalidRequest, match="ALLOW FILTERING"):
+        session.execute("SELECT * FROM kv WHERE v = 3")
+    with pytest.raises(InvalidRequest, match="partition key parts are missing"):
+        session.execute("UPDATE series SET v = 'x' WHERE c = 1")
+    with pytest.raises(InvalidRequest, match="ANY"):
+        session.execute(SimpleStatement("SELECT * FROM kv WHERE k = 'a'", consistency_level=0))
+
+
+def test_virtual_tables_for_the_exporter(session):
+    rows = session.execute("SELECT * FROM system_views.gossip_info").all()
+    assert len(rows) == 9
+    assert all(isinstance(ipaddress.ip_address(r.address), ipaddress.IPv4Address) for r in rows)
+    names = {r.name for r in session.execute("SELECT * FROM system_views.settings")}
+    assert "phi_convict_threshold" in names
+    columns = session.execute(
+        "SELECT column_name FROM system_virtual_schema.columns "
+        "WHERE keyspace_name = 'system_views' AND table_name = 'gossip_info'"
+    ).all()
+    assert {"heartbeat", "generation", "status_with_port"} <= {r.column_name for r in columns}
+    clients = session.execute("SELECT * FROM system_views.clients").all()
+    assert clients and all(c.driver_name for c in clients)

@@ -1,0 +1,155 @@
+"""Failure detection as a driver lives it: DOWN/UP events after conviction, a crash noticed at
+once, hints kept for a convicted replica and replayed when it returns, and a replica that
+missed writes (beyond max_hint_window) giving a stale read at ONE but not at QUORUM."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from cassandra import ConsistencyLevel as CL
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
+from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
+from cassandra.query import SimpleStatement
+
+from tests.support.inventories import shifted_inventory
+from tests.support.sim import driver_cluster, running_simulator
+
+KEYSPACE = "event_tests"
+
+
+def wait_for(condition, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+def pinned(sim, node_name: str):
+    address = str(sim.inventory.node(node_name).sim_address)
+    profile = ExecutionProfile(
+        load_balancing_policy=WhiteListRoundRobinPolicy([address]),
+        retry_policy=FallthroughRetryPolicy(),
+        request_timeout=15,
+    )
+    cluster = driver_cluster(
+        sim, contact_points=[address], execution_profiles={EXEC_PROFILE_DEFAULT: profile}
+    )
+    return cluster, cluster.connect()
+
+
+def create_keyspace(session) -> None:
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
+    )
+    session.execute(f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k text PRIMARY KEY, v int)")
+
+
+def view_of(sim, observer: str, node: str) -> str:
+    nodes = {n["name"]: n for n in sim.state()["nodes"]}
+    return nodes[node]["views"][observer]
+
+
+def host(cluster, sim, name: str):
+    return cluster.metadata.get_host(str(sim.inventory.node(name).sim_address))
+
+
+def test_down_then_up_events_reach_the_driver(sim):
+    cluster, _ = pinned(sim, "rpidc1r1n1")  # the driver holds no connection to the others
+    try:
+        target = host(cluster, sim, "rpidc2r1n3")
+        assert target.is_up is not False  # None: known from system.peers, never connected
+        sim.power("off", "rpidc2r1n3")
+        took = wait_for(lambda: target.is_up is False, 20, "DOWN event applied")
+        assert took > 1.0  # only after the failure detector convicted it
+        assert view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN"
+        sim.power("on", "rpidc2r1n3")
+        wait_for(lambda: target.is_up, 10, "UP event applied")
+    finally:
+        cluster.shutdown()
+
+
+def test_a_crash_is_noticed_at_once_by_connected_clients(sim):
+    cluster = driver_cluster(sim, "DC1")
+    try:
+        session = cluster.connect()
+        target = host(cluster, sim, "rpidc1r2n1")
+        assert target.is_up
+        sim.power("off", "rpidc1r2n1", crash=True)
+        started = time.monotonic()
+        for _ in range(12):  # round robin over DC1: some requests pick the crashed node
+            session.execute("SELECT key FROM system.local")
+        assert target.is_up is False
+        # the RST, not the failure detector (~4.6 s in fast mode) nor a request timeout
+        assert time.monotonic() - started < 2
+    finally:
+        cluster.shutdown()
+
+
+def test_hints_for_a_convicted_replica_are_replayed_when_it_returns(sim):
+    cluster, session = pinned(sim, "rpidc1r1n1")
+    try:
+        create_keyspace(session)
+        key = f"hinted-{uuid.uuid4()}"
+        sim.power("off", "rpidc2r1n3")
+        wait_for(lambda: view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN", 20, "conviction")
+        write = SimpleStatement(
+            f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES (%s, 7)", consistency_level=CL.LOCAL_QUORUM
+        )
+        session.execute(write, [key])
+        hints = sim.state()["hints"]
+        assert {"holder": "rpidc1r1n1", "target": "rpidc2r1n3", "count": 1} in hints
+        sim.power("on", "rpidc2r1n3")
+        assert not [h for h in sim.state()["hints"] if h["target"] == "rpidc2r1n3"]
+    finally:
+        cluster.shutdown()
+    cluster, session = pinned(sim, "rpidc2r1n3")  # a DC2 node holds every DC2 replica
+    try:
+        read = SimpleStatement(
+            f"SELECT v FROM {KEYSPACE}.kv WHERE k = %s", consistency_level=CL.ONE
+        )
+        assert session.execute(read, [key]).one().v == 7
+    finally:
+        cluster.shutdown()
+
+
+@pytest.fixture
+def short_hint_window(tmp_path):
+    settings = {
+        "failure_detector": "fast",
+        "max_hint_window_seconds": 0.5,
+        "admin_address": "127.163.0.1:9499",
+    }
+    path = shifted_inventory(tmp_path, 163, simulator=settings)
+    with running_simulator(path, admin="127.163.0.1:9499", extra_args=["--no-jolokia"]) as handle:
+        yield handle
+
+
+def test_replica_that_missed_writes_reads_stale_at_one_not_at_quorum(short_hint_window):
+    sim = short_hint_window
+    cluster, session = pinned(sim, "rpidc1r1n1")
+    try:
+        create_keyspace(session)
+        insert = f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES ('lagging', %s)"
+        session.execute(SimpleStatement(insert, consistency_level=CL.ALL), [1])
+        sim.power("off", "rpidc2r1n3")
+        wait_for(lambda: view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN", 20, "conviction")
+        time.sleep(1.0)  # beyond max_hint_window: no more hints for it
+        session.execute(SimpleStatement(insert, consistency_level=CL.QUORUM), [2])
+        assert not sim.state()["hints"]
+        sim.power("on", "rpidc2r1n3")
+    finally:
+        cluster.shutdown()
+    cluster, session = pinned(sim, "rpidc2r1n3")
+    try:
+        select = f"SELECT v FROM {KEYSPACE}.kv WHERE k = 'lagging'"
+        assert session.execute(SimpleStatement(select, consistency_level=CL.ONE)).one().v == 1
+        assert session.execute(SimpleStatement(select, consistency_level=CL.QUORUM)).one().v == 2
+        # the QUORUM read repaired the lagging replica
+        assert session.execute(SimpleStatement(select, consistency_level=CL.ONE)).one().v == 2
+    finally:
+        cluster.shutdown()
