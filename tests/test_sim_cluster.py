@@ -162,8 +162,14 @@ def test_a_powered_off_replica_not_yet_convicted_makes_writes_time_out(demo_inve
             assert cluster.is_alive(coordinator, cluster.node("rpidc1r2n1"))
             await cluster.write(coordinator, REPLICATION, [row(b"a", 1)], CL.LOCAL_QUORUM)
             started = time.monotonic()
+            pending = asyncio.ensure_future(
+                cluster.write(coordinator, REPLICATION, [row(b"b", 2)], CL.ALL)
+            )
+            await asyncio.sleep(0.05)
+            pools = {r["name"]: r for r in view_rows(cluster, coordinator, "thread_pools")}
+            assert pools["Native-Transport-Requests"]["active_tasks"] == 1  # blocked, waiting
             with pytest.raises(WriteTimeout) as info:
-                await cluster.write(coordinator, REPLICATION, [row(b"b", 2)], CL.ALL)
+                await pending
             assert time.monotonic() - started >= cluster.write_request_timeout
             assert (info.value.received, info.value.block_for) == (5, 6)
             with pytest.raises(ReadTimeout) as rinfo:

@@ -558,6 +558,15 @@ class SimCluster:
                 self.stats(coordinator).error(operation, cl.name, "Unavailables")
                 raise Unavailable(cl, req.required, alive)
 
+    async def _wait_for_replicas(self, coordinator: SimNode, timeout: float) -> None:
+        """A request blocked on silent replicas: it holds a native-transport thread."""
+        stats = self.stats(coordinator)
+        stats.waiting += 1
+        try:
+            await asyncio.sleep(timeout)
+        finally:
+            stats.waiting -= 1
+
     def _store(self, node: SimNode) -> ReplicaStore:
         return self._runtime[node.name].store
 
@@ -572,6 +581,7 @@ class SimCluster:
     ) -> None:
         """Write ``mutations`` at ``cl``; raises Unavailable / WriteTimeout / InvalidRequest."""
         rules.validate_for_write(cl)
+        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
         by_partition: dict[bytes, list[Mutation]] = {}
         for m in mutations:
@@ -607,7 +617,7 @@ class SimCluster:
                 shortfall = (got, need)
         self.stats(coordinator).completed["RequestResponseStage"] += 1
         if shortfall is not None:
-            await asyncio.sleep(self.write_request_timeout)
+            await self._wait_for_replicas(coordinator, self.write_request_timeout)
             self.stats(coordinator).error("Write", cl.name, "Timeouts")
             raise WriteTimeout(cl, shortfall[0], shortfall[1], write_type)
 
@@ -653,7 +663,7 @@ class SimCluster:
         return contacted, answered
 
     async def _read_timeout(self, coordinator: SimNode, cl: CL, reqs, answered) -> None:
-        await asyncio.sleep(self.read_request_timeout)
+        await self._wait_for_replicas(coordinator, self.read_request_timeout)
         self.stats(coordinator).error("Read", cl.name, "Timeouts")
         raise ReadTimeout(
             cl, rules.acknowledged(reqs, answered), rules.block_for(reqs), bool(answered)
@@ -670,6 +680,7 @@ class SimCluster:
     ) -> PartitionData:
         """Read one partition at ``cl`` (merged last-write-wins, with blocking read repair)."""
         rules.validate_for_read(cl)
+        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
         replicas = self.ring.replicas(repl, murmur3_token(partition_key))
         reqs = rules.requirements(cl, repl, replicas, coordinator.dc)
@@ -697,6 +708,7 @@ class SimCluster:
     ) -> list[tuple[bytes, PartitionData]]:
         """Every live partition of a table in token order, each token range read at ``cl``."""
         rules.validate_for_read(cl)
+        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
         ranges = len(self.ring.tokens)
         plans: dict[tuple[int, ...], list[SimNode]] = {}
@@ -747,6 +759,7 @@ class SimCluster:
         condition is evaluated on what that quorum holds; the commit is a write at
         ``commit_cl``. Returns (applied, the partition as it was before)."""
         rules.validate_for_cas(serial_cl, commit_cl)
+        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
         replicas = self.ring.replicas(repl, murmur3_token(partition_key))
         reqs = rules.requirements(serial_cl, repl, replicas, coordinator.dc)
@@ -754,7 +767,7 @@ class SimCluster:
         participants = [r for r in replicas if r in reqs[0].group and self.is_alive(coordinator, r)]
         answered = [r for r in participants if r is coordinator or self.reachable(coordinator, r)]
         if not rules.satisfied(reqs, answered):
-            await asyncio.sleep(self.write_request_timeout)
+            await self._wait_for_replicas(coordinator, self.write_request_timeout)
             self.stats(coordinator).error("Write", serial_cl.name, "Timeouts")
             raise WriteTimeout(
                 serial_cl, rules.acknowledged(reqs, answered), rules.block_for(reqs), "CAS"

@@ -32,6 +32,7 @@ class NodeStats:
     started: float = field(default_factory=time.time)
     client_errors: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     completed: Counter[str] = field(default_factory=Counter)
+    waiting: int = 0  # requests this coordinator holds while replicas stay silent
 
     def error(self, operation: str, cl_name: str, kind: str) -> None:
         """``operation`` Write|Read, ``kind`` Unavailables|Timeouts|Failures."""

@@ -190,11 +190,12 @@ def _settings(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any]]:
 
 
 def _thread_pools(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any]]:
-    completed = cluster.stats(observer).completed
+    stats = cluster.stats(observer)
+    completed = stats.completed
     return [
         {
             "name": pool,
-            "active_tasks": 0,
+            "active_tasks": stats.waiting if pool == "Native-Transport-Requests" else 0,
             "active_tasks_limit": POOL_LIMITS.get(pool, 1),
             "blocked_tasks": 0,
             "blocked_tasks_all_time": 0,
