@@ -175,7 +175,7 @@ def place_writer(canvas: Canvas, writer: WriterPlace, box: Box) -> None:
         widgets.name_panel(f"{name}: read CL", [selected_cl_query(writer, "read")]), stats[1]
     )
     success = widgets.stat_panel(
-        f"{name}: success, last minute",
+        f"{name}: success 1m",
         [
             Query(
                 f"(lcd_writer:success_ratio:rate1m{writer_selector(writer)} >= 0)"

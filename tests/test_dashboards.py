@@ -190,3 +190,21 @@ def test_split_is_exact_and_proportional() -> None:
     assert Box(0, 0, 24, 3).columns([1, 5])[1] == Box(4, 0, 20, 3)
     with pytest.raises(ValueError):
         split(2, [1, 1, 1])
+
+
+def test_preview_draws_the_kiosk_at_screen_size(tmp_path, boards) -> None:
+    image_module = pytest.importorskip("PIL.Image")
+    from dashboards.layout import SCREEN_HEIGHT_PX
+    from dashboards.preview import BACKGROUND, PANEL, WIDTH_PX, render
+
+    path = render(boards[kiosk.UID], tmp_path / "panel.png", min_height=SCREEN_HEIGHT_PX)
+    with image_module.open(path) as image:
+        assert image.size == (WIDTH_PX, SCREEN_HEIGHT_PX)
+        pixels = image.convert("RGB")
+        assert pixels.getpixel((5, 5)) == _rgb(BACKGROUND)
+        # the alert table (bottom right) is drawn inside the screen
+        assert pixels.getpixel((WIDTH_PX - 40, SCREEN_HEIGHT_PX - 80)) == _rgb(PANEL)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
