@@ -147,3 +147,20 @@ def test_random_bytes_deserialise_or_are_invalid(name, data):
     except InvalidRequest:
         return
     assert cql_type.deserialize(cql_type.serialize(value)) == value or name in ("double", "float")
+
+
+def test_deep_nesting_is_a_syntax_error_not_a_recursion_error():
+    deep_list = "[" * 3000 + "]" * 3000
+    deep_call = "f(" * 3000 + ")" * 3000
+    for text in (
+        f"INSERT INTO t (k) VALUES ({deep_list})",
+        f"SELECT {deep_call} FROM t",
+        "CREATE TABLE t (k " + "frozen<list<" * 2000 + "int" + ">>" * 2000 + " PRIMARY KEY)",
+    ):
+        try:
+            parse(text)
+        except SyntaxException as exc:
+            assert "nested too deeply" in exc.message
+        else:
+            raise AssertionError("accepted a 3000-deep expression")
+    assert parse("INSERT INTO t (k) VALUES (" + "[" * 50 + "]" * 50 + ")")

@@ -228,6 +228,17 @@ def test_inline_primary_key():
             "Compact tables are not allowed",
         ),
         ("CREATE TABLE t (a addr PRIMARY KEY)", "Unknown type addr"),
+        (
+            'CREATE TABLE "my-table" (a int PRIMARY KEY)',
+            "Table name must not be empty, more than 222 characters long, or contain "
+            'non-alphanumeric-underscore characters (got "my-table")',
+        ),
+        (
+            "CREATE KEYSPACE "
+            + "k" * 49
+            + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            "Keyspace name must not be empty, more than 48 characters long",
+        ),
         ("CREATE INDEX ON t (v)", "CREATE INDEX statements are not supported by the simulator"),
         ("ALTER TABLE t ADD v int", "ALTER statements are not supported by the simulator"),
     ],

@@ -232,7 +232,17 @@ class _Parser:
         return ast.Selector(expression, alias)
 
     def select_expression(self) -> ast.SelectExpression:
+        with self.stream.nesting():
+            return self._select_expression()
+
+    def _select_expression(self) -> ast.SelectExpression:
         s = self.stream
+        if s.at_keyword("TOKEN") and s.at_punct("(", ahead=1):
+            s.next()
+            s.expect_punct("(")
+            return ast.FunctionSelector(
+                "token", tuple(self.comma_list(self.select_expression, ")"))
+            )
         if self.at_ident() and s.at_punct("(", ahead=1):
             name = self.ident()
             s.expect_punct("(")
@@ -311,6 +321,10 @@ class _Parser:
         return self.stream.at_keyword("TRUE", "FALSE", "NULL", "NAN", "INFINITY")
 
     def term(self) -> ast.Term:
+        with self.stream.nesting():
+            return self._term()
+
+    def _term(self) -> ast.Term:
         s = self.stream
         token = s.peek()
         constant = self.constant(token)
@@ -667,7 +681,7 @@ class _Parser:
     def create_keyspace(self) -> ast.CreateKeyspace:
         s = self.stream
         if_not_exists = self.if_not_exists()
-        name = self.ident()
+        name = _checked_name(self.ident(), "Keyspace", 48)
         s.expect_keyword("WITH")
         props = self.properties()
         unknown = set(props) - {"replication", "durable_writes"}
@@ -687,6 +701,7 @@ class _Parser:
         s = self.stream
         if_not_exists = self.if_not_exists()
         keyspace, name = self.table_name()
+        _checked_name(name, "Table", 222)
         s.expect_punct("(")
         definition = _TableDefinition(name)
         self.table_element(definition)
@@ -743,6 +758,20 @@ class _Parser:
         if name in options:
             raise SyntaxException(f"Multiple definition for property '{name}'")
         options[name] = self.property_value()
+
+
+def _checked_name(name: str, what: str, max_length: int) -> str:
+    """Schema object names are word characters only, as Cassandra requires."""
+    if (
+        not name
+        or len(name) > max_length
+        or not all(c == "_" or (c.isascii() and c.isalnum()) for c in name)
+    ):
+        raise InvalidRequest(
+            f"{what} name must not be empty, more than {max_length} characters long, or "
+            f'contain non-alphanumeric-underscore characters (got "{name}")'
+        )
+    return name
 
 
 def _plain_value(literal: ast.Literal) -> Any:

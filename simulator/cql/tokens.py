@@ -14,6 +14,8 @@ Errors are :class:`simulator.core.SyntaxException` with Cassandra's (ANTLR's) wo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from simulator.core import SyntaxException
@@ -33,6 +35,7 @@ _PUNCTUATION_2 = ("<=", ">=", "!=", "+=", "-=")
 _PUNCTUATION_1 = "()[]{},;.*=<>?:+-"
 _HEX_DIGITS = "0123456789abcdefABCDEF"
 _UUID_GROUPS = (8, 4, 4, 4, 12)
+MAX_NESTING = 100  # nested literals/types/calls deeper than this are refused, not recursed
 
 # Reserved keywords cannot be unquoted identifiers (CQL reference, appendix A).
 RESERVED = frozenset(
@@ -250,6 +253,18 @@ class TokenStream:
         self.source = source
         self.tokens = tokenize(source)
         self.pos = 0
+        self.depth = 0
+
+    @contextmanager
+    def nesting(self) -> Iterator[None]:
+        """Bracket one level of a recursive rule; too deep is a SyntaxException."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise self.error_at(self.peek(), "expression nested too deeply")
+            yield
+        finally:
+            self.depth -= 1
 
     # -- looking ---------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:

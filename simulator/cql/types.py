@@ -970,6 +970,11 @@ NATIVE_TYPES: dict[str, CqlType] = {
 
 def read_type(stream: TokenStream) -> CqlType:
     """Parse one type expression at the stream's position (the parser's ``comparatorType``)."""
+    with stream.nesting():
+        return _read_type(stream)
+
+
+def _read_type(stream: TokenStream) -> CqlType:
     token = stream.peek()
     if token.kind == STRING:
         stream.next()
