@@ -37,6 +37,8 @@ def build_cluster(opts: WriterOptions) -> Cluster:
     extra: dict[str, Any] = {}
     if opts.protocol_version is not None:
         extra["protocol_version"] = opts.protocol_version
+    if opts.source_address:
+        extra["connection_class"] = source_bound(Cluster.connection_class, opts.source_address)
     if opts.username:
         extra["auth_provider"] = PlainTextAuthProvider(opts.username, opts.password or "")
     return Cluster(
@@ -51,6 +53,22 @@ def build_cluster(opts: WriterOptions) -> Cluster:
         topology_event_refresh_window=1.0,
         **extra,
     )
+
+
+def source_bound(base: type, source: str) -> type:
+    """The driver's connection class, opening its sockets from ``source`` (``--source-address``).
+
+    On a Pi the kernel picks the right address anyway; on loopback every connection would
+    come from 127.0.0.1, and the simulator tells a writer from any other client (e.g. to cut
+    it off from the other DC with ``link:DC1-DC2``) only by its address.
+    """
+
+    class SourceBoundConnection(base):  # type: ignore[misc, valid-type]
+        def _initiate_connection(self, sockaddr: Any) -> None:
+            self._socket.bind((source, 0))
+            super()._initiate_connection(sockaddr)
+
+    return SourceBoundConnection
 
 
 class CassandraLink:

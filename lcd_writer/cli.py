@@ -43,6 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument(
         "--protocol-version", type=int, default=None, help="CQL protocol (default: negotiate)"
     )
+    who.add_argument(
+        "--source-address",
+        default=None,
+        metavar="ADDR",
+        help="open CQL connections from this local address (the demo: the writer's sim address)",
+    )
     who.add_argument("--username", default=None, help="CQL user (password: see above)")
     who.add_argument("--password-file", default=None, help="file holding the CQL password")
 

@@ -47,6 +47,7 @@ class WriterOptions:
     used_hosts_per_remote_dc: int = 3
     token_aware: bool = False
     protocol_version: int | None = None
+    source_address: str | None = None
     username: str | None = None
     password: str | None = None
     colors: dict[str, Color] = field(default_factory=lambda: dict(DEFAULT_COLORS))
@@ -104,6 +105,15 @@ def parse_colors(values: list[str] | str | None) -> dict[str, Color]:
         r, g, b = (int(p) for p in parts)
         out[dc.strip()] = (r, g, b)
     return out
+
+
+def _address(text: str | None, option: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return str(ip_address(text))
+    except ValueError:
+        raise ConfigError(f"{option}: {text!r} is not an IP address") from None
 
 
 def _password(args: argparse.Namespace) -> str | None:
@@ -181,6 +191,7 @@ def from_args(args: argparse.Namespace) -> WriterOptions:
         used_hosts_per_remote_dc=args.used_hosts_per_remote_dc,
         token_aware=args.token_aware,
         protocol_version=args.protocol_version,
+        source_address=_address(args.source_address, "--source-address"),
         username=args.username,
         password=password,
         colors=parse_colors(args.colors),

@@ -23,7 +23,7 @@ from tests.support.sim import running_simulator
 
 REPO = Path(__file__).resolve().parent.parent
 OCTET = 51  # this part's shifted-inventory range is 127.51-54.x.y
-HOST = f"127.{OCTET}.10.1"
+HOST = f"127.{OCTET}.10.1"  # the DC1 writer's simulator address in the shifted inventory
 REQUESTS = "lcd_writer_requests_total"
 COORDINATORS = "lcd_writer_coordinator_requests_total"
 
@@ -69,7 +69,8 @@ def start_writer(sim, tmp_path) -> Iterator[Callable[..., WriterClient]]:
             sys.executable, "-m", "rackpanel", "writer", "--name", f"test{dc.lower()}user",
             "--local-dc", dc, "--contact-points", *sim.contact_points(dc),
             "--listen", f"{HOST}:{port}", "--keypad-api", "--interval", "0.2",
-            "--heartbeat-interval", "1", "--connect-timeout", "1", *extra,
+            "--heartbeat-interval", "1", "--connect-timeout", "1", "--source-address", HOST,
+            *extra,
         ]  # fmt: skip
         processes.append(subprocess.Popen(command, cwd=REPO, stdout=log, stderr=log))
         client = WriterClient(f"http://{HOST}:{port}")
@@ -98,6 +99,18 @@ def successes(client: WriterClient, **labels: str) -> float:
     return client.sample(REQUESTS, outcome="success", **labels)
 
 
+def connected_clients(node: str) -> set[str]:
+    """Client addresses a node's system_views.clients lists."""
+    from cassandra.cluster import Cluster
+
+    cluster = Cluster([node], protocol_version=4, connect_timeout=2)
+    try:
+        rows = cluster.connect().execute("SELECT address FROM system_views.clients")
+        return {str(row.address) for row in rows}
+    finally:
+        cluster.shutdown()
+
+
 def select_cl(client: WriterClient, operation: str, level: str) -> None:
     """Hold SELECT, go to the operation's menu, step RIGHT until ``level`` shows, SELECT."""
     state = client.press("select", hold=2)
@@ -111,7 +124,7 @@ def select_cl(client: WriterClient, operation: str, level: str) -> None:
     assert state[f"{operation}_cl"] == level and state["menu"] is None
 
 
-def test_writes_locally_and_keypad_changes_the_cl(start_writer):
+def test_writes_locally_and_keypad_changes_the_cl(sim, start_writer):
     writer = start_writer("--read")
     wait_until(lambda: successes(writer, operation="read") >= 2, 30, "writes and read-backs")
     shown = writer.lcd()
@@ -120,6 +133,7 @@ def test_writes_locally_and_keypad_changes_the_cl(start_writer):
     assert writer.sample(COORDINATORS, coordinator_dc="DC2") == 0
     assert writer.sample("lcd_writer_cluster_hosts_up", host_dc="DC1") == 6
     assert writer.sample("lcd_writer_cluster_hosts_up", host_dc="DC2") == 3
+    assert HOST in connected_clients(sim.contact_points("DC1")[0])  # --source-address
     select_cl(writer, "write", "EACH_QUORUM")
     select_cl(writer, "read", "LOCAL_QUORUM")
     assert writer.sample("lcd_writer_consistency_level", operation="write", cl="EACH_QUORUM") == 1
@@ -195,3 +209,20 @@ def test_everything_off_shows_no_host_and_recovers_without_restart(sim, start_wr
     sim.power("on", "DC2")
     before = successes(writer)
     wait_until(lambda: successes(writer) >= before + 3, 60, "writes after power came back")
+
+
+@pytest.mark.xfail(
+    reason="the simulator's protocol layer does not apply client_can_reach to client "
+    "connections yet (.rackpanel/sim-bugs.md)",
+    strict=False,
+)
+def test_dc_link_cut_keeps_the_writer_from_failing_over(sim, start_writer):
+    """The writer sits in DC1: with the DC link cut and DC1 dark, DC2 is out of its reach."""
+    writer = start_writer()
+    wait_until(lambda: successes(writer) >= 2, 30, "first writes")
+    sim.power("off", "link:DC1-DC2")
+    sim.power("off", "DC1")
+    wait_until(lambda: writer.sample(REQUESTS, outcome="no_host") >= 2, 12, "NO HOST")
+    assert writer.sample(COORDINATORS, coordinator_dc="DC2") == 0
+    sim.power("on", "link:DC1-DC2")
+    wait_until(lambda: writer.sample(COORDINATORS, coordinator_dc="DC2") >= 2, 40, "DC2 again")
