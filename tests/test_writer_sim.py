@@ -150,8 +150,8 @@ def test_writes_locally_and_keypad_changes_the_cl(sim, start_writer):
 
 
 def test_two_racks_off_local_quorum_is_unavailable_but_one_succeeds(sim, start_writer):
-    writer = start_writer("--write-cl", "LOCAL_QUORUM")
-    wait_until(lambda: successes(writer) >= 2, 30, "first writes")
+    writer = start_writer("--write-cl", "LOCAL_QUORUM", "--read", "--read-cl", "LOCAL_QUORUM")
+    wait_until(lambda: successes(writer, operation="read") >= 2, 30, "first writes and reads")
     sim.power("off", "DC1/RAC1")
     sim.power("off", "DC1/RAC2")
     wait_until(
@@ -165,9 +165,13 @@ def test_two_racks_off_local_quorum_is_unavailable_but_one_succeeds(sim, start_w
     assert shown["lines"] == ["W LOCAL_QUORUM  ", "UNAVAILABLE 2/1 "]  # 2 required, 1 alive
     assert shown["color"] == [1, 0, 0]
     select_cl(writer, "write", "ONE")
-    before = successes(writer, cl="ONE")
-    wait_until(lambda: successes(writer, cl="ONE") >= before + 3, 10, "writes at ONE")
-    assert writer.lcd()["lines"][0] == "W ONE           "
+    wait_until(lambda: successes(writer, cl="ONE") >= 3, 10, "writes at ONE")
+    wait_until(  # the read-back of each acknowledged row cannot reach its quorum either
+        lambda: writer.sample(REQUESTS, operation="read", cl="LOCAL_QUORUM", outcome="unavailable"),
+        10,
+        "read-backs at LOCAL_QUORUM failing",
+    )
+    wait_until(lambda: writer.lcd()["lines"][0] == "W ONE           ", 5, "W ONE on the LCD")
 
 
 def test_dc1_off_moves_the_coordinator_to_dc2_and_back(sim, start_writer):
