@@ -22,7 +22,7 @@ from topology import Inventory
 
 COMPOSE_FILE = "docker-compose.yml"
 CONFIG_DIR = "compose"
-OWNED_GLOBS = [f"{CONFIG_DIR}/**/*.yml", f"{CONFIG_DIR}/**/*.json"]
+OWNED_GLOBS = [f"{CONFIG_DIR}/**/*.{ext}" for ext in ("yml", "json", "ini")]
 
 PROJECT_IMAGE = "rackpanel:dev"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.4"

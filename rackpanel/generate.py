@@ -22,7 +22,7 @@ from topology import Inventory, load_inventory
 HELP = "regenerate Prometheus targets, dashboards and the compose file from the inventory"
 
 # Every generator of the project, in the order they run.
-GENERATORS: list[str] = ["prometheus.generate", "dashboards.generate"]
+GENERATORS: list[str] = ["prometheus.generate", "dashboards.generate", "rackpanel.compose"]
 
 
 @dataclass

@@ -1,0 +1,108 @@
+"""docker-compose.yml: valid against the Compose specification and faithful to the inventory."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rackpanel.compose import compose_document, node_order, node_services
+from topology import load_inventory
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def check_against_compose_spec(path: Path) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("check-jsonschema")
+    return subprocess.run(
+        [str(exe), "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("inventory", ["inventory.yml", "inventory.small.yml"])
+def test_generated_compose_validates_against_the_spec(tmp_path, inventory):
+    doc = compose_document(load_inventory(REPO / inventory))
+    target = tmp_path / "docker-compose.yml"
+    target.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = check_against_compose_spec(target)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_catches_a_broken_file(tmp_path):
+    doc = compose_document(load_inventory(REPO / "inventory.yml"))
+    doc["services"]["rpidc1r1n1"]["healthcheck"]["retries"] = "many"
+    doc["services"]["rpidc1r1n1"]["ports"] = {"not": "a list"}
+    target = tmp_path / "docker-compose.yml"
+    target.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert check_against_compose_spec(target).returncode != 0
+
+
+def test_committed_compose_matches_the_inventory(demo_inventory):
+    doc = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    services = doc["services"]
+    for place in demo_inventory.nodes():
+        node = services[place.name]
+        env = node["environment"]
+        assert node["image"] == f"cassandra:{demo_inventory.cluster.cassandra_version}"
+        assert (env["CASSANDRA_DC"], env["CASSANDRA_RACK"]) == (place.dc, place.rack)
+        assert env["CASSANDRA_ENDPOINT_SNITCH"] == "GossipingPropertyFileSnitch"
+        assert env["CASSANDRA_SEEDS"].split(",") == demo_inventory.seeds
+        assert env["CASSANDRA_CLUSTER_NAME"] == demo_inventory.cluster.name
+        assert "healthcheck" in node
+        exporter = services[f"exporter-{place.name}"]
+        assert exporter["network_mode"] == f"service:{place.name}"
+        assert exporter["pid"] == f"service:{place.name}"
+        assert any(v.startswith(f"{place.name}-logs:") for v in exporter["volumes"])
+    for writer in demo_inventory.writers:
+        command = services[writer.name]["command"]
+        assert command[0] == "writer"
+        assert command[command.index("--local-dc") + 1] == writer.local_dc
+    assert {"prometheus", "alertmanager", "grafana"} <= set(services)
+
+
+def test_compose_prometheus_targets_cover_every_node_and_writer(demo_inventory):
+    import json
+
+    targets_dir = REPO / "compose" / "prometheus" / "targets"
+    seen: dict[str, dict[str, str]] = {}
+    for path in targets_dir.glob("*.json"):
+        for group in json.loads(path.read_text()):
+            for target in group["targets"]:
+                seen[target] = group["labels"]
+    for place in demo_inventory.nodes():
+        labels = seen[f"{place.name}:{demo_inventory.ports.exporter}"]
+        assert (labels["dc"], labels["rack"], labels["node"]) == (place.dc, place.rack, place.name)
+        assert labels["cluster"] == demo_inventory.cluster.name
+    for writer in demo_inventory.writers:
+        assert f"{writer.name}:{demo_inventory.ports.writer}" in seen
+
+
+def test_seeds_start_first_and_nodes_join_one_at_a_time(demo_inventory):
+    order = node_order(demo_inventory)
+    assert order[:3] == demo_inventory.seeds
+    services = compose_document(demo_inventory)["services"]
+    assert "depends_on" not in services[order[0]]
+    for previous, name in itertools.pairwise(order):
+        assert services[name]["depends_on"] == {previous: {"condition": "service_healthy"}}
+
+
+def test_power_targets_map_to_the_node_and_its_exporter(demo_inventory):
+    assert node_services(demo_inventory, "DC1/RAC2") == [
+        "rpidc1r2n1",
+        "exporter-rpidc1r2n1",
+        "rpidc1r2n2",
+        "exporter-rpidc1r2n2",
+    ]
+    assert len(node_services(demo_inventory, "DC2")) == 6
+    assert node_services(demo_inventory, "rpidc2r1n3") == ["rpidc2r1n3", "exporter-rpidc2r1n3"]
+    with pytest.raises(ValueError, match="unknown target 'DC9'"):
+        node_services(demo_inventory, "DC9")
+    with pytest.raises(ValueError, match="DC link"):
+        node_services(demo_inventory, "link:DC1-DC2")
