@@ -33,13 +33,11 @@ def install(
     progress: Progress,
 ) -> None:
     """Write ``changes`` atomically, then run the service actions they need."""
+    remote.install_files(
+        [(c.remote_path, c.new, c.spec.mode) for c in changes],
+        progress=lambda path, sent, total: progress.upload(host.name, path, sent, total),
+    )
     for change in changes:
-        remote.write_atomically(
-            change.remote_path,
-            change.new,
-            change.spec.mode,
-            progress=lambda path, sent, total: progress.upload(host.name, path, sent, total),
-        )
         outcome.changed.append(change.spec.path)
         progress.step(host.name, f"wrote {change.spec.path}")
     for action in actions_for(changes):

@@ -38,7 +38,7 @@ class HostCheck:
 
 def _sudo(remote: Remote) -> tuple[str, str | None]:
     if remote.is_root:
-        return "root (not needed)", None
+        return "root", None
     result = remote.run("true", privileged=True)
     if result.code == 0:
         return "ok", None
@@ -74,7 +74,7 @@ def check_host(inv: Inventory, host: DeployHost, sessions: Sessions) -> HostChec
         row.ssh = "FAILED"
         row.problems.append(str(exc))
         return row
-    row.ssh = "ok (host key known)"
+    row.ssh = "ok"
     try:
         row.sudo, problem = _sudo(remote)
         if problem:

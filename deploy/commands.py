@@ -28,20 +28,23 @@ def run_check(inv: Inventory, hosts: Sequence[DeployHost], creds: Credentials, *
         rows = check(inv, hosts, sessions)
     table = Table(title="rackpanel deploy check")
     for column in ("host", "role", "ssh", "sudo", "java", "cassandra", "disk free", "problems"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "host")
     for row in rows:
         table.add_row(
-            row.host.label,
+            row.host.name,
             row.host.role,
             row.ssh,
             row.sudo,
             row.java,
             row.cassandra,
             row.disk_free,
-            "\n".join(row.problems) or "[green]ready[/green]",
+            f"[red]{len(row.problems)}[/red]" if row.problems else "[green]ready[/green]",
         )
     console = _console()
     console.print(table)
+    for row in rows:
+        for problem in row.problems:
+            console.print(f"{row.host.name}: {problem}", markup=False, soft_wrap=True)
     bad = [r.host.name for r in rows if not r.ok]
     console.print(f"{len(rows) - len(bad)} of {len(rows)} host(s) ready", markup=False)
     return 1 if bad else 0

@@ -48,11 +48,16 @@ class Progress:
 
     def summary(self, outcomes: list[HostOutcome]) -> None:
         table = Table(title="rackpanel deploy apply")
-        for column in ("host", "result", "files changed", "actions", "reason"):
-            table.add_column(column)
+        for column in ("host", "result", "files changed", "actions"):
+            table.add_column(column, no_wrap=column == "host")
         colours = {"ok": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
         for o in outcomes:
             status = f"[{colours.get(o.status, 'white')}]{o.status}[/]"
-            table.add_row(o.name, status, str(len(o.changed)), ", ".join(o.actions), o.reason)
+            table.add_row(o.name, status, str(len(o.changed)), "\n".join(o.actions))
         with self._lock:
             self.console.print(table)
+            for o in outcomes:
+                if o.reason:
+                    self.console.print(
+                        f"{o.name}: {o.status}: {o.reason}", markup=False, soft_wrap=True
+                    )

@@ -7,6 +7,7 @@ its checksum is verified there, the old file is copied to ``<file>.rackpanel-bak
 
 from __future__ import annotations
 
+import contextlib
 import io
 import posixpath
 import shlex
@@ -77,7 +78,7 @@ class Remote:
             code = stdout.channel.recv_exit_status()
         except (OSError, paramiko.SSHException) as exc:
             raise DeployError(
-                f"{self.host.name}: connection lost: {exc or type(exc).__name__}"
+                f"{self.host.name}: connection lost: {str(exc) or type(exc).__name__}"
             ) from None
         return Result(code, out, err)
 
@@ -115,20 +116,41 @@ class Remote:
         except (OSError, paramiko.SSHException) as exc:
             raise DeployError(f"{self.host.name}: cannot read {path}: {exc}") from None
 
-    def write_atomically(
-        self, path: str, text: str, mode: int, progress: UploadProgress | None = None
+    def install_files(
+        self, files: list[tuple[str, str, int]], progress: UploadProgress | None = None
     ) -> None:
-        """Replace ``path`` with ``text``: temp file, checksum, backup, rename."""
-        data = text.encode("utf-8")
-        tmp = temp_name(path)
-        directory = posixpath.dirname(path)
+        """Replace each ``(path, text, mode)``: upload all, then one script swaps them in.
+
+        Per file the script copies the staged upload next to its target, checks its checksum,
+        backs the old file up and renames the new one over it, so each file is either the old
+        or the new one, never a mix; it stops at the first failure.
+        """
+        if not files:
+            return
+        q = shlex.quote
+        directories = sorted({posixpath.dirname(path) for path, _, _ in files})
         if self.is_root:
-            self.check(f"mkdir -p {shlex.quote(directory)}", what=f"creating {directory}")
-            staged = tmp
+            self.check("mkdir -p " + " ".join(map(q, directories)), what="creating directories")
         else:
             home = self.sftp.normalize(".")
-            staged = f"{home}/.rackpanel-staging-{sha256(text)[:16]}"
+        steps = ["set -e"]
+        for path, text, mode in files:
+            tmp = temp_name(path)
+            staged = tmp if self.is_root else f"{home}/.rackpanel-staging-{sha256(text)[:16]}"
+            self._upload(path, text.encode("utf-8"), staged, progress)
+            if staged != tmp:
+                steps += [f"mkdir -p {q(posixpath.dirname(path))}", f"mv -f {q(staged)} {q(tmp)}"]
+            steps += [
+                f"chmod {mode:o} {q(tmp)}",
+                f"echo {q(sha256(text) + '  ' + tmp)} | sha256sum -c --status",
+                f"if [ -e {q(path)} ]; then cp -p {q(path)} {q(path + BACKUP_SUFFIX)}; "
+                f"chown --reference={q(path)} {q(tmp)}; fi",
+                f"sync {q(tmp)}",
+                f"mv -f {q(tmp)} {q(path)}",
+            ]
+        self.check("\n".join(steps), privileged=True, what="installing the uploaded files")
 
+    def _upload(self, path: str, data: bytes, staged: str, progress: UploadProgress | None) -> None:
         def report(sent: int, total: int) -> None:
             if progress is not None:
                 progress(path, sent, total)
@@ -136,25 +158,15 @@ class Remote:
         try:
             self.sftp.putfo(io.BytesIO(data), staged, file_size=len(data), callback=report)
         except (OSError, paramiko.SSHException, EOFError) as exc:
+            reason = str(exc) or type(exc).__name__
             raise DeployError(
-                f"{self.host.name}: upload of {path} interrupted ({exc or type(exc).__name__}); "
+                f"{self.host.name}: upload of {path} interrupted ({reason}); "
                 "the installed file was not touched"
             ) from None
-        q = shlex.quote
-        steps = ["set -e", f"mkdir -p {q(directory)}"]
-        if staged != tmp:
-            steps += [f"cp {q(staged)} {q(tmp)}", f"rm -f {q(staged)}"]
-        steps += [
-            f"chmod {mode:o} {q(tmp)}",
-            f"echo {q(sha256(text) + '  ' + tmp)} | sha256sum -c --status",
-            f"if [ -e {q(path)} ]; then cp -p {q(path)} {q(path + BACKUP_SUFFIX)}; "
-            f"chown --reference={q(path)} {q(tmp)}; fi",
-            f"sync {q(tmp)}",
-            f"mv -f {q(tmp)} {q(path)}",
-        ]
-        self.check("\n".join(steps), privileged=True, what=f"installing {path}")
 
     def close(self) -> None:
-        if self._sftp is not None:
-            self._sftp.close()
+        """Close the session; a connection that already died closes quietly."""
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+            if self._sftp is not None:
+                self._sftp.close()
         self.client.close()

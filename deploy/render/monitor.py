@@ -1,4 +1,9 @@
-"""The monitor Pi: Prometheus + Alertmanager, Grafana provisioning and dashboards, the kiosk."""
+"""The monitor Pi: Prometheus + Alertmanager, Grafana provisioning and dashboards, the kiosk.
+
+The monitoring files are not written here: they come from their owners' renderers —
+``prometheus.config.render`` for the ``pi`` placement and the dashboards generator, which
+renders for the monitor host — so deploy installs exactly what ``rackpanel generate`` commits.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,52 @@ from deploy.files import ManagedFile, whole
 from topology import Inventory
 from topology.model import Monitor
 
+PROMETHEUS_DIR = "/etc/prometheus"  # Debian's prometheus and prometheus-alertmanager read here
+PROMETHEUS_UNIT = "prometheus"
+ALERTMANAGER_UNIT = "prometheus-alertmanager"
+GRAFANA_DIR = "/etc/grafana"
+GRAFANA_UNIT = "grafana-server"
 KIOSK_AUTOSTART = "/etc/xdg/autostart/rackpanel-kiosk.desktop"
+
+
+def prometheus_files(inv: Inventory) -> list[ManagedFile]:
+    """prometheus.yml, rules, file_sd targets and alertmanager.yml under /etc/prometheus.
+
+    Target files need no restart: Prometheus re-reads file_sd files on its own.
+    """
+    from prometheus.config import render
+
+    files = []
+    for rel, text in sorted(render(inv, "pi").items()):
+        if rel == "alertmanager.yml":
+            restarts: tuple[str, ...] = (ALERTMANAGER_UNIT,)
+        elif rel.startswith("targets/"):
+            restarts = ()
+        else:
+            restarts = (PROMETHEUS_UNIT,)
+        files.append(ManagedFile(f"{PROMETHEUS_DIR}/{rel}", whole(text), restarts=restarts))
+    return files
+
+
+def grafana_files(inv: Inventory) -> list[ManagedFile]:
+    """Dashboards JSON (re-read by Grafana's file provider), provisioning and grafana.ini.
+
+    grafana.ini replaces the packaged one, whose settings are all commented-out defaults.
+    """
+    from dashboards.catalog import JSON_DIR
+    from dashboards.generate import MONITOR_DASHBOARDS_DIR, PROVISIONING_DIR, files
+
+    out = []
+    for rel, text in sorted(files(inv).items()):
+        if rel.startswith(f"{JSON_DIR}/"):
+            name = rel.rsplit("/", 1)[-1]
+            out.append(ManagedFile(f"{MONITOR_DASHBOARDS_DIR}/{name}", whole(text)))
+            continue
+        inner = rel.removeprefix(f"{PROVISIONING_DIR}/")
+        where = GRAFANA_DIR if inner == "grafana.ini" else f"{GRAFANA_DIR}/provisioning"
+        target = f"{where}/{inner}"
+        out.append(ManagedFile(target, whole(text), restarts=(GRAFANA_UNIT,)))
+    return out
 
 
 def kiosk_desktop(url: str) -> str:
@@ -15,14 +65,17 @@ def kiosk_desktop(url: str) -> str:
         "[Desktop Entry]\n"
         "Type=Application\n"
         "Name=rackpanel kiosk\n"
-        f"Exec=chromium-browser --kiosk --noerrdialogs --disable-infobars --incognito {url}\n"
+        f'Exec=chromium-browser --kiosk --noerrdialogs --disable-infobars --incognito "{url}"\n'
         "X-GNOME-Autostart-enabled=true\n"
     )
 
 
-def kiosk_url(inv: Inventory, monitor: Monitor) -> str:
-    return f"http://localhost:{monitor.grafana_port}/"
+def kiosk_url(monitor: Monitor) -> str:
+    from dashboards.provisioning import kiosk_url as panel_url
+
+    return panel_url(f"http://localhost:{monitor.grafana_port}")
 
 
 def monitor_files(inv: Inventory, monitor: Monitor) -> list[ManagedFile]:
-    return [ManagedFile(KIOSK_AUTOSTART, whole(kiosk_desktop(kiosk_url(inv, monitor))))]
+    kiosk = ManagedFile(KIOSK_AUTOSTART, whole(kiosk_desktop(kiosk_url(monitor))))
+    return [*prometheus_files(inv), *grafana_files(inv), kiosk]

@@ -26,21 +26,31 @@ def exporter_config(inv: Inventory, place: NodePlace) -> dict[str, Any]:
         "pid-file": "/var/run/cassandra/cassandra.pid",
         "gc-log": "/var/log/cassandra/gc.log",
     }
-    if inv.cluster.jolokia:
-        config["jolokia"] = f"http://{place.address}:{inv.ports.jolokia}/jolokia/"
+    config["jolokia"] = (
+        f"http://{place.address}:{inv.ports.jolokia}/jolokia/" if inv.cluster.jolokia else "none"
+    )
     return config
 
 
 def writer_config(inv: Inventory, place: WriterPlace) -> dict[str, Any]:
     contacts = [f"{inv.node(name).address}:{inv.ports.cql}" for name in place.contact_points]
-    return {
+    config: dict[str, Any] = {
         "name": place.name,
         "local-dc": place.local_dc,
         "contact-points": contacts,
+        "used-hosts-per-remote-dc": place.writer.used_hosts_per_remote_dc,
+        "keyspace": inv.keyspace.name,
+        "replication": [f"{dc}:{rf}" for dc, rf in inv.keyspace.replication.items()],
         "listen": f"0.0.0.0:{inv.ports.writer}",
         "display": "adafruit",
-        "keyspace": inv.keyspace.name,
     }
+    # The backlight tells which DC coordinated: each writer's colour stands for its own DC.
+    colors = [
+        f"{w.local_dc}={','.join(map(str, w.color))}" for w in inv.writers if w.color is not None
+    ]
+    if colors:
+        config["colors"] = colors
+    return config
 
 
 def unit(description: str, command: str, *, user: str, after: str = "", extra: str = "") -> str:

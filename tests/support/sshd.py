@@ -7,6 +7,7 @@ a shared non-22 port.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -37,9 +38,16 @@ class Sshd:
         return f"[{self.address}]:{self.port} {self.public_key()}\n"
 
     def kill_sessions(self) -> None:
-        """SIGKILL the per-connection sshd children: the remote end of every session dies."""
-        for child in _children(self.process.pid):
-            os.kill(child, signal.SIGKILL)
+        """SIGKILL every per-connection sshd process: the remote end of each session dies."""
+        pending = _children(self.process.pid)
+        found: list[int] = []
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            pending += _children(pid)
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 @dataclass
@@ -232,7 +240,7 @@ STOCK_HOSTS = "127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n"
 
 RECORD_ACTIONS = """\
 #!/bin/sh
-# Test service manager: record the action instead of calling systemd.
+# Test service manager: record "<host> <verb> <target>" instead of calling systemd.
 log="$1"; shift
 echo "$*" >> "$log"
 """
@@ -291,7 +299,7 @@ def lab_inventory(directory: Path, fleet: Fleet, **deploy: object) -> Path:
             "identity_file": str(fleet.user_key),
             "known_hosts": str(directory / "known_hosts"),
             "remote_root": f"{hosts_dir}/{{host}}",
-            "service_manager": f"{recorder} {hosts_dir}/{{host}}/actions.log",
+            "service_manager": f"{recorder} {directory / 'actions.log'} {{host}}",
             "up_check": f"cat {hosts_dir}/{{host}}/nodetool-status",
             "up_timeout_seconds": 3,
             "connect_timeout_seconds": 3,

@@ -1,0 +1,210 @@
+"""What deploy renders from the inventory, without any host: merges, snitch files, units,
+service configs (parsed by the services' own parsers), host selection, rolling order."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deploy.files import Action
+from deploy.hosts import HostSelectionError, all_hosts, select_hosts
+from deploy.render import files_for
+from deploy.render.cassandra import cassandra_files, env_block, snitch_file
+from deploy.render.services import exporter_config, writer_config
+from deploy.rolling import is_up, observer_for, rolling_order
+from deploy.services import action_command
+from deploy.textmerge import BEGIN, END, MergeError, merge_yaml_keys, with_block
+from rackpanel.config import read_config
+from tests.support.sshd import STOCK_CASSANDRA_ENV, STOCK_CASSANDRA_YAML
+from topology import Inventory, parse_inventory
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def demo_with(**sections: dict) -> Inventory:
+    raw = yaml.safe_load((REPO / "inventory.yml").read_text())
+    for name, values in sections.items():
+        raw[name] = {**raw.get(name, {}), **values}
+    return parse_inventory(raw)
+
+
+# ---- merging into files the project does not own ---------------------------------------
+def test_yaml_merge_sets_owned_keys_and_keeps_every_other_line():
+    owned = {"cluster_name": "Panel", "seed_provider": [{"class_name": "X"}], "new_key": 3}
+    merged = merge_yaml_keys(STOCK_CASSANDRA_YAML, owned, "cassandra.yaml")
+    data = yaml.safe_load(merged)
+    stock = yaml.safe_load(STOCK_CASSANDRA_YAML)
+    assert {k: data[k] for k in owned} == owned
+    assert {k: v for k, v in data.items() if k not in owned} == {
+        k: v for k, v in stock.items() if k not in owned
+    }
+    replaced = ("cluster_name:", "seed_provider:", "  ")
+    kept = [line for line in STOCK_CASSANDRA_YAML.splitlines() if not line.startswith(replaced)]
+    merged_lines = merged.splitlines()
+    assert all(line in merged_lines for line in kept)
+    assert merge_yaml_keys(merged, owned, "cassandra.yaml") == merged  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("a: [1,\n", "not valid YAML"), ("- just\n- a list\n", "not a YAML mapping")],
+)
+def test_yaml_merge_refuses_what_it_cannot_merge_safely(text, message):
+    with pytest.raises(MergeError, match=f"/etc/cassandra/cassandra.yaml: .*{message}"):
+        merge_yaml_keys(text, {"cluster_name": "x"}, "/etc/cassandra/cassandra.yaml")
+
+
+def test_managed_block_is_added_replaced_and_placed_after_a_shebang():
+    once = with_block("127.0.0.1 localhost\n", "10.0.0.1 a\n")
+    assert once == f"127.0.0.1 localhost\n{BEGIN}\n10.0.0.1 a\n{END}\n"
+    assert with_block(once, "10.0.0.1 a\n") == once
+    assert with_block(once + "tail\n", "10.0.0.2 b\n") == (
+        f"127.0.0.1 localhost\n{BEGIN}\n10.0.0.2 b\n{END}\ntail\n"
+    )
+    top = with_block(STOCK_CASSANDRA_ENV, "X=1\n", at_top=True)
+    assert top.startswith(f"#!/bin/sh\n{BEGIN}\nX=1\n{END}\n# cassandra-env.sh")
+    with pytest.raises(MergeError, match="unmatched"):
+        with_block(f"{BEGIN}\nno end\n", "x")
+
+
+# ---- Cassandra ---------------------------------------------------------------------------
+def test_snitch_file_follows_the_inventory_snitch():
+    inv = demo_with()
+    place = inv.node("rpidc1r2n1")
+    name, text = snitch_file(inv, place)
+    assert name == "cassandra-rackdc.properties"
+    assert "\ndc=DC1\nrack=RAC2\n" in text
+
+    pfs = demo_with(cluster={"snitch": "PropertyFileSnitch"})
+    name, text = snitch_file(pfs, pfs.node("rpidc1r2n1"))
+    assert name == "cassandra-topology.properties"
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert lines == [f"{p.address}={p.dc}:{p.rack}" for p in pfs.nodes()]
+
+
+def test_heap_and_jolokia_agent_lines():
+    plain = demo_with(cluster={"heap": "768M", "heap_new": "200M"})
+    block = env_block(plain, plain.node("rpidc2r1n3"))
+    assert block == 'MAX_HEAP_SIZE="768M"\nHEAP_NEWSIZE="200M"\n'
+    with_agent = demo_with(cluster={"jolokia": True})
+    block = env_block(with_agent, with_agent.node("rpidc2r1n3"))
+    agent = "/usr/share/java/jolokia-jvm-agent.jar=host=192.168.11.43,port=8778"
+    assert f'JVM_OPTS="$JVM_OPTS -javaagent:{agent}"' in block
+
+
+def test_cassandra_files_need_the_installed_files():
+    inv = demo_with()
+    yaml_file = cassandra_files(inv, inv.node("rpidc1r1n1"))[0]
+    with pytest.raises(MergeError, match=r"cassandra\.yaml is missing: install Cassandra first"):
+        yaml_file.render(None)
+    conf = yaml.safe_load(yaml_file.render(STOCK_CASSANDRA_YAML))
+    seeds = conf["seed_provider"][0]["parameters"][0]["seeds"]
+    assert seeds == "192.168.11.11,192.168.11.21,192.168.11.41"
+    assert conf["num_tokens"] == 16 and conf["phi_convict_threshold"] == 8
+
+
+# ---- the services' config files, read by the services' own parsers -----------------------
+def _parsed(add_arguments, config: dict, tmp_path: Path) -> dict:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    path = tmp_path / "service.yml"
+    path.write_text(yaml.safe_dump(config))
+    return read_config(parser, str(path))
+
+
+def test_exporter_config_uses_the_exporter_options(tmp_path):
+    from exporter.cli import add_arguments
+
+    inv = demo_with(cluster={"jolokia": True})
+    values = _parsed(add_arguments, exporter_config(inv, inv.node("rpidc1r1n2")), tmp_path)
+    assert values["cassandra"] == "192.168.11.12:9042"
+    assert values["jolokia"] == "http://192.168.11.12:8778/jolokia/"
+    assert values["gc_log"] == "/var/log/cassandra/gc.log"
+    plain = demo_with()
+    assert exporter_config(plain, plain.node("rpidc1r1n2"))["jolokia"] == "none"
+
+
+def test_writer_config_uses_the_writer_options(tmp_path):
+    from lcd_writer.cli import add_arguments
+
+    inv = demo_with()
+    place = next(w for w in inv.writer_places() if w.name == "rpidc2user")
+    values = _parsed(add_arguments, writer_config(inv, place), tmp_path)
+    assert values["local_dc"] == "DC2"
+    assert values["contact_points"] == [
+        "192.168.11.41:9042",
+        "192.168.11.42:9042",
+        "192.168.11.43:9042",
+    ]
+    assert values["replication"] == ["DC1:3", "DC2:3"]
+    assert values["colors"] == ["DC1=0,1,0", "DC2=0,0,1"]
+    assert values["display"] == "adafruit"
+
+
+def test_every_host_gets_its_role_files():
+    inv = demo_with()
+    paths = {h.name: {f.path for f in files_for(inv, h)} for h in all_hosts(inv)}
+    assert "/etc/cassandra/cassandra.yaml" in paths["rpidc2r1n3"]
+    assert "/etc/systemd/system/rackpanel-exporter.service" in paths["rpidc2r1n3"]
+    assert "/etc/rackpanel/writer.yml" in paths["rpidc1user"]
+    assert "/etc/prometheus/prometheus.yml" in paths["rpimonitor"]
+    assert "/etc/cassandra/cassandra.yaml" not in paths["rpimonitor"]
+    assert all({"/etc/hostname", "/etc/hosts"} <= p for p in paths.values())
+
+
+# ---- hosts, order, actions ---------------------------------------------------------------
+def test_limit_selects_hosts_by_name_dc_or_rack_and_names_unknown_ones():
+    inv = demo_with()
+    assert [h.name for h in select_hosts(inv, ["DC1/RAC2", "rpimonitor"])] == [
+        "rpidc1r2n1",
+        "rpidc1r2n2",
+        "rpimonitor",
+    ]
+    assert len(select_hosts(inv, ["DC2"])) == 3
+    with pytest.raises(HostSelectionError, match=r"--limit 'rpi9' names no host .*rpidc1r1n1"):
+        select_hosts(inv, ["rpi9"])
+
+
+def test_rolling_order_is_seeds_first_and_observers_are_known_up():
+    inv = demo_with()
+    order = [h.name for h in rolling_order(inv, all_hosts(inv))]
+    assert order[:3] == ["rpidc1r1n1", "rpidc1r2n1", "rpidc2r1n1"]
+    assert sorted(order[3:]) == sorted(p.name for p in inv.nodes() if p.name not in inv.seeds)
+    hosts = {h.name: h for h in all_hosts(inv)}
+    node = hosts["rpidc1r1n2"]
+    assert observer_for(inv, node, [], {"rpidc1r1n2"}).name == "rpidc1r1n1"
+    assert observer_for(inv, node, [hosts["rpidc2r1n1"]], set()).name == "rpidc2r1n1"
+    every = {p.name for p in inv.nodes()}
+    assert observer_for(inv, node, [], every).name == "rpidc1r1n2"
+
+
+def test_nodetool_status_parsing():
+    status = (
+        "Datacenter: DC1\n===============\nStatus=Up/Down\n|/ State=Normal/Leaving\n"
+        "--  Address        Load       Tokens  Owns  Host ID  Rack\n"
+        "UN  192.168.11.11  1.2 MiB    16      ?     1f2e...  RAC1\n"
+        "DN  192.168.11.12  1.1 MiB    16      ?     3a4b...  RAC1\n"
+        "UJ  192.168.11.21  0 bytes    16      ?     5c6d...  RAC2\n"
+        "UN  192.168.11.22:7000  1 MiB 16      ?     7e8f...  RAC2\n"
+    )
+    assert is_up(status, "192.168.11.11")
+    assert not is_up(status, "192.168.11.12")
+    assert not is_up(status, "192.168.11.21")  # joining is not up yet
+    assert is_up(status, "192.168.11.22")
+    assert not is_up(status, "192.168.11.1")
+
+
+def test_service_actions_for_systemd_and_a_test_recorder():
+    assert action_command("systemd", "n1", Action("restart", "cassandra")) == (
+        "systemctl restart cassandra"
+    )
+    assert action_command("systemd", "n1", Action("daemon-reload")) == "systemctl daemon-reload"
+    assert action_command("systemd", "n1", Action("set-hostname", "n1")) == (
+        "hostnamectl set-hostname n1"
+    )
+    assert action_command("/x/rec /logs/{host}.log", "n1", Action("restart", "a b")) == (
+        "/x/rec /logs/n1.log restart 'a b'"
+    )
