@@ -21,6 +21,7 @@ Every statement has ``bind_markers``: its markers in index order.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Union
@@ -186,9 +187,9 @@ def _selector_text(expression: SelectExpression | Term) -> str:
 
 
 class Statement:
-    """Base of every statement; provides :attr:`bind_markers`."""
+    """Base of every statement; provides :attr:`bind_markers` (computed once, then kept)."""
 
-    @property
+    @functools.cached_property
     def bind_markers(self) -> tuple[BindMarker, ...]:
         return tuple(sorted(_markers_in(self), key=lambda marker: marker.index))
 
