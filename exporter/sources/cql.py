@@ -156,6 +156,11 @@ class CqlSource:
         self._columns_at = self._phi_at = 0.0
         return session
 
+    @property
+    def session(self) -> Any:
+        """The driver session (None until connected); for benchmarks measuring bare queries."""
+        return self._session
+
     def close(self) -> None:
         if self._cluster is not None:
             self._cluster.shutdown()
@@ -166,18 +171,8 @@ class CqlSource:
     def collect(self) -> CqlReading:
         session = self._connect()
         columns = self._view_columns(session)
-        queries: dict[str, str] = {"local": LOCAL_QUERY}
         has_gossip = bool(columns.get("gossip_info"))
-        if has_gossip:
-            queries["gossip"] = self._select("gossip_info", GOSSIP_COLUMNS, columns)
-        else:
-            queries["gossip"] = PEERS_QUERY
-        if columns.get("thread_pools"):
-            queries["pools"] = self._select("thread_pools", POOL_COLUMNS, columns)
-        if columns.get("clients"):
-            queries["clients"] = "SELECT address FROM system_views.clients"
-        if columns.get("pending_hints"):
-            queries["hints"] = self._select("pending_hints", HINT_COLUMNS, columns)
+        queries = self.queries(columns)
         if columns.get("settings") and time.monotonic() - self._phi_at > SETTINGS_REFRESH_SECONDS:
             queries["settings"] = "SELECT name, value FROM system_views.settings"
         rows = self._run(session, queries, required=("local", "gossip"))
@@ -208,6 +203,21 @@ class CqlSource:
             ),
         )
 
+    def queries(self, columns: dict[str, set[str]]) -> dict[str, str]:
+        """The statements of every collection, given the columns each view has."""
+        queries: dict[str, str] = {"local": LOCAL_QUERY}
+        if columns.get("gossip_info"):
+            queries["gossip"] = self._select("gossip_info", GOSSIP_COLUMNS, columns)
+        else:
+            queries["gossip"] = PEERS_QUERY
+        if columns.get("thread_pools"):
+            queries["pools"] = self._select("thread_pools", POOL_COLUMNS, columns)
+        if columns.get("clients"):
+            queries["clients"] = "SELECT address FROM system_views.clients"
+        if columns.get("pending_hints"):
+            queries["hints"] = self._select("pending_hints", HINT_COLUMNS, columns)
+        return queries
+
     def _run(
         self, session: Any, queries: dict[str, str], required: tuple[str, ...]
     ) -> dict[str, list[dict[str, Any]]]:
@@ -229,6 +239,10 @@ class CqlSource:
             except Exception as exc:  # NoHostAvailable, connection errors
                 raise SourceError(f"{self.host}: {key} query: {_one_line(exc)}") from None
         return rows
+
+    def view_columns(self) -> dict[str, set[str]]:
+        """Connect if needed and return the columns of each system_views table used."""
+        return self._view_columns(self._connect())
 
     def _view_columns(self, session: Any) -> dict[str, set[str]]:
         if time.monotonic() - self._columns_at < SCHEMA_REFRESH_SECONDS:

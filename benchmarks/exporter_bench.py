@@ -1,0 +1,253 @@
+"""Exporter benchmark: scrape latency, collection cost vs. bare round trips, RSS and CPU.
+
+    .venv/bin/python benchmarks/exporter_bench.py [--sizes 9,200] [--seconds 15]
+
+For each cluster size a simulator runs on its own loopback range (the demo inventory on
+127.43.x.y; a generated 200-node inventory, two DCs of four racks of 25, on 127.44.x.y) and one
+real ``rackpanel exporter`` process watches its first node (interval 1 s, Jolokia on). Measured:
+
+- scrape latency: sequential GET /metrics (a new connection each, as Prometheus' scrapes
+  without keep-alive), plain and gzip; median and p99;
+- collection cost: in this process, ``CqlSource.collect()`` and ``JolokiaSource.collect()``
+  alternated with the bare round trips they need (the same CQL statements through the same
+  driver session, all in flight at once, rows materialised; the same bulk POST, JSON decoded);
+  ratio of medians;
+- the exporter process: CPU seconds per collection round over ``--seconds`` without scrapes,
+  and its resident memory (VmRSS, peak VmHWM) at the end.
+
+Results go to benchmarks/results/exporter.json; docs/benchmarks.md (## Exporter) summarises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import yaml  # noqa: E402
+
+from exporter.sources.cql import CqlSource  # noqa: E402
+from exporter.sources.jolokia import REQUESTS, JolokiaSource  # noqa: E402
+from tests.support.inventories import shifted_inventory  # noqa: E402
+from tests.support.sim import running_simulator  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "exporter.json"
+TARGETS = {"scrape_p99_ms": 10.0, "collection_ratio": 1.5, "rss_mb": 60.0}
+
+
+def big_inventory(directory: Path, octet: int, racks: int = 4, per_rack: int = 25) -> Path:
+    datacenters = []
+    for dc in (1, 2):
+        datacenters.append(
+            {
+                "name": f"DC{dc}",
+                "racks": [
+                    {
+                        "name": f"RAC{r}",
+                        "nodes": [
+                            {
+                                "name": f"bench{dc}r{r}n{n}",
+                                "address": f"10.{dc}.{r}.{n}",  # never contacted
+                                "sim_address": f"127.{octet}.{dc}{r}.{n}",
+                            }
+                            for n in range(1, per_rack + 1)
+                        ],
+                    }
+                    for r in range(1, racks + 1)
+                ],
+            }
+        )
+    inventory = {
+        "cluster": {"name": "Bench Cluster", "cassandra_version": "4.1.7", "num_tokens": 4},
+        "datacenters": datacenters,
+        "seeds": ["bench1r1n1", "bench2r1n1"],
+        "keyspace": {"name": "bench", "replication": {"DC1": 3, "DC2": 3}},
+        "writers": [],
+        "monitor": {"name": "benchmon", "address": "10.0.0.1", "sim_address": f"127.{octet}.0.1"},
+    }
+    path = directory / f"inventory-{racks * per_rack * 2}.yml"
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    return path
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary_ms(values: list[float]) -> dict[str, float]:
+    return {
+        "median_ms": round(statistics.median(values) * 1000, 3),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 3),
+        "max_ms": round(max(values) * 1000, 3),
+        "n": len(values),
+    }
+
+
+def scrape(url: str, gzip: bool) -> float:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"} if gzip else {})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+    return time.perf_counter() - started
+
+
+def proc_figures(pid: int) -> tuple[float, int, int]:
+    """(cpu seconds, VmRSS bytes, VmHWM bytes) of ``pid``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    kib = lambda key: int(status[key].split()[0]) * 1024  # noqa: E731
+    return cpu, kib("VmRSS"), kib("VmHWM")
+
+
+def wait_ready(url: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                page = response.read().decode()
+            if (
+                "cassandra_up 1.0" in page
+                and 'cassandra_exporter_source_up{source="jolokia"} 1.0' in page
+            ):
+                return page
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"exporter at {url} not ready")
+
+
+def bare_and_exporter(host: str, rounds: int) -> dict[str, object]:
+    """Alternate each source's collect() with the bare round trips it needs."""
+    cql = CqlSource(host, 9042, timeout=5.0)
+    cql.collect()  # connect, discover the views' columns
+    queries = list(cql.queries(cql.view_columns()).values())
+    session = cql.session
+    url = f"http://{host}:8778/jolokia/"
+    jolokia = JolokiaSource(url, timeout=5.0)
+    body = json.dumps(REQUESTS)
+    times: dict[str, list[float]] = {k: [] for k in ("cql", "cql_bare", "jolokia", "jolokia_bare")}
+    for _ in range(rounds):
+        started = time.perf_counter()
+        futures = [session.execute_async(q, timeout=5.0) for q in queries]
+        for future in futures:
+            list(future.result())
+        times["cql_bare"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        cql.collect()
+        times["cql"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        request = urllib.request.Request(
+            url, data=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            json.loads(response.read())
+        times["jolokia_bare"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        jolokia.collect()
+        times["jolokia"].append(time.perf_counter() - started)
+    cql.close()
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "statements": len(queries),
+        **{k: summary_ms(v) for k, v in times.items()},
+        "cql_ratio": round(med["cql"] / med["cql_bare"], 3),
+        "jolokia_ratio": round(med["jolokia"] / med["jolokia_bare"], 3),
+        "total_ratio": round(
+            (med["cql"] + med["jolokia"]) / (med["cql_bare"] + med["jolokia_bare"]), 3
+        ),
+    }
+
+
+def measure(inventory: Path, octet: int, seconds: float) -> dict[str, object]:
+    with running_simulator(
+        inventory, failure_detector="fast", admin=f"127.{octet}.0.1:9499"
+    ) as sim:
+        nodes = list(sim.inventory.nodes())
+        host = str(nodes[0].sim_address)
+        url = f"http://{host}:9500/metrics"
+        log = (Path(tempfile.mkdtemp(prefix="exporter-bench-")) / "exporter.log").open("wb")
+        exporter = subprocess.Popen(
+            [sys.executable, "-m", "rackpanel", "exporter", "--cassandra", host,
+             "--listen", f"{host}:9500", "--jolokia", f"http://{host}:8778/jolokia/",
+             "--interval", "1", "--process-pattern", "none"],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            page = wait_ready(url)
+            time.sleep(3)
+            cpu0, _, _ = proc_figures(exporter.pid)
+            started = time.monotonic()
+            time.sleep(seconds)
+            cpu1, _, _ = proc_figures(exporter.pid)
+            rounds = (time.monotonic() - started) / 1.0
+            plain = [scrape(url, gzip=False) for _ in range(1000)]
+            gzipped = [scrape(url, gzip=True) for _ in range(1000)]
+            collection = bare_and_exporter(host, rounds=100)
+            _, rss, hwm = proc_figures(exporter.pid)
+            page = urllib.request.urlopen(url, timeout=5).read().decode()
+        finally:
+            exporter.terminate()
+            exporter.wait(timeout=15)
+            log.close()
+        return {
+            "nodes": len(nodes),
+            "load_average_1m_at_end": os.getloadavg()[0],
+            "page_bytes": len(page.encode()),
+            "page_series": sum(1 for line in page.splitlines() if line and line[0] != "#"),
+            "scrape_plain": summary_ms(plain),
+            "scrape_gzip": summary_ms(gzipped),
+            "collection": collection,
+            "exporter_cpu_ms_per_collection": round((cpu1 - cpu0) / rounds * 1000, 2),
+            "exporter_rss_mb": round(rss / 2**20, 1),
+            "exporter_peak_rss_mb": round(hwm / 2**20, 1),
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="9,200")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    args = parser.parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="exporter-bench-"))
+    results: dict[str, object] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "targets": TARGETS,
+        "runs": [],
+    }
+    for size in (int(s) for s in args.sizes.split(",")):
+        if size == 9:
+            inventory, octet = shifted_inventory(directory, 43), 43
+        else:
+            octet = 44
+            inventory = big_inventory(directory, octet, racks=4, per_rack=size // 8)
+        print(f"== {size} nodes", flush=True)
+        run = measure(inventory, octet, args.seconds)
+        print(json.dumps(run, indent=2), flush=True)
+        results["runs"].append(run)  # type: ignore[union-attr]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
