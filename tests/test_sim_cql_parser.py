@@ -374,6 +374,8 @@ def test_select_clauses():
     assert statement.order_by == (("c", "DESC"),)
     assert statement.per_partition_limit == Literal("integer", "2")
     assert statement.limit == BindMarker(0)
+    functions = parse("SELECT token(k), ttl(v), toJson(v) FROM t").selectors
+    assert [f.result_name for f in functions] == ["system.token(k)", "ttl(v)", "system.tojson(v)"]
     token = parse("SELECT * FROM t WHERE token(a, b) > ?").where[0]
     assert (token.token, token.columns, token.op) == (True, ("a", "b"), ">")
     # unreserved keywords stay usable as column names

@@ -164,7 +164,8 @@ class Selector:
 
     @property
     def result_name(self) -> str:
-        """The column name Cassandra gives this selector in a result."""
+        """The column name Cassandra gives this selector in a result: the alias, the column,
+        ``count`` for COUNT(*), ``writetime(v)``, ``system.token(k)``."""
         if self.alias is not None:
             return self.alias
         return _selector_text(self.expression)
@@ -177,7 +178,9 @@ def _selector_text(expression: SelectExpression | Term) -> str:
         return "count"
     if isinstance(expression, FunctionSelector):
         inner = ", ".join(_selector_text(arg) for arg in expression.args)
-        return f"{expression.name}({inner})"
+        # writetime/ttl are selectors of their own; real functions live in keyspace "system"
+        prefix = "" if expression.name in ("writetime", "ttl") else "system."
+        return f"{prefix}{expression.name}({inner})"
     if isinstance(expression, Literal):
         return expression.text
     return str(expression)
