@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from simulator.cluster import consistency as rules
-from simulator.cluster.gossip import EndpointView, GossipState
+from simulator.cluster.gossip import PHI_FACTOR, EndpointView, GossipState
 from simulator.cluster.node import SimNode, tokens_for
 from simulator.cluster.ring import Replication, Ring, parse_replication
 from simulator.cluster.ring import token as murmur3_token
@@ -383,7 +383,7 @@ class SimCluster:
 
     def convict_delay(self) -> float:
         """Seconds of silence after which a peer convicts a node (steady-state estimate)."""
-        return self.phi_convict_threshold / (1.0 / 2.302585092994046) * self.gossip_interval
+        return self.phi_convict_threshold / PHI_FACTOR * self.gossip_interval
 
     # ---- hints -------------------------------------------------------------------------------
 
