@@ -359,6 +359,14 @@ def test_storage_reconciles_last_write_wins_with_tombstones_and_ttl(demo_invento
             Mutation("ks", "t", KEY, (b"\x00\x01",), {"v": Cell(b"ttl", 20, time.time() - 1)})
         )
         assert (b"\x00\x01",) not in await read()  # expired TTL: no live cell, no marker
+        soon = time.time() + 0.2
+        ttl_insert = Mutation(
+            "ks", "t", KEY, (b"\x02",), {"v": Cell(b"ttl", 30, soon)}, row_marker=30
+        )
+        await write(ttl_insert)
+        assert (await read())[(b"\x02",)]["v"].value == b"ttl"
+        await asyncio.sleep(0.25)
+        assert (b"\x02",) not in await read()  # INSERT ... USING TTL: the row marker expires too
         await write(Mutation("ks", "t", KEY, partition_tombstone=50))
         assert not await read()
         rows = await cluster.scan(c, REPLICATION, "ks", "t", CL.ONE)

@@ -41,9 +41,20 @@ class Row:
     marker: int | None = None  # timestamp of the row marker written by INSERT
     tombstone: int | None = None
     cells: dict[str, Cell] = field(default_factory=dict)
+    marker_expires_at: float | None = None  # an INSERT ... USING TTL marker expires too
+
+    def set_marker(self, timestamp: int | None, expires_at: float | None) -> None:
+        if timestamp is None:
+            return
+        if self.marker is None or timestamp > self.marker:
+            self.marker, self.marker_expires_at = timestamp, expires_at
+        elif timestamp == self.marker and self.marker_expires_at is not None:
+            # a tie: the marker without TTL (or with the later expiry) wins
+            later = None if expires_at is None else max(expires_at, self.marker_expires_at)
+            self.marker_expires_at = later
 
     def merge(self, other: Row) -> None:
-        self.marker = _max(self.marker, other.marker)
+        self.set_marker(other.marker, other.marker_expires_at)
         self.tombstone = _max(self.tombstone, other.tombstone)
         for name, cell in other.cells.items():
             mine = self.cells.get(name)
@@ -96,7 +107,11 @@ def resolve(partition: Partition | None, now: float | None = None) -> PartitionD
             and cell.timestamp > floor
             and (cell.expires_at is None or cell.expires_at > now)
         }
-        marker_live = row.marker is not None and row.marker > floor
+        marker_live = (
+            row.marker is not None
+            and row.marker > floor
+            and (row.marker_expires_at is None or row.marker_expires_at > now)
+        )
         if live or marker_live:
             data[clustering] = live
             if marker_live:
@@ -112,6 +127,20 @@ def merge(partitions: list[Partition | None]) -> Partition | None:
     for other in present[1:]:
         merged.merge(other)
     return merged
+
+
+def _marker_expiry(mutation: Mutation) -> float | None:
+    """When the row marker of an INSERT expires.
+
+    ``core.Mutation`` carries no TTL for the marker itself; an INSERT ... USING TTL gives
+    the same TTL (hence the same ``expires_at``) to every cell it writes at the marker's
+    timestamp, so the marker expires with them. An INSERT of only the primary key with a
+    TTL is the one case this cannot see: its row then outlives the TTL.
+    """
+    expiries = {c.expires_at for c in mutation.cells.values() if c.timestamp == mutation.row_marker}
+    if len(expiries) == 1:
+        return expiries.pop()
+    return None
 
 
 class ReplicaStore:
@@ -131,7 +160,7 @@ class ReplicaStore:
             row = partition.rows.get(mutation.clustering)
             if row is None:
                 row = partition.rows[mutation.clustering] = Row()
-            row.marker = _max(row.marker, mutation.row_marker)
+            row.set_marker(mutation.row_marker, _marker_expiry(mutation))
             row.tombstone = _max(row.tombstone, mutation.row_tombstone)
             cells = row.cells
             for name, cell in mutation.cells.items():
