@@ -1,7 +1,7 @@
 """The admin API, the per-node Jolokia endpoints and `rackpanel power`, over real HTTP.
 
 The cluster runs on its own asyncio loop in a background thread (as in the simulator
-process); the tests talk to it only through sockets and the CLI, on 127.57.x.y addresses so
+process); the tests talk to it only through sockets and the CLI, on 127.147.x.y addresses so
 they never meet the session simulator.
 """
 
@@ -30,7 +30,7 @@ from tests.support.inventories import REPO, shifted_inventory
 from tests.test_sim_cluster import REPLICATION, fast_cluster
 from topology import load_inventory
 
-SECOND_OCTET = 57
+SECOND_OCTET = 147  # unique to this file: no other test or benchmark uses 127.147.x.y
 JOLOKIA_PORT = 8778
 
 
