@@ -25,11 +25,23 @@ def demo_inventory() -> Inventory:
 
 
 @pytest.fixture(scope="session")
-def simulator():
-    """The demo inventory's simulator, fast failure detector, admin on 127.0.0.1:9499."""
+def simulator(tmp_path_factory):
+    """The demo inventory's simulator, fast failure detector, admin on 127.0.0.1:9499.
+
+    ``RACKPANEL_TEST_SIM_OCTET=k`` moves it to a shifted copy (127.k.x.y, admin
+    127.k.0.1:9499), for running tests beside another session's simulator.
+    """
+    import os
+
+    from tests.support.inventories import shifted_inventory
     from tests.support.sim import running_simulator
 
-    with running_simulator(REPO / "inventory.yml", failure_detector="fast") as handle:
+    path, admin = REPO / "inventory.yml", None
+    octet = os.environ.get("RACKPANEL_TEST_SIM_OCTET")
+    if octet:
+        path = shifted_inventory(tmp_path_factory.mktemp("sim"), int(octet))
+        admin = f"127.{int(octet)}.0.1:9499"
+    with running_simulator(path, failure_detector="fast", admin=admin) as handle:
         yield handle
 
 

@@ -98,7 +98,7 @@ def test_all_basic_types_round_trip(session):
         "ts": datetime.datetime(2024, 5, 6, 7, 8, 9, 123000),
         "tu": uuid.uuid1(),
         "blb": b"\x00\xffbytes",
-        "ip": "127.0.12.1",
+        "ip": "10.1.2.3",
     }
     names = ", ".join(row)
     insert = session.prepare(f"INSERT INTO typed ({names}) VALUES ({', '.join('?' * len(row))})")

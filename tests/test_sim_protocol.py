@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-NODE = "127.0.12.1"  # rpidc1r2n1
+NODE_NAME = "rpidc1r2n1"
+NODE = ""  # its simulator address, set by the autouse fixture below
 PORT = 9042
 HEADER = struct.Struct(">BBhBi")
 OPTIONS, STARTUP, READY, SUPPORTED, QUERY, RESULT, ERROR, EXECUTE = 5, 1, 2, 6, 7, 8, 0, 10
@@ -34,8 +35,8 @@ def query_body(text: str) -> bytes:
     return struct.pack(">i", len(raw)) + raw + struct.pack(">HB", 1, 0)
 
 
-def connect(host: str = NODE, timeout: float = 5.0) -> socket.socket:
-    sock = socket.create_connection((host, PORT), timeout=timeout)
+def connect(host: str | None = None, timeout: float = 5.0) -> socket.socket:
+    sock = socket.create_connection((host or NODE, PORT), timeout=timeout)
     sock.settimeout(timeout)
     return sock
 
@@ -55,7 +56,7 @@ def read_frame(sock: socket.socket) -> tuple[int, int, int, bytes]:
     return version, stream, opcode, recv_exact(sock, length)
 
 
-def ready_connection(host: str = NODE) -> socket.socket:
+def ready_connection(host: str | None = None) -> socket.socket:
     sock = connect(host)
     sock.sendall(frame(STARTUP, startup_body()))
     assert read_frame(sock)[2] == READY
@@ -68,12 +69,18 @@ def error_of(body: bytes) -> tuple[int, str]:
     return code, body[6 : 6 + length].decode()
 
 
-def assert_serving(host: str = NODE) -> None:
+def assert_serving(host: str | None = None) -> None:
     sock = ready_connection(host)
     sock.sendall(frame(QUERY, query_body("SELECT cluster_name FROM system.local"), stream=9))
     _, stream, opcode, _ = read_frame(sock)
     assert (stream, opcode) == (9, RESULT)
     sock.close()
+
+
+@pytest.fixture(autouse=True)
+def node_address(simulator):
+    global NODE
+    NODE = str(simulator.inventory.node(NODE_NAME).sim_address)
 
 
 def test_options_lists_cql_version_and_compression(sim):
@@ -162,7 +169,7 @@ def test_thousands_of_connections(sim):
 
 def test_power_cut_is_silent_and_power_on_resets(sim):
     established = ready_connection()
-    sim.power("off", "rpidc1r2n1")
+    sim.power("off", NODE_NAME)
     established.settimeout(1.0)
     established.sendall(frame(QUERY, query_body("SELECT key FROM system.local")))
     with pytest.raises(TimeoutError):  # no answer, and no FIN/RST either (recv would return)
@@ -172,7 +179,7 @@ def test_power_cut_is_silent_and_power_on_resets(sim):
     fresh.settimeout(1.0)
     with pytest.raises(TimeoutError):  # ...but nobody answers
         fresh.recv(100)
-    sim.power("on", "rpidc1r2n1")
+    sim.power("on", NODE_NAME)
     established.settimeout(5.0)
     with pytest.raises((ConnectionResetError, EOFError)):
         data = established.recv(100)
@@ -183,7 +190,7 @@ def test_power_cut_is_silent_and_power_on_resets(sim):
 
 def test_crash_resets_connections_and_refuses_new_ones(sim):
     established = ready_connection()
-    sim.power("off", "rpidc1r2n1", crash=True)
+    sim.power("off", NODE_NAME, crash=True)
     established.settimeout(5.0)
     started = time.monotonic()
     with pytest.raises((ConnectionResetError, EOFError)):
@@ -193,5 +200,5 @@ def test_crash_resets_connections_and_refuses_new_ones(sim):
     assert time.monotonic() - started < 2
     with pytest.raises(ConnectionRefusedError):
         connect(timeout=2.0)
-    sim.power("on", "rpidc1r2n1")
+    sim.power("on", NODE_NAME)
     assert_serving()

@@ -29,6 +29,7 @@ class SimContext:
         self.clients_of: Callable[[Any], list] = lambda node: []
         self.broadcast: Callable[[str, bytes], None] = lambda event_type, body: None
         self._parsed: OrderedDict[str, Statement] = OrderedDict()
+        self._markers: dict[int, tuple[Statement, tuple]] = {}
 
     def parse(self, text: str) -> Statement:
         """Parse with a bounded cache: drivers send the same statements over and over."""
@@ -41,3 +42,12 @@ class SimContext:
             if len(self._parsed) > PARSE_CACHE_SIZE:
                 self._parsed.popitem(last=False)
         return statement
+
+    def markers(self, statement: Statement) -> tuple:
+        """``statement.bind_markers``, computed once per statement (it walks the whole AST)."""
+        entry = self._markers.get(id(statement))
+        if entry is None or entry[0] is not statement:
+            if len(self._markers) > 2 * PARSE_CACHE_SIZE:
+                self._markers.clear()
+            entry = self._markers[id(statement)] = (statement, statement.bind_markers)
+        return entry[1]

@@ -39,7 +39,7 @@ class NodeExecutor:
     async def query(self, conn: Any, request: messages.Query) -> bytes:
         statement = self.ctx.parse(request.query)
         params = request.params
-        bound = Bound(params.values, params.names, statement.bind_markers)
+        bound = Bound(params.values, params.names, self.ctx.markers(statement))
         return await self._run(conn, statement, conn.keyspace, bound, params, False)
 
     async def prepare(self, conn: Any, request: messages.Prepare) -> bytes:
@@ -57,7 +57,7 @@ class NodeExecutor:
     async def execute(self, conn: Any, request: messages.Execute) -> bytes:
         prepared = self._prepared(request.statement_id)
         params = request.params
-        bound = Bound(params.values, params.names, prepared.statement.bind_markers)
+        bound = Bound(params.values, params.names, self.ctx.markers(prepared.statement))
         return await self._run(
             conn, prepared.statement, prepared.keyspace, bound, params, params.skip_metadata
         )
@@ -71,7 +71,7 @@ class NodeExecutor:
                 statement, keyspace = prepared.statement, prepared.keyspace
             else:
                 statement, keyspace = self.ctx.parse(child.query or ""), conn.keyspace
-            bound = Bound(child.values, None, statement.bind_markers)
+            bound = Bound(child.values, None, self.ctx.markers(statement))
             mutations += self._batch_mutations(statement, keyspace, bound, timestamp)
         await self._write_batch(mutations, request.consistency, request.kind)
         return messages.result_void()

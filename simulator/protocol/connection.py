@@ -84,6 +84,7 @@ class Connection(asyncio.Protocol):
         self.request_count = 0
         self.connected_at = time.time()
         self._tasks: set[asyncio.Task] = set()
+        self._outbox: list[bytes] = []
 
     # ---- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -157,8 +158,16 @@ class Connection(asyncio.Protocol):
         )
 
     def _send(self, stream: int, opcode: int, body: bytes) -> None:
+        """Queue a response; the answers completed in one loop iteration leave in one write."""
         if self._can_send():
-            self.transport.write(encode_frame(stream, opcode, body))  # type: ignore[union-attr]
+            if not self._outbox:
+                asyncio.get_running_loop().call_soon(self._flush)
+            self._outbox.append(encode_frame(stream, opcode, body))
+
+    def _flush(self) -> None:
+        frames, self._outbox = self._outbox, []
+        if frames and self._can_send():
+            self.transport.write(b"".join(frames))  # type: ignore[union-attr]
 
     def _send_error(self, stream: int, exc: CqlError) -> None:
         self._send(stream, Opcode.ERROR, messages.error_body(exc))
@@ -167,6 +176,7 @@ class Connection(asyncio.Protocol):
         """A malformed frame: answer it, then close this connection (and only this one)."""
         log.info("closing connection from %s:%s: %s", self.address, self.port, exc.message)
         self._send_error(stream, exc)
+        self._flush()
         self.closed = True
         if self.transport is not None:
             self.transport.close()

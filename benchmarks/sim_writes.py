@@ -1,0 +1,183 @@
+"""Simulator benchmark: prepared INSERTs per second the 9-node simulator sustains at
+LOCAL_QUORUM from one async cassandra-driver client, and the round-trip median / p99.
+
+Starts its own simulator (shifted inventory, addresses 127.57.x.y, fast failure detector) as
+a real process, connects one driver client (protocol v4, token-aware, DC-aware on DC1,
+libev reactor) and runs:
+- a sustained phase: ``--writes`` prepared INSERTs with at most ``--in-flight`` outstanding
+  (execute_async + callbacks), each request's round trip measured from submit to callback;
+- an unloaded phase: one request at a time, for the bare round trip.
+Targets (issue): >= 3,000 writes/s and p99 < 5 ms on a 2-core machine.
+
+    .venv/bin/python benchmarks/sim_writes.py [--writes 30000] [--in-flight 16] [--rounds 3]
+Writes benchmarks/results/sim_writes.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from cassandra import ConsistencyLevel  # noqa: E402
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  # noqa: E402
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy  # noqa: E402
+
+from tests.support.inventories import shifted_inventory  # noqa: E402
+from tests.support.sim import running_simulator  # noqa: E402
+
+OCTET = 57
+ADMIN = f"127.{OCTET}.0.1:9499"
+RESULT = REPO / "benchmarks" / "results" / "sim_writes.json"
+TARGET_WRITES_PER_S = 3000
+TARGET_P99_MS = 5.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def run_writes(session, insert, count: int, in_flight: int, offset: int) -> dict:
+    """``count`` async INSERTs, at most ``in_flight`` outstanding; rate and round trips."""
+    slots = threading.Semaphore(in_flight)
+    finished = threading.Event()
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    remaining = [count]
+
+    def done(started: float, error: BaseException | None = None) -> None:
+        elapsed = time.perf_counter() - started
+        with lock:
+            if error is None:
+                latencies.append(elapsed)
+            else:
+                failures.append(repr(error))
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                finished.set()
+        slots.release()
+
+    began = time.perf_counter()
+    for i in range(count):
+        slots.acquire()
+        started = time.perf_counter()
+        future = session.execute_async(insert, (f"key-{offset + i}", i))
+        future.add_callbacks(lambda _rows, s=started: done(s), lambda exc, s=started: done(s, exc))
+    finished.wait()
+    wall = time.perf_counter() - began
+    return {
+        "writes": count,
+        "failures": len(failures),
+        "first_failure": failures[0] if failures else None,
+        "seconds": round(wall, 3),
+        "writes_per_s": round(len(latencies) / wall, 1),
+        "median_ms": round(statistics.median(latencies) * 1000, 3),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
+        "max_ms": round(max(latencies) * 1000, 3),
+    }
+
+
+def run_sequential(session, insert, count: int, offset: int) -> dict:
+    latencies = []
+    for i in range(count):
+        started = time.perf_counter()
+        session.execute(insert, (f"seq-{offset + i}", i))
+        latencies.append(time.perf_counter() - started)
+    return {
+        "writes": count,
+        "median_ms": round(statistics.median(latencies) * 1000, 3),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writes", type=int, default=30000)
+    parser.add_argument("--in-flight", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sequential", type=int, default=2000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = shifted_inventory(Path(tmp), OCTET)
+        with running_simulator(path, admin=ADMIN) as sim:
+            profile = ExecutionProfile(
+                load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy("DC1")),
+                consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+                request_timeout=10,
+            )
+            cluster = Cluster(
+                sim.contact_points("DC1"),
+                protocol_version=4,
+                execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+            )
+            session = cluster.connect()
+            session.execute(
+                "CREATE KEYSPACE bench WITH replication = "
+                "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
+            )
+            session.execute("CREATE TABLE bench.kv (k text PRIMARY KEY, v int)")
+            insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
+            run_writes(session, insert, 3000, args.in_flight, offset=10**8)  # warm-up
+            rounds = [
+                run_writes(session, insert, args.writes, args.in_flight, offset=r * args.writes)
+                for r in range(args.rounds)
+            ]
+            sequential = run_sequential(session, insert, args.sequential, offset=0)
+            cluster.shutdown()
+
+    best = max(rounds, key=lambda r: r["writes_per_s"])
+    summary = {
+        "writes_per_s": statistics.median(r["writes_per_s"] for r in rounds),
+        "median_ms": statistics.median(r["median_ms"] for r in rounds),
+        "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
+    }
+    result = {
+        "benchmark": "sim_writes",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "setup": {
+            "nodes": 9,
+            "replication": {"DC1": 3, "DC2": 3},
+            "consistency": "LOCAL_QUORUM",
+            "client": "one cassandra-driver 3.30.1 session, libev, token-aware DC1, protocol v4",
+            "in_flight": args.in_flight,
+            "writes_per_round": args.writes,
+        },
+        "targets": {"writes_per_s": TARGET_WRITES_PER_S, "p99_ms": TARGET_P99_MS},
+        "summary": summary,
+        "met": {
+            "writes_per_s": summary["writes_per_s"] >= TARGET_WRITES_PER_S,
+            "p99_ms": summary["p99_ms"] < TARGET_P99_MS,
+        },
+        "rounds": rounds,
+        "best_round": best,
+        "sequential": sequential,
+    }
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        json.dumps({"summary": summary, "sequential": sequential, "met": result["met"]}, indent=2)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

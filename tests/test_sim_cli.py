@@ -1,0 +1,69 @@
+"""`rackpanel sim` as a user runs it: contact points, the ready line, clean stop on Ctrl-C,
+and a clear error when an address is taken."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from tests.support.inventories import shifted_inventory
+
+REPO_ARGS = [sys.executable, "-m", "rackpanel", "sim"]
+
+
+def start(path, admin: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*REPO_ARGS, "--inventory", str(path), "--failure-detector", "fast", "--admin", admin],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def read_until_ready(process: subprocess.Popen, timeout: float = 30) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if line.startswith("rackpanel sim: ready"):
+            return lines
+    raise AssertionError(f"no ready line: {lines} {process.stderr.read()}")
+
+
+def test_sim_prints_contact_points_serves_and_stops_on_ctrl_c(tmp_path):
+    path = shifted_inventory(tmp_path, 171)
+    process = start(path, "127.171.0.1:9499")
+    try:
+        lines = read_until_ready(process)
+        text = "\n".join(lines)
+        assert "contact points DC1: 127.171.11.1,127.171.11.2,127.171.12.1" in text
+        assert "contact points DC2: 127.171.21.1,127.171.21.2,127.171.21.3" in text
+        assert "http://127.171.0.1:9499/state" in text
+        with socket.create_connection(("127.171.21.3", 9042), timeout=5):
+            pass
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+        assert "rackpanel sim: stopped" in process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_sim_names_the_address_already_in_use(tmp_path):
+    path = shifted_inventory(tmp_path, 172)
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.172.12.2", 9042))
+        squatter.listen()
+        process = start(path, "127.172.0.1:9499")
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "127.172.12.2:9042" in err and "in use" in err
+    assert "ready" not in out
