@@ -24,6 +24,12 @@ from deploy.ssh import DeployError
 from topology import Inventory
 
 
+def as_deploy_error(host: DeployHost, exc: Exception) -> DeployError:
+    if isinstance(exc, DeployError):
+        return exc
+    return DeployError(f"{host.name}: unexpected {type(exc).__name__}: {exc}")
+
+
 def install(
     inv: Inventory,
     host: DeployHost,
@@ -76,8 +82,8 @@ def apply(
             progress.step(host.name, f"{len(plan.changes)} file(s) to change")
             install(inv, host, remote, plan.part(rolling=False), outcome, progress)
             outcome.status = "ok" if plan.changes else "unchanged"
-        except DeployError as exc:
-            fail(host, exc)
+        except Exception as exc:  # one host's failure, whatever it is, must not hide the others
+            fail(host, as_deploy_error(host, exc))
             if fail_fast:
                 stop.set()
 
@@ -106,7 +112,7 @@ def apply(
             waited = wait_seen_up(inv, host, checks)
             progress.step(host.name, f"seen up by {observer.name} after {waited:.1f} s")
             confirmed.append(host)
-        except DeployError as exc:
-            fail(host, exc)
+        except Exception as exc:
+            fail(host, as_deploy_error(host, exc))
             stop.set()
     return [outcomes[h.name] for h in hosts]

@@ -110,6 +110,8 @@ class Remote:
                 return handle.read().decode("utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            raise DeployError(f"{self.host.name}: {path} is not UTF-8 text") from None
         except PermissionError:
             result = self.check(f"cat {shlex.quote(path)}", privileged=True, what=f"reading {path}")
             return result.out

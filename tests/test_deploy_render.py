@@ -208,3 +208,15 @@ def test_service_actions_for_systemd_and_a_test_recorder():
     assert action_command("/x/rec /logs/{host}.log", "n1", Action("restart", "a b")) == (
         "/x/rec /logs/n1.log restart 'a b'"
     )
+
+
+def test_secrets_stay_out_of_the_inventory_and_the_logs():
+    from deploy.ssh import Credentials
+    from topology import InventoryError
+
+    raw = yaml.safe_load((REPO / "inventory.yml").read_text())
+    raw["deploy"] = {"ssh_user": "pi", "password": "raspberry"}
+    with pytest.raises(InventoryError, match="deploy: unknown key 'password'"):
+        parse_inventory(raw)
+    creds = Credentials("pi", None, Path("known_hosts"), sudo_password="s3cret")
+    assert "s3cret" not in repr(creds)

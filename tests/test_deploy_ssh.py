@@ -339,3 +339,19 @@ def test_check_reports_each_host(lab, capsys):
     assert version in out
     assert "root" in out
     assert "GiB" in out
+
+
+def test_a_failing_command_is_reported_with_its_reason(lab, capsys):
+    def broken_service_manager(raw):
+        raw["deploy"]["service_manager"] = "systemctl-that-does-not-exist"
+
+    lab.edit_inventory(broken_service_manager)
+    code, out = lab.deploy("apply", "--limit", "rpidc1user", capsys=capsys)
+    assert code == 1
+    assert re.search(
+        r"rpidc1user: failed: rpidc1user: set-hostname rpidc1user failed \(exit 127\): .*not found",
+        out,
+    )
+    # the files went in whole before the action failed; nothing is half-written
+    writer = lab.file("rpidc1user", "/etc/rackpanel/writer.yml").read_text()
+    assert yaml.safe_load(writer)["name"] == "rpidc1user"
