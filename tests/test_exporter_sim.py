@@ -258,3 +258,21 @@ def test_a_rack_cut_is_seen_by_every_surviving_exporter_on_both_paths(stack):
     wait_until(lambda: all(endpoint_up(e, a) == 1 for e in survivors.values() for a in rack), 15)
     # the cut nodes' exporters reconnect by themselves (driver backoff ≤ 10 s)
     wait_until(lambda: all_up(stack), 30)
+
+
+def test_a_crashed_node_is_reported_down_once_and_picked_up_again(stack, caplog):
+    sim, exporters = stack["sim"], stack["exporters"]
+    wait_until(lambda: all_up(stack), 30)
+    host = str(sim.inventory.node("rpidc1r2n2").sim_address)
+    own = [exporters[(host, True)], exporters[(host, False)]]
+    caplog.set_level("INFO", logger="exporter")
+    for crash in (True, False, True):
+        sim.power("off", "rpidc1r2n2", crash=crash)
+        wait_until(lambda: all("cassandra_up 0.0" in page_of(e) for e in own), 10)
+        time.sleep(3 * INTERVAL)  # several failed collections...
+        sim.power("on", "rpidc1r2n2")
+        wait_until(lambda: all("cassandra_up 1.0" in page_of(e) for e in own), 20)
+    downs = [r for r in caplog.records if r.getMessage().startswith("source cql down")]
+    ours = [r for r in downs if host in r.getMessage()]
+    assert len(ours) == 2 * 3, [r.getMessage() for r in downs]  # ...one line per change
+    assert not any(r.exc_info for r in caplog.records)
