@@ -24,7 +24,7 @@ from simulator.cluster.node import SimNode, tokens_for
 from simulator.cluster.ring import Replication, Ring, parse_replication
 from simulator.cluster.ring import token as murmur3_token
 from simulator.cluster.stats import NodeStats
-from simulator.cluster.storage import PartitionData, ReplicaStore, merge, resolve
+from simulator.cluster.storage import PartitionData, ReplicaStore, marker_expiry, merge, resolve
 from simulator.core import ConsistencyLevel as CL
 from simulator.core import Mutation, ReadTimeout, Unavailable, WriteTimeout
 
@@ -126,6 +126,7 @@ class SimCluster:
         self._by_address = {n.address: n for n in self.nodes}
         self._runtime: dict[str, NodeRuntime] = {n.name: NodeRuntime() for n in self.nodes}
         self._replications: dict[tuple[tuple[str, str], ...], Replication] = {}
+        self._plans: dict[tuple, tuple[list[SimNode], list[rules.Requirement]]] = {}
         self._listeners: list[Any] = []
         self._task: asyncio.Task[None] | None = None
         self._now = time.monotonic
@@ -558,6 +559,19 @@ class SimCluster:
                 self.stats(coordinator).error(operation, cl.name, "Unavailables")
                 raise Unavailable(cl, req.required, alive)
 
+    def _plan(
+        self, repl: Replication, key: bytes, cl: CL, dc: str
+    ) -> tuple[list[SimNode], list[rules.Requirement]]:
+        """The replicas of a partition key and what ``cl`` requires of them (cached per
+        vnode range, CL and coordinator DC)."""
+        index = self.ring.index_of(murmur3_token(key))
+        cache_key = (repl, index, cl, dc)
+        plan = self._plans.get(cache_key)
+        if plan is None:
+            replicas = self.ring.replicas_at(repl, index)
+            plan = self._plans[cache_key] = (replicas, rules.requirements(cl, repl, replicas, dc))
+        return plan
+
     async def _wait_for_replicas(self, coordinator: SimNode, timeout: float) -> None:
         """A request blocked on silent replicas: it holds a native-transport thread."""
         stats = self.stats(coordinator)
@@ -588,8 +602,7 @@ class SimCluster:
             by_partition.setdefault(m.partition_key, []).append(m)
         plans = []
         for key, muts in by_partition.items():
-            replicas = self.ring.replicas(repl, murmur3_token(key))
-            reqs = rules.requirements(cl, repl, replicas, coordinator.dc)
+            replicas, reqs = self._plan(repl, key, cl, coordinator.dc)
             if cl != CL.ANY:
                 self._unavailable(coordinator, cl, reqs, "Write")
             plans.append((muts, replicas, reqs))
@@ -597,24 +610,22 @@ class SimCluster:
         for muts, replicas, reqs in plans:
             answered: set[SimNode] = set()
             hinted_dead = 0
+            expiries = [marker_expiry(m) for m in muts]
             for replica in replicas:
                 looks_alive = self.is_alive(coordinator, replica)
                 if looks_alive and (replica is coordinator or self.reachable(coordinator, replica)):
                     store = self._store(replica)
-                    for m in muts:
-                        store.apply(m)
+                    for m, expiry in zip(muts, expiries, strict=True):
+                        store.apply(m, expiry)
                     self.stats(replica).completed["MutationStage"] += len(muts)
                     answered.add(replica)
                 elif self._hint(coordinator, replica, muts) and not looks_alive:
                     hinted_dead += 1
             if cl == CL.ANY:
-                ok = bool(answered) or hinted_dead > 0 or not replicas
-                got, need = (1 if ok else 0), 1
-            else:
-                ok = rules.satisfied(reqs, answered)
-                got, need = rules.acknowledged(reqs, answered), rules.block_for(reqs)
-            if not ok and shortfall is None:
-                shortfall = (got, need)
+                if not (answered or hinted_dead or not replicas) and shortfall is None:
+                    shortfall = (0, 1)
+            elif not rules.satisfied(reqs, answered) and shortfall is None:
+                shortfall = (rules.acknowledged(reqs, answered), rules.block_for(reqs))
         self.stats(coordinator).completed["RequestResponseStage"] += 1
         if shortfall is not None:
             await self._wait_for_replicas(coordinator, self.write_request_timeout)
@@ -682,8 +693,7 @@ class SimCluster:
         rules.validate_for_read(cl)
         self.stats(coordinator).completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
-        replicas = self.ring.replicas(repl, murmur3_token(partition_key))
-        reqs = rules.requirements(cl, repl, replicas, coordinator.dc)
+        replicas, reqs = self._plan(repl, partition_key, cl, coordinator.dc)
         self._unavailable(coordinator, cl, reqs, "Read")
         _, answered = self._read_plan(coordinator, replicas, reqs)
         if not rules.satisfied(reqs, answered):
@@ -761,8 +771,7 @@ class SimCluster:
         rules.validate_for_cas(serial_cl, commit_cl)
         self.stats(coordinator).completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
-        replicas = self.ring.replicas(repl, murmur3_token(partition_key))
-        reqs = rules.requirements(serial_cl, repl, replicas, coordinator.dc)
+        replicas, reqs = self._plan(repl, partition_key, serial_cl, coordinator.dc)
         self._unavailable(coordinator, serial_cl, reqs, "Write")
         participants = [r for r in replicas if r in reqs[0].group and self.is_alive(coordinator, r)]
         answered = [r for r in participants if r is coordinator or self.reachable(coordinator, r)]

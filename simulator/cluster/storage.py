@@ -129,7 +129,7 @@ def merge(partitions: list[Partition | None]) -> Partition | None:
     return merged
 
 
-def _marker_expiry(mutation: Mutation) -> float | None:
+def marker_expiry(mutation: Mutation) -> float | None:
     """When the row marker of an INSERT expires.
 
     ``core.Mutation`` carries no TTL for the marker itself; an INSERT ... USING TTL gives
@@ -137,10 +137,19 @@ def _marker_expiry(mutation: Mutation) -> float | None:
     timestamp, so the marker expires with them. An INSERT of only the primary key with a
     TTL is the one case this cannot see: its row then outlives the TTL.
     """
-    expiries = {c.expires_at for c in mutation.cells.values() if c.timestamp == mutation.row_marker}
-    if len(expiries) == 1:
-        return expiries.pop()
-    return None
+    stamp = mutation.row_marker
+    if stamp is None:
+        return None
+    expiry: float | None = None
+    for cell in mutation.cells.values():
+        if cell.timestamp == stamp:
+            if cell.expires_at is None or (expiry is not None and expiry != cell.expires_at):
+                return None
+            expiry = cell.expires_at
+    return expiry
+
+
+_UNKNOWN = -1.0
 
 
 class ReplicaStore:
@@ -149,7 +158,8 @@ class ReplicaStore:
     def __init__(self) -> None:
         self.tables: dict[tuple[str, str], dict[bytes, Partition]] = {}
 
-    def apply(self, mutation: Mutation) -> None:
+    def apply(self, mutation: Mutation, marker_expires_at: float | None = _UNKNOWN) -> None:
+        """Merge one mutation (``marker_expires_at``: :func:`marker_expiry`, if known)."""
         table = self.tables.setdefault((mutation.keyspace, mutation.table), {})
         partition = table.get(mutation.partition_key)
         if partition is None:
@@ -160,7 +170,9 @@ class ReplicaStore:
             row = partition.rows.get(mutation.clustering)
             if row is None:
                 row = partition.rows[mutation.clustering] = Row()
-            row.set_marker(mutation.row_marker, _marker_expiry(mutation))
+            if marker_expires_at == _UNKNOWN:
+                marker_expires_at = marker_expiry(mutation)
+            row.set_marker(mutation.row_marker, marker_expires_at)
             row.tombstone = _max(row.tombstone, mutation.row_tombstone)
             cells = row.cells
             for name, cell in mutation.cells.items():
