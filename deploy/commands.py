@@ -89,7 +89,7 @@ def run_apply(
     fail_fast: bool = False,
 ) -> int:
     progress = Progress(_console())
-    with Sessions(inv, creds) as sessions:
+    with Sessions(inv, creds) as sessions, progress.showing([h.name for h in hosts]):
         outcomes = apply(inv, hosts, sessions, progress, fail_fast=fail_fast)
     progress.summary(outcomes)
     return 1 if any(o.status in ("failed", "skipped") for o in outcomes) else 0
