@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.support.inventories import shifted_inventory
-from tests.support.promstack import DemoStack, running_demo, wait_for
+from tests.support.promstack import DemoStack, running_demo, wait_for, webhook_receiver
 
 OCTET = 61
 DC_DOWN = "CassandraDatacenterUnavailable"
@@ -54,6 +54,19 @@ def firing(stack: DemoStack, name: str, **labels: str) -> list[dict]:
 
 
 def test_dc2_power_cut_fires_one_alert_and_inhibits_the_rest(stack: DemoStack):
+    with webhook_receiver(f"127.{OCTET}.0.1") as webhook:
+        stack.route_alerts_to(webhook.url)
+        power_cut_and_back(stack)
+        wait_for(lambda: webhook.alerts(DC_DOWN, "resolved"), 30, what="the resolved notification")
+    # What someone on call is told: DC2 is down, then DC2 is back. Nothing about its nodes.
+    firing_notes = webhook.alerts(DC_DOWN, "firing")
+    assert {a["labels"]["endpoint_dc"] for a in firing_notes} == {"DC2"}
+    assert "DC2" in firing_notes[0]["annotations"]["description"]
+    for name in (*INHIBITED, "CassandraLocalQuorumAtRisk"):
+        assert not webhook.alerts(name), f"{name} was notified despite the inhibition"
+
+
+def power_cut_and_back(stack: DemoStack) -> None:
     wait_for(lambda: healthy(stack), 60, what="every target up and all nine nodes seen up")
     # Every target carries the inventory's labels.
     writers = stack.prometheus.value('up{job="lcd_writer"}')

@@ -18,11 +18,13 @@ stopped (SIGTERM, then SIGKILL) on exit, its log tail shown when it fails to sta
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -121,6 +123,49 @@ class AlertmanagerAPI:
             return response.status == 200
 
 
+@dataclass
+class WebhookReceiver:
+    """Collects Alertmanager's webhook notifications (JSON bodies) in ``notifications``."""
+
+    url: str
+    notifications: list[dict]
+
+    def alerts(self, name: str, status: str | None = None) -> list[dict]:
+        """Every alert named ``name`` in any notification so far (optionally of one status)."""
+        return [
+            alert
+            for note in list(self.notifications)
+            for alert in note.get("alerts", [])
+            if alert["labels"].get("alertname") == name
+            and (status is None or alert["status"] == status)
+        ]
+
+
+@contextlib.contextmanager
+def webhook_receiver(host: str = "127.0.0.1") -> Iterator[WebhookReceiver]:
+    """A tiny HTTP server on ``host`` (free port) recording every POSTed notification."""
+    received: list[dict] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            received.append(json.loads(self.rfile.read(length) or b"{}"))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer((host, 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield WebhookReceiver(f"http://{host}:{server.server_address[1]}/alerts", received)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # ---- processes -----------------------------------------------------------------------------
 @contextlib.contextmanager
 def _process(
@@ -216,6 +261,20 @@ class DemoStack:
 
     def reset(self) -> None:
         http_json(f"{self.admin_url}/reset", {})
+
+    def route_alerts_to(self, webhook_url: str) -> None:
+        """Rewrite the demo's alertmanager.yml with a webhook receiver and reload Alertmanager."""
+        from prometheus.config import render
+
+        config = self.run_dir / "prometheus" / "alertmanager.yml"
+        if not config.is_file():
+            raise StackError(f"the demo wrote no {config}: cannot add a webhook")
+        text = render(self.inventory, "sim", "demo", webhook_url=webhook_url)["alertmanager.yml"]
+        config.write_text(text)
+        request = urllib.request.Request(f"{self.alertmanager.url}/-/reload", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if response.status != 200:
+                raise StackError(f"Alertmanager refused to reload {config}: {response.status}")
 
 
 def _base_url(url: str) -> str:
