@@ -89,21 +89,31 @@ def endpoint_up_from_exporters(urls: list[str]) -> ClusterView:
     return view
 
 
+def _describe_alert(labels: dict[str, str]) -> str:
+    where = "/".join(
+        labels[k] for k in ("endpoint_dc", "endpoint_rack", "endpoint", "writer") if k in labels
+    )
+    return f"{labels.get('alertname', '?')} {where}".strip()
+
+
 def firing_alerts(prometheus_url: str) -> list[str]:
+    """Every firing alert as Prometheus evaluates it (inhibited ones included)."""
     try:
         data = get_json(prometheus_url.rstrip("/") + "/api/v1/alerts")
     except (urllib.error.URLError, OSError, ValueError):
         return []
-    alerts = []
-    for alert in data.get("data", {}).get("alerts", []):
-        if alert.get("state") != "firing":
-            continue
-        labels = alert.get("labels", {})
-        where = "/".join(
-            labels[k] for k in ("endpoint_dc", "endpoint_rack", "endpoint", "writer") if k in labels
-        )
-        alerts.append(f"{labels.get('alertname', '?')} {where}".strip())
-    return sorted(alerts)
+    alerts = data.get("data", {}).get("alerts", [])
+    return sorted(_describe_alert(a.get("labels", {})) for a in alerts if a["state"] == "firing")
+
+
+def routed_alerts(alertmanager_url: str) -> list[str]:
+    """The alerts Alertmanager would notify: active, neither silenced nor inhibited."""
+    query = "/api/v2/alerts?active=true&silenced=false&inhibited=false"
+    try:
+        data = get_json(alertmanager_url.rstrip("/") + query)
+    except (urllib.error.URLError, OSError, ValueError):
+        return []
+    return sorted(_describe_alert(a.get("labels", {})) for a in data)
 
 
 def power_state(admin_url: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from rackpanel.demo.observe import (
     post_json,
     power_state,
     read_lcd,
+    routed_alerts,
 )
 from rackpanel.demo.supervisor import Service, Supervisor
 from topology import Inventory
@@ -83,13 +84,14 @@ class PanelApp(App[None]):
     CSS = """
     Screen { layout: vertical; }
     #lcds { height: 6; }
-    #lcds Static { width: 1fr; }
+    #lcds Static { width: 40; }
     #stops { height: auto; }
     #map { height: auto; }
     #alerts { height: auto; }
     """
     BINDINGS = [
         Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
         Binding("tab", "next_writer", "next keypad"),
         Binding("left", "key('left')", "LEFT", show=False),
         Binding("right", "key('right')", "RIGHT", show=False),
@@ -107,6 +109,7 @@ class PanelApp(App[None]):
         self.writer_places = list(inv.writer_places())
         self.exporter_urls = [s.url for s in services if s.kind == "exporter"]
         self.prometheus = next((s.url for s in services if s.kind == "prometheus"), None)
+        self.alertmanager = next((s.url for s in services if s.kind == "alertmanager"), None)
         sim = next(s for s in services if s.kind == "simulator")
         self.admin_url = sim.url.rsplit("/", 1)[0]
         self.buttons = stop_buttons(inv)
@@ -131,7 +134,8 @@ class PanelApp(App[None]):
         for button in self.buttons:
             self.bind(button.key, f"toggle('{button.target}')", description=button.label)
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, self.exit)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, self.exit)
         self.set_interval(0.25, self.refresh_lcds)
         self.set_interval(1.0, self.refresh_cluster)
         await self.refresh_lcds()
@@ -150,11 +154,18 @@ class PanelApp(App[None]):
         self.state, self.view, self.alerts = await asyncio.gather(
             asyncio.to_thread(power_state, self.admin_url),
             asyncio.to_thread(endpoint_up_from_exporters, self.exporter_urls),
-            asyncio.to_thread(firing_alerts, self.prometheus) if self.prometheus else _none(),
+            self.fetch_alerts(),
         )
         self.query_one("#stops", Static).update(self.render_stops())
         self.query_one("#map", Static).update(self.render_map())
         self.query_one("#alerts", Static).update(self.render_alerts())
+
+    async def fetch_alerts(self) -> list[str]:
+        if self.alertmanager:
+            return await asyncio.to_thread(routed_alerts, self.alertmanager)
+        if self.prometheus:
+            return await asyncio.to_thread(firing_alerts, self.prometheus)
+        return []
 
     # ---- rendering -----------------------------------------------------------------------
     def _powered(self) -> dict[str, bool]:
@@ -211,7 +222,8 @@ class PanelApp(App[None]):
         body = Text(
             "\n".join(self.alerts) or "none firing", style="bold red" if self.alerts else ""
         )
-        return Panel(body, title="firing alerts")
+        source = "Alertmanager: inhibited ones hidden" if self.alertmanager else "Prometheus"
+        return Panel(body, title=f"firing alerts ({source})")
 
     # ---- actions -------------------------------------------------------------------------
     async def action_toggle(self, target: str) -> None:
@@ -243,10 +255,6 @@ class PanelApp(App[None]):
 
     async def action_hold_select(self) -> None:
         await self.action_key("select", hold=2.5)
-
-
-async def _none() -> list[str]:
-    return []
 
 
 def run_panel(inv: Inventory, services: list[Service], supervisor: Supervisor) -> None:

@@ -13,11 +13,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from rackpanel.demo.power_follower import PowerFollower
 from rackpanel.demo.stack import StackOptions, kiosk_path, phases, write_endpoints
 from rackpanel.demo.supervisor import Service, Supervisor
 from topology import Inventory
 
 STARTUP_TIMEOUT = 60.0
+# Ctrl-C, `kill`, and the terminal closing (SIGHUP) all stop the demo the same clean way.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def prepare_run_dir(run_dir: Path) -> None:
@@ -38,15 +41,27 @@ def running_stack(
     supervisor = Supervisor(opts.run_dir / "logs")
     supervisor.check_ports(s for group in groups for s in group)
     started: list[Service] = []
+    follower: PowerFollower | None = None
     try:
         for group in groups:
             say("starting " + ", ".join(sorted({s.kind for s in group})))
             running = [supervisor.start(s) for s in group]
             supervisor.wait_ready(running, STARTUP_TIMEOUT)
             started += group
+        follower = PowerFollower(
+            f"http://{inv.simulator.admin_address}",
+            {
+                r.service.name.removeprefix("exporter-"): r
+                for r in supervisor.running
+                if r.service.kind == "exporter"
+            },
+        )
+        follower.start()
         write_endpoints(opts.run_dir / "endpoints.json", started)
         yield supervisor, started
     finally:
+        if follower is not None:
+            follower.stop()
         supervisor.stop()
 
 
@@ -63,7 +78,7 @@ def summary(inv: Inventory, services: list[Service], seconds: float) -> Table:
 def wait_for_signal(supervisor: Supervisor, console: Console) -> None:
     """Headless mode: run until SIGINT/SIGTERM; report (once) any service that dies."""
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
     reported: set[str] = set()
     while not stop.wait(1.0):

@@ -8,10 +8,12 @@ so stopping it stops whatever it spawned too. Readiness is a real probe: an HTTP
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rackpanel.demo.ports import check_free
+
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -46,6 +50,15 @@ class Running:
     service: Service
     process: subprocess.Popen[bytes]
     log: Path
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be killed if the demo itself dies, even by SIGKILL (Linux).
+
+    SIGKILL rather than SIGTERM because it also ends a process frozen by the power follower.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _http_ok(url: str) -> bool:
@@ -95,6 +108,7 @@ class Supervisor:
                 env={**os.environ, **service.env},
                 cwd=service.cwd,
                 start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         running = Running(service, process, log)
         self.running.append(running)
@@ -132,6 +146,7 @@ class Supervisor:
         for running in reversed(self.running):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(running.process.pid, signal.SIGTERM)
+                os.killpg(running.process.pid, signal.SIGCONT)  # a frozen process must wake to die
         deadline = time.monotonic() + grace
         for running in reversed(self.running):
             remaining = max(0.1, deadline - time.monotonic())

@@ -1,0 +1,62 @@
+"""On the panel, a node's exporter runs on the node's own Pi: cut the power and both go dark.
+
+The simulator cuts a node's CQL and Jolokia but cannot reach the exporter processes, so the demo
+follows the simulator's power state and freezes (SIGSTOP) the exporter of every powered-off node,
+and thaws it (SIGCONT) on power-on. A frozen exporter keeps its listening socket, so a scrape is
+accepted by the kernel and never answered — what Prometheus sees of a Pi that lost power, and
+what the `up`-based half of CassandraDatacenterUnavailable needs to be exercised in the demo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import urllib.error
+
+from rackpanel.demo.observe import get_json
+from rackpanel.demo.supervisor import Running
+
+
+class PowerFollower(threading.Thread):
+    def __init__(self, admin_url: str, exporters: dict[str, Running], interval: float = 0.5):
+        super().__init__(name="power-follower", daemon=True)
+        self.admin_url = admin_url.rstrip("/")
+        self.exporters = exporters  # node name → its exporter process
+        self.interval = interval
+        self.frozen: set[str] = set()
+        self.stopping = threading.Event()
+
+    def _signal(self, node: str, sig: signal.Signals) -> None:
+        running = self.exporters[node]
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(running.process.pid, sig)
+
+    def sync(self, state: dict) -> None:
+        for entry in state.get("nodes", []):
+            node = entry.get("name")
+            if node not in self.exporters:
+                continue
+            off = not entry.get("powered", True)
+            if off and node not in self.frozen:
+                self._signal(node, signal.SIGSTOP)
+                self.frozen.add(node)
+            elif not off and node in self.frozen:
+                self._signal(node, signal.SIGCONT)
+                self.frozen.discard(node)
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                self.sync(get_json(f"{self.admin_url}/state"))
+            except (urllib.error.URLError, OSError, ValueError):
+                continue
+
+    def stop(self) -> None:
+        """Stop following and thaw every exporter, so that it can be stopped cleanly."""
+        self.stopping.set()
+        self.join(timeout=2)
+        for node in list(self.frozen):
+            self._signal(node, signal.SIGCONT)
+        self.frozen.clear()
