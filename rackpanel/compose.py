@@ -28,6 +28,7 @@ PROJECT_IMAGE = "rackpanel:dev"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.4"
 ALERTMANAGER_IMAGE = "prom/alertmanager:v0.27.0"
 GRAFANA_IMAGE = "grafana/grafana:11.6.0"
+GRAFANA_DASHBOARDS = "/var/lib/grafana/dashboards"
 CASSANDRA_LOG_DIR = "/opt/cassandra/logs"  # CASSANDRA_LOG_DIR of the official image
 
 HEADER = """\
@@ -136,6 +137,8 @@ def writer_service(inv: Inventory, writer_name: str) -> dict[str, Any]:
 
 
 def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
+    from dashboards.provisioning import grafana_environment
+
     prom_port = inv.monitor.prometheus_port if inv.monitor else 9090
     am_port = inv.monitor.alertmanager_port if inv.monitor else 9093
     grafana_port = inv.monitor.grafana_port if inv.monitor else 3000
@@ -164,16 +167,12 @@ def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
         "grafana": {
             "image": GRAFANA_IMAGE,
             "environment": {
-                "GF_AUTH_ANONYMOUS_ENABLED": "true",
-                "GF_AUTH_ANONYMOUS_ORG_ROLE": "Viewer",
-                "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": (
-                    "/var/lib/grafana/dashboards/rackpanel-panel.json"
-                ),
+                **grafana_environment(GRAFANA_DASHBOARDS),
                 "GF_ANALYTICS_REPORTING_ENABLED": "false",
             },
             "volumes": [
                 f"./{CONFIG_DIR}/grafana/provisioning:/etc/grafana/provisioning:ro",
-                "./dashboards/json:/var/lib/grafana/dashboards:ro",
+                f"./dashboards/json:{GRAFANA_DASHBOARDS}:ro",
             ],
             "ports": [f"127.0.0.1:{grafana_port}:3000"],
             "depends_on": ["prometheus"],
@@ -227,7 +226,7 @@ def files(inv: Inventory) -> dict[str, str]:
     for rel, text in provisioning(
         prometheus_url="http://prometheus:9090",
         alertmanager_url="http://alertmanager:9093",
-        dashboards_dir="/var/lib/grafana/dashboards",
+        dashboards_dir=GRAFANA_DASHBOARDS,
     ).items():
         out[f"{CONFIG_DIR}/grafana/provisioning/{rel}"] = text
     return out

@@ -199,19 +199,25 @@ def prometheus_services(inv: Inventory, opts: StackOptions) -> list[Service]:
 
 
 def grafana_services(inv: Inventory, opts: StackOptions) -> list[Service]:
+    """Grafana, when installed, provisioned with dashboards built from *this* inventory."""
     binary = shutil.which("grafana") or shutil.which("grafana-server")
     if not (opts.with_grafana and opts.with_prometheus and binary):
         return []
-    from dashboards.generate import provisioning
+    from dashboards.catalog import json_files
+    from dashboards.provisioning import grafana_environment, provisioning
 
     host = monitor_host(inv)
     prom_port, am_port, grafana_port = _monitor_ports(inv)
     base = opts.run_dir / "grafana"
-    repo = Path(__file__).resolve().parents[2]
+    boards = base / "dashboards"
+    for rel, text in json_files(inv).items():
+        target = boards / Path(rel).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
     files = provisioning(
         prometheus_url=f"http://{host}:{prom_port}",
         alertmanager_url=f"http://{host}:{am_port}",
-        dashboards_dir=str(repo / "dashboards" / "json"),
+        dashboards_dir=str(boards),
     )
     for rel, text in files.items():
         target = base / "provisioning" / rel
@@ -230,16 +236,12 @@ def grafana_services(inv: Inventory, opts: StackOptions) -> list[Service]:
             binds=[(host, grafana_port)],
             ready_http=f"http://{host}:{grafana_port}/api/health",
             env={
+                **grafana_environment(str(boards)),
                 "GF_PATHS_PROVISIONING": str(base / "provisioning"),
                 "GF_PATHS_DATA": str(base / "data"),
                 "GF_PATHS_LOGS": str(base / "logs"),
                 "GF_SERVER_HTTP_ADDR": host,
                 "GF_SERVER_HTTP_PORT": str(grafana_port),
-                "GF_AUTH_ANONYMOUS_ENABLED": "true",
-                "GF_AUTH_ANONYMOUS_ORG_ROLE": "Viewer",
-                "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH": str(
-                    repo / "dashboards" / "json" / "rackpanel-panel.json"
-                ),
                 "GF_ANALYTICS_REPORTING_ENABLED": "false",
                 "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
             },
