@@ -136,9 +136,11 @@ class Remote:
         else:
             home = self.sftp.normalize(".")
         steps = ["set -e"]
-        for path, text, mode in files:
+        for index, (path, text, mode) in enumerate(files):
             tmp = temp_name(path)
-            staged = tmp if self.is_root else f"{home}/.rackpanel-staging-{sha256(text)[:16]}"
+            staged = (
+                tmp if self.is_root else f"{home}/.rackpanel-staging-{index}-{sha256(text)[:12]}"
+            )
             self._upload(path, text.encode("utf-8"), staged, progress)
             if staged != tmp:
                 steps += [f"mkdir -p {q(posixpath.dirname(path))}", f"mv -f {q(staged)} {q(tmp)}"]
