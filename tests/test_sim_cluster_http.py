@@ -331,6 +331,13 @@ def test_power_cli_talks_to_the_admin_api(fresh):
     assert done.returncode == 2 and "unknown power target 'DC1/RAC9'" in done.stderr
 
 
+def test_power_cli_finds_the_admin_api_in_the_inventory(fresh, tmp_path):
+    inventory = shifted_inventory(tmp_path, SECOND_OCTET, simulator={"admin_address": fresh.admin})
+    done = rackpanel("power", "off", "rpidc1r3n2", "--inventory", str(inventory))
+    assert done.returncode == 0, done.stderr
+    assert not fresh.cluster.node("rpidc1r3n2").powered
+
+
 def test_power_cli_says_when_no_simulator_runs():
     done = rackpanel("power", "off", "DC1", "--admin", f"127.0.0.1:{free_port()}")
     assert done.returncode == 1
