@@ -4,12 +4,14 @@ LOCAL_QUORUM from one async cassandra-driver client, and the round-trip median /
 Starts its own simulator (shifted inventory, addresses 127.57.x.y, fast failure detector) as
 a real process, connects one driver client (protocol v4, token-aware, DC-aware on DC1,
 libev reactor) and runs:
-- a sustained phase: ``--writes`` prepared INSERTs with at most ``--in-flight`` outstanding
-  (execute_async + callbacks), each request's round trip measured from submit to callback;
+- sustained phases: ``--writes`` prepared INSERTs with at most N requests outstanding
+  (execute_async + callbacks) for each N of ``--in-flight`` (a sweep, the levels
+  interleaved over ``--rounds`` rounds to cancel drift), each request's round trip measured
+  from submit to callback; the headline is ``--headline`` requests in flight;
 - an unloaded phase: one request at a time, for the bare round trip.
 Targets (issue): >= 3,000 writes/s and p99 < 5 ms on a 2-core machine.
 
-    .venv/bin/python benchmarks/sim_writes.py [--writes 30000] [--in-flight 16] [--rounds 3]
+    .venv/bin/python benchmarks/sim_writes.py [--writes 20000] [--in-flight 4,8,16,32]
 Writes benchmarks/results/sim_writes.json.
 """
 
@@ -90,6 +92,14 @@ def run_writes(session, insert, count: int, in_flight: int, offset: int) -> dict
     }
 
 
+def summarise(level_runs: list[dict]) -> dict:
+    """Median over the rounds of one in-flight level."""
+    return {
+        key: round(statistics.median(r[key] for r in level_runs), 3)
+        for key in ("writes_per_s", "median_ms", "p99_ms")
+    } | {"failures": sum(r["failures"] for r in level_runs)}
+
+
 def run_sequential(session, insert, count: int, offset: int) -> dict:
     latencies = []
     for i in range(count):
@@ -105,12 +115,14 @@ def run_sequential(session, insert, count: int, offset: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writes", type=int, default=30000)
-    parser.add_argument("--in-flight", type=int, default=16)
+    parser.add_argument("--writes", type=int, default=20000)
+    parser.add_argument("--in-flight", default="4,8,16,32", help="comma-separated levels")
+    parser.add_argument("--headline", type=int, default=8, help="in-flight level summarised")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sequential", type=int, default=2000)
     args = parser.parse_args()
 
+    load_average = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
         path = shifted_inventory(Path(tmp), OCTET)
         with running_simulator(path, admin=ADMIN) as sim:
@@ -131,20 +143,22 @@ def main() -> int:
             )
             session.execute("CREATE TABLE bench.kv (k text PRIMARY KEY, v int)")
             insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
-            run_writes(session, insert, 3000, args.in_flight, offset=10**8)  # warm-up
-            rounds = [
-                run_writes(session, insert, args.writes, args.in_flight, offset=r * args.writes)
-                for r in range(args.rounds)
-            ]
+            levels = [int(level) for level in args.in_flight.split(",")]
+            if args.headline not in levels:
+                levels.append(args.headline)
+            run_writes(session, insert, 3000, args.headline, offset=10**8)  # warm-up
+            runs: dict[int, list[dict]] = {level: [] for level in levels}
+            offset = 0
+            for _ in range(args.rounds):
+                for level in levels:
+                    runs[level].append(run_writes(session, insert, args.writes, level, offset))
+                    offset += args.writes
             sequential = run_sequential(session, insert, args.sequential, offset=0)
             cluster.shutdown()
+    load_average.append(os.getloadavg()[0])
 
-    best = max(rounds, key=lambda r: r["writes_per_s"])
-    summary = {
-        "writes_per_s": statistics.median(r["writes_per_s"] for r in rounds),
-        "median_ms": statistics.median(r["median_ms"] for r in rounds),
-        "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
-    }
+    sweep = {level: summarise(level_runs) for level, level_runs in runs.items()}
+    summary = {"in_flight": args.headline, **sweep[args.headline]}
     result = {
         "benchmark": "sim_writes",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -158,8 +172,11 @@ def main() -> int:
             "replication": {"DC1": 3, "DC2": 3},
             "consistency": "LOCAL_QUORUM",
             "client": "one cassandra-driver 3.30.1 session, libev, token-aware DC1, protocol v4",
-            "in_flight": args.in_flight,
-            "writes_per_round": args.writes,
+            "in_flight_levels": levels,
+            "headline_in_flight": args.headline,
+            "writes_per_run": args.writes,
+            "rounds": args.rounds,
+            "load_average_before_after": load_average,
         },
         "targets": {"writes_per_s": TARGET_WRITES_PER_S, "p99_ms": TARGET_P99_MS},
         "summary": summary,
@@ -167,15 +184,13 @@ def main() -> int:
             "writes_per_s": summary["writes_per_s"] >= TARGET_WRITES_PER_S,
             "p99_ms": summary["p99_ms"] < TARGET_P99_MS,
         },
-        "rounds": rounds,
-        "best_round": best,
+        "sweep": {str(level): s for level, s in sweep.items()},
+        "runs": {str(level): level_runs for level, level_runs in runs.items()},
         "sequential": sequential,
     }
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
-    print(
-        json.dumps({"summary": summary, "sequential": sequential, "met": result["met"]}, indent=2)
-    )
+    print(json.dumps({"sweep": result["sweep"], "sequential": sequential, "met": result["met"]}))
     return 0
 
 

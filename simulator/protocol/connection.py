@@ -18,8 +18,8 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from simulator.core import CqlError, ProtocolError, ServerError
 from simulator.protocol import messages
@@ -228,20 +228,51 @@ class Connection(asyncio.Protocol):
         self.events.update(register.events)
         self._send(stream, Opcode.READY, b"")
 
-    def _spawn(self, stream: int, work: Awaitable[bytes]) -> None:
-        task = asyncio.ensure_future(self._answer(stream, work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, stream: int, work: Coroutine[Any, Any, bytes]) -> None:
+        """Run a request eagerly; only one that really waits becomes a task.
 
-    async def _answer(self, stream: int, work: Awaitable[bytes]) -> None:
+        Most requests (a write whose replicas all answer) never suspend, so the coroutine is
+        stepped here at once and answered in the same loop turn, saving a Task per request.
+        A request that suspends (a timeout, a gather) continues in :meth:`_resume`.
+        """
         try:
-            body = await work
-        except CqlError as exc:
-            self._send_error(stream, exc)
+            awaited = work.send(None)
+        except StopIteration as done:
+            self._send(stream, Opcode.RESULT, done.value)
+        except BaseException as exc:  # answered (or re-raised if not an Exception)
+            self._answer_failure(stream, exc)
+        else:
+            task = asyncio.ensure_future(self._resume(stream, work, awaited))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _resume(self, stream: int, work: Coroutine[Any, Any, bytes], awaited: Any) -> None:
+        """Drive a suspended request as a Task would: wait for what it awaits, step it again."""
+        try:
+            while True:
+                try:
+                    if awaited is None:  # a bare yield (asyncio.sleep(0))
+                        await asyncio.sleep(0)
+                    else:
+                        await asyncio.wait([awaited])
+                except asyncio.CancelledError:
+                    if awaited is not None:
+                        awaited.cancel()
+                    work.close()
+                    raise
+                awaited = work.send(None)
+        except StopIteration as done:
+            self._send(stream, Opcode.RESULT, done.value)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a bug must answer the request, never kill the server
-            log.exception("request failed on stream %s", stream)
+        except BaseException as exc:  # answered (or re-raised if not an Exception)
+            self._answer_failure(stream, exc)
+
+    def _answer_failure(self, stream: int, exc: BaseException) -> None:
+        if isinstance(exc, CqlError):
+            self._send_error(stream, exc)
+        elif isinstance(exc, Exception):  # a bug must answer the request, never kill the server
+            log.error("request failed on stream %s", stream, exc_info=exc)
             self._send_error(stream, ServerError(f"{type(exc).__name__}: {exc}"))
         else:
-            self._send(stream, Opcode.RESULT, body)
+            raise exc
