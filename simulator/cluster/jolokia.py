@@ -232,9 +232,12 @@ class NodeBeans:
             return [(canonical(domain, props), found[1])] if found else []
         wanted = (domain, props, pattern)
         return sorted(
-            (canonical(d, p), attrs)
-            for (d, _), (p, attrs) in self.beans.items()
-            if _matches(wanted, d, p)
+            (
+                (canonical(d, p), attrs)
+                for (d, _), (p, attrs) in self.beans.items()
+                if _matches(wanted, d, p)
+            ),
+            key=lambda item: item[0],
         )
 
 
@@ -282,7 +285,9 @@ def execute(beans: NodeBeans, request: Any) -> dict[str, Any]:
     if not isinstance(mbean, str):
         return _error(request, 400, "java.lang.IllegalArgumentException", "No mbean given")
     attribute = request.get("attribute")
-    if attribute is None or isinstance(attribute, list):
+    if attribute is None or (
+        isinstance(attribute, list) and all(isinstance(a, str) for a in attribute)
+    ):
         wanted = attribute
     elif isinstance(attribute, str):
         wanted = [attribute]
@@ -301,8 +306,11 @@ def execute(beans: NodeBeans, request: Any) -> dict[str, Any]:
             f"javax.management.InstanceNotFoundException : {mbean}",
         )
     try:
-        if pattern:
-            value: Any = {name: _read_attributes(name, attrs, wanted) for name, attrs in found}
+        if pattern:  # as Jolokia: beans without the attributes are left out of a pattern read
+            having = [(n, a) for n, a in found if wanted is None or all(w in a for w in wanted)]
+            value: Any = {name: _read_attributes(name, attrs, wanted) for name, attrs in having}
+            if not value:
+                raise KeyError(f"No MBean matching {mbean} has the attributes {wanted}")
         else:
             name, attrs = found[0]
             read = _read_attributes(name, attrs, wanted)
