@@ -106,7 +106,7 @@ def connect(host: DeployHost, creds: Credentials) -> paramiko.SSHClient:
             username=creds.user,
             key_filename=str(creds.identity_file) if creds.identity_file else None,
             allow_agent=creds.identity_file is None,
-            look_for_keys=False,
+            look_for_keys=creds.identity_file is None,
             timeout=creds.connect_timeout,
             banner_timeout=creds.connect_timeout,
             auth_timeout=creds.connect_timeout,
@@ -124,7 +124,7 @@ def connect(host: DeployHost, creds: Credentials) -> paramiko.SSHClient:
         raise DeployError(f"{host.name}: refused: {exc}") from None
     except paramiko.AuthenticationException as exc:
         client.close()
-        how = f"key {creds.identity_file}" if creds.identity_file else "the SSH agent"
+        how = f"key {creds.identity_file}" if creds.identity_file else "the agent or ~/.ssh keys"
         raise DeployError(
             f"{host.name}: authentication failed for {where} with {how}: {exc}"
         ) from None

@@ -220,3 +220,12 @@ def test_secrets_stay_out_of_the_inventory_and_the_logs():
         parse_inventory(raw)
     creds = Credentials("pi", None, Path("known_hosts"), sudo_password="s3cret")
     assert "s3cret" not in repr(creds)
+
+
+def test_deploy_commands_know_only_the_host_placeholder():
+    from topology import InventoryError
+
+    raw = yaml.safe_load((REPO / "inventory.yml").read_text())
+    raw["deploy"] = {"service_manager": "/usr/local/bin/rec {hostname}"}
+    with pytest.raises(InventoryError, match=r"deploy\.service_manager: .*\{host\} placeholder"):
+        parse_inventory(raw)

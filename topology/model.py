@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -135,6 +135,15 @@ class DeploySettings(Strict):
     up_timeout_seconds: float = Field(600.0, gt=0)
     connect_timeout_seconds: float = Field(10.0, gt=0)
     jolokia_agent: str = "/usr/share/java/jolokia-jvm-agent.jar"
+
+    @field_validator("remote_root", "service_manager", "up_check")
+    @classmethod
+    def _only_host_placeholder(cls, value: str | None) -> str | None:
+        try:
+            _ = value is None or value.format(host="h")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only the {{host}} placeholder is known here ({exc!r})") from None
+        return value
 
 
 class Inventory(Strict):
