@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.cluster import SimCluster
 from simulator.cluster.admin import start_admin
@@ -294,6 +296,33 @@ def test_jolokia_goes_silent_on_power_cut_and_refuses_after_a_crash(fresh):
         socket.create_connection((node.address, JOLOKIA_PORT), timeout=2).close()
     http(f"http://{fresh.admin}/power", {"action": "on", "target": node.name})
     wait_for(lambda: _answers(url))
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+READ_LIKE = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["read", "READ", "list", 7]),
+        "mbean": JSON | st.sampled_from([b for b, _ in BEANS]),
+    },
+    optional={"attribute": JSON},
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=JSON | st.lists(READ_LIKE, max_size=4) | READ_LIKE)
+def test_jolokia_never_fails_on_odd_requests(served, body):
+    status, answer = http(served.jolokia("rpidc1r1n2"), body)
+    assert status in (200, 400), answer
+    for one in answer if isinstance(answer, list) else [answer]:
+        assert one.get("status", 400) in (200, 400, 404), one
 
 
 def _answers(url: str) -> bool:
