@@ -24,7 +24,7 @@ from prometheus.jobs import CASSANDRA_JOB, WRITER_JOB, WRITER_RACK
 from prometheus.profiles import DEMO
 from prometheus.rules import Alert, local_quorum_at_risk
 from prometheus.yamltext import to_yaml
-from topology import Inventory, load_inventory
+from topology import Inventory, NodePlace, load_inventory
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS_DIR = REPO / "prometheus" / "tests"
@@ -63,6 +63,8 @@ class Scenario:
     phases: list[Phase]
     # alertname -> list of the label sets expected at the end of the last phase
     expected: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # scrape exporters by node name (as the compose stack does) instead of by address
+    by_hostname: bool = False
 
 
 def _dc_nodes(inv: Inventory, dc: str) -> frozenset[str]:
@@ -91,7 +93,13 @@ def _labels(**labels: str) -> str:
     return "{" + inner + "}"
 
 
-def cassandra_series(inv: Inventory, phases: list[Phase]) -> list[dict[str, str]]:
+def instance(place: NodePlace, port: int, by_hostname: bool = False) -> str:
+    return f"{place.name if by_hostname else place.address}:{port}"
+
+
+def cassandra_series(
+    inv: Inventory, phases: list[Phase], by_hostname: bool = False
+) -> list[dict[str, str]]:
     places = list(inv.nodes())
     series: dict[str, list[float | None]] = {}
 
@@ -104,7 +112,7 @@ def cassandra_series(inv: Inventory, phases: list[Phase]) -> list[dict[str, str]
         for observer in places:
             target = {
                 "job": CASSANDRA_JOB,
-                "instance": f"{observer.address}:{inv.ports.exporter}",
+                "instance": instance(observer, inv.ports.exporter, by_hostname),
                 "cluster": inv.cluster.name,
                 "dc": observer.dc,
                 "rack": observer.rack,
@@ -116,6 +124,14 @@ def cassandra_series(inv: Inventory, phases: list[Phase]) -> list[dict[str, str]
                 continue
             alive = observer.name not in phase.powered_off
             put("cassandra_up", _labels(**target), index, 1 if alive else 0)
+            identity = _labels(
+                **target,
+                endpoint=str(observer.address),
+                endpoint_dc=observer.dc,
+                endpoint_rack=observer.rack,
+                release_version=inv.cluster.cassandra_version,
+            )
+            put("cassandra_node_info", identity, index, 1 if alive else None)
             for area in ("heap",):
                 ratio = heap.get(observer.name, 0.4) if alive else None
                 used = None if ratio is None else ratio * 1000
@@ -179,16 +195,15 @@ def lq_risk(dc: str, count: int) -> dict[str, str]:
     return {"endpoint_dc": dc, "severity": "critical", VALUE: str(count)}
 
 
-def exporter_down(inv: Inventory, name: str) -> dict[str, str]:
+def exporter_down(inv: Inventory, name: str, by_hostname: bool = False) -> dict[str, str]:
     place = inv.node(name)
     return {
         "job": CASSANDRA_JOB,
-        "instance": f"{place.address}:{inv.ports.exporter}",
+        "instance": instance(place, inv.ports.exporter, by_hostname),
         "cluster": inv.cluster.name,
         "dc": place.dc,
         "rack": place.rack,
         "node": name,
-        "endpoint": str(place.address),
         "severity": "warning",
     }
 
@@ -298,6 +313,18 @@ def cassandra_scenarios(inv: Inventory) -> list[Scenario]:
             "an exporter down while its node is alive",
             [HEALTHY, Phase(exporters_gone=off("rpidc1r1n2"))],
             {"CassandraExporterDown": [exporter_down(inv, "rpidc1r1n2")]},
+        ),
+        Scenario(
+            "exporters scraped by hostname (compose): nodes still named, exporter down seen",
+            [
+                HEALTHY,
+                Phase(powered_off=off("rpidc2r1n1"), exporters_gone=off("rpidc1r1n2")),
+            ],
+            {
+                "CassandraNodeDown": [node_down(inv, "rpidc2r1n1")],
+                "CassandraExporterDown": [exporter_down(inv, "rpidc1r1n2", by_hostname=True)],
+            },
+            by_hostname=True,
         ),
         Scenario(
             "JVM heap high on one node only",
@@ -434,7 +461,7 @@ CASSANDRA_VALUES = {
     "CassandraDatacenterUnavailable": "0",
     "CassandraRackDown": "0",
     "CassandraNodeDown": "0",
-    "CassandraExporterDown": "0",
+    "CassandraExporterDown": "0",  # up
     "CassandraJvmHeapHigh": "95%",
 }
 
@@ -448,7 +475,7 @@ def cassandra_test_file(inv: Inventory) -> dict[str, object]:
             {
                 "name": scenario.name,
                 "interval": f"{CASSANDRA_STEP}s",
-                "input_series": cassandra_series(inv, scenario.phases),
+                "input_series": cassandra_series(inv, scenario.phases, scenario.by_hostname),
                 "alert_rule_test": _alert_tests(
                     templates, f"{minutes - 1}m", scenario.expected, CASSANDRA_VALUES
                 ),

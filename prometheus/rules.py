@@ -55,9 +55,17 @@ class Alert:
 C = f'job="{CASSANDRA_JOB}"'
 W = f'job="{WRITER_JOB}"'
 
-# The target's host is the node's address (the exporter runs beside its node), which is what
-# the observers report as `endpoint`: this is how an endpoint gets its inventory node name.
-TARGET_WITH_ENDPOINT = f'label_replace(up{{{C}}}, "endpoint", "$1", "instance", "(.+):[0-9]+")'
+# Which inventory node (target label `node`) an observed endpoint (an address) is: learnt from
+# each exporter's own cassandra_node_info while it was up (remembered for an hour, so a node
+# whose exporter died is still named), else from the target's host when the exporter runs beside
+# its node and is scraped by address. Endpoints claimed by two nodes are left unnamed.
+NODE_MEMORY = "1h"
+ENDPOINT_NODE_CANDIDATES = (
+    f"max by (endpoint, node) (last_over_time(cassandra_node_info{{{C}}}[{NODE_MEMORY}]) * 0 + 1)\n"
+    f"or on (endpoint)\n"
+    f'max by (endpoint, node) (label_replace(up{{{C}}} * 0 + 1, "endpoint", "$1", "instance",'
+    f' "(.+):[0-9]+"))'
+)
 
 RECORDS = [
     Record(
@@ -81,7 +89,12 @@ RECORDS = [
     ),
     Record("cassandra:dc_nodes_up:sum", "sum by (endpoint_dc) (cassandra:endpoint_up:max)"),
     Record("cassandra:dc_nodes:count", "count by (endpoint_dc) (cassandra:endpoint_up:max)"),
-    Record("cassandra:target:up", TARGET_WITH_ENDPOINT),
+    Record("cassandra:endpoint_node:candidates", ENDPOINT_NODE_CANDIDATES),
+    Record(
+        "cassandra:endpoint_node:info",
+        "cassandra:endpoint_node:candidates\n"
+        "unless on (endpoint) (count by (endpoint) (cassandra:endpoint_node:candidates) > 1)",
+    ),
     # 1 when the target's exporter was scraped and its node answers CQL; 0 when either fails.
     Record(
         "cassandra:target_node_answers",
@@ -133,12 +146,9 @@ RACK_DOWN = Alert(
 
 NODE_DOWN = Alert(
     "CassandraNodeDown",
-    "# named after the inventory node whose exporter target has that address, when there is one\n"
+    "# with the inventory node name when it is known\n"
     "(cassandra:endpoint_up:max == 0)\n"
-    "  * on (endpoint) group_left (node) (\n"
-    "    max by (endpoint, node) (cassandra:target:up)\n"
-    "    unless on (endpoint) (count by (endpoint) (cassandra:target:up) > 1)\n"
-    "  )\n"
+    "  * on (endpoint) group_left (node) cassandra:endpoint_node:info\n"
     "or on (endpoint)\n"
     "cassandra:endpoint_up:max == 0",
     "warning",
@@ -152,7 +162,12 @@ NODE_DOWN = Alert(
 
 EXPORTER_DOWN = Alert(
     "CassandraExporterDown",
-    "(cassandra:target:up == 0)\nand on (endpoint) (cassandra:endpoint_up:max == 1)",
+    f"(up{{{C}}} == 0)\n"
+    "and on (node) (\n"
+    "  cassandra:endpoint_up:max\n"
+    "    * on (endpoint) group_left (node) cassandra:endpoint_node:info\n"
+    "  == 1\n"
+    ")",
     "warning",
     "Exporter of node {{ $labels.node }} ({{ $labels.dc }}/{{ $labels.rack }}) is down",
     "Prometheus cannot scrape {{ $labels.instance }}, the exporter of node {{ $labels.node }} "
