@@ -13,7 +13,10 @@ real ``rackpanel exporter`` process watches its first node (interval 1 s, Joloki
   driver session, all in flight at once, rows materialised; the same bulk POST, JSON decoded);
   ratio of medians;
 - the exporter process: CPU seconds per collection round over ``--seconds`` without scrapes,
-  and its resident memory (VmRSS, peak VmHWM) at the end.
+  and its resident memory (VmRSS, peak VmHWM) at the end;
+- (9 nodes) seconds from powering DC2/RAC1 off (and on) until an exporter on rpidc1r1n1 with
+  Jolokia, and one without (inferred from heartbeats), show all three nodes 0 (then 1),
+  three times; the fast failure detector convicts after ≈ 4.6 s, the interval is 1 s.
 
 Results go to benchmarks/results/exporter.json; docs/benchmarks.md (## Exporter) summarises.
 """
@@ -114,15 +117,14 @@ def proc_figures(pid: int) -> tuple[float, int, int]:
     return cpu, kib("VmRSS"), kib("VmHWM")
 
 
-def wait_ready(url: str, timeout: float = 60) -> str:
+def wait_ready(url: str, timeout: float = 60, jolokia: bool = True) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 page = response.read().decode()
-            if (
-                "cassandra_up 1.0" in page
-                and 'cassandra_exporter_source_up{source="jolokia"} 1.0' in page
+            if "cassandra_up 1.0" in page and (
+                not jolokia or 'cassandra_exporter_source_up{source="jolokia"} 1.0' in page
             ):
                 return page
         except OSError:
@@ -173,6 +175,38 @@ def bare_and_exporter(host: str, rounds: int) -> dict[str, object]:
     }
 
 
+def rack_verdicts(url: str, rack: list[str]) -> set[float]:
+    page = urllib.request.urlopen(url, timeout=5).read().decode()
+    return {
+        float(line.rsplit(" ", 1)[1])
+        for line in page.splitlines()
+        if line.startswith("cassandra_endpoint_up{")
+        and any(f'endpoint="{a}"' in line for a in rack)
+    }
+
+
+def detection(sim, urls: dict[str, str], target: str, repeats: int = 3) -> dict[str, object]:
+    """Seconds from power off/on of ``target`` until each exporter shows all its nodes 0/1."""
+    dc, rack_name = target.split("/")
+    rack = [str(p.sim_address) for p in sim.inventory.nodes() if (p.dc, p.rack) == (dc, rack_name)]
+    out: dict[str, dict[str, list[float]]] = {k: {"down": [], "up": []} for k in urls}
+    for _ in range(repeats):
+        for action, want in (("off", {0.0}), ("on", {1.0})):
+            sim.power(action, target)
+            started = time.monotonic()
+            pending = set(urls)
+            while pending and time.monotonic() - started < 60:
+                for name in list(pending):
+                    if rack_verdicts(urls[name], rack) == want:
+                        out[name]["down" if action == "off" else "up"].append(
+                            round(time.monotonic() - started, 2)
+                        )
+                        pending.discard(name)
+                time.sleep(0.05)
+            time.sleep(2)
+    return {"target": target, **out}
+
+
 def measure(inventory: Path, octet: int, seconds: float) -> dict[str, object]:
     with running_simulator(
         inventory, failure_detector="fast", admin=f"127.{octet}.0.1:9499"
@@ -200,6 +234,22 @@ def measure(inventory: Path, octet: int, seconds: float) -> dict[str, object]:
             collection = bare_and_exporter(host, rounds=100)
             _, rss, hwm = proc_figures(exporter.pid)
             page = urllib.request.urlopen(url, timeout=5).read().decode()
+            liveness = None
+            if len(nodes) <= 9:  # the demo topology: how fast a rack cut shows, both paths
+                inferred = subprocess.Popen(
+                    [sys.executable, "-m", "rackpanel", "exporter", "--cassandra", host,
+                     "--listen", f"{host}:9501", "--jolokia", "none", "--interval", "1",
+                     "--process-pattern", "none"],
+                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+                try:
+                    wait_ready(f"http://{host}:9501/metrics", jolokia=False)
+                    time.sleep(3)  # heartbeats seen advancing at least once
+                    urls = {"jolokia": url, "inferred": f"http://{host}:9501/metrics"}
+                    liveness = detection(sim, urls, "DC2/RAC1")
+                finally:
+                    inferred.terminate()
+                    inferred.wait(timeout=15)
         finally:
             exporter.terminate()
             exporter.wait(timeout=15)
@@ -215,6 +265,7 @@ def measure(inventory: Path, octet: int, seconds: float) -> dict[str, object]:
             "exporter_cpu_ms_per_collection": round((cpu1 - cpu0) / rounds * 1000, 2),
             "exporter_rss_mb": round(rss / 2**20, 1),
             "exporter_peak_rss_mb": round(hwm / 2**20, 1),
+            "rack_cut_detection_seconds": liveness,
         }
 
 
