@@ -1,0 +1,280 @@
+"""The coordinator: how a node runs a request at a consistency level.
+
+A request succeeds at once when enough replicas answer; otherwise it waits the server-side
+request timeout and fails (WriteTimeout / ReadTimeout), as a coordinator whose replicas went
+silent does. Unavailable is decided before anything is sent, from the coordinator's own
+failure-detector view: nothing is written, nothing is hinted. Replicas that look alive but
+stay silent get a hint (Cassandra writes one when the write callback expires); replicas the
+coordinator has convicted get a hint within ``max_hint_window``, and count for ANY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from simulator.cluster import consistency as rules
+from simulator.cluster.ring import Replication, Ring
+from simulator.cluster.ring import token as murmur3_token
+from simulator.cluster.storage import PartitionData, ReplicaStore, marker_expiry, merge, resolve
+from simulator.core import ConsistencyLevel as CL
+from simulator.core import Mutation, ReadTimeout, Unavailable, WriteTimeout
+
+if TYPE_CHECKING:
+    from simulator.cluster.node import SimNode
+
+
+class Coordinator:
+    """Request logic of :class:`~simulator.cluster.model.SimCluster` (mixed into it).
+
+    The mixin relies on SimCluster for ``ring``, ``replication()``, ``is_alive()``,
+    ``reachable()``, ``stats()``, ``_hint()``, ``_runtime`` and the request timeouts.
+    """
+
+    ring: Ring
+    write_request_timeout: float
+    read_request_timeout: float
+    _plans: dict[tuple, tuple[list[SimNode], list[rules.Requirement]]]
+
+    # ---- coordinator: writes -----------------------------------------------------------------
+
+    def _unavailable(
+        self, coordinator: SimNode, cl: CL, reqs: Sequence[rules.Requirement], operation: str
+    ) -> None:
+        for req in reqs:
+            alive = sum(1 for r in req.group if self.is_alive(coordinator, r))
+            if alive < req.required:
+                self.stats(coordinator).error(operation, cl.name, "Unavailables")
+                raise Unavailable(cl, req.required, alive)
+
+    def _plan(
+        self, repl: Replication, key: bytes, cl: CL, dc: str
+    ) -> tuple[list[SimNode], list[rules.Requirement]]:
+        """The replicas of a partition key and what ``cl`` requires of them (cached per
+        vnode range, CL and coordinator DC)."""
+        index = self.ring.index_of(murmur3_token(key))
+        cache_key = (repl, index, cl, dc)
+        plan = self._plans.get(cache_key)
+        if plan is None:
+            replicas = self.ring.replicas_at(repl, index)
+            plan = self._plans[cache_key] = (replicas, rules.requirements(cl, repl, replicas, dc))
+        return plan
+
+    async def _wait_for_replicas(self, coordinator: SimNode, timeout: float) -> None:
+        """A request blocked on silent replicas: it holds a native-transport thread."""
+        stats = self.stats(coordinator)
+        stats.waiting += 1
+        try:
+            await asyncio.sleep(timeout)
+        finally:
+            stats.waiting -= 1
+
+    def _store(self, node: SimNode) -> ReplicaStore:
+        return self._runtime[node.name].store
+
+    async def write(
+        self,
+        coordinator: SimNode,
+        replication: Mapping[str, str],
+        mutations: list[Mutation],
+        cl: CL,
+        *,
+        write_type: str = "SIMPLE",
+    ) -> None:
+        """Write ``mutations`` at ``cl``; raises Unavailable / WriteTimeout / InvalidRequest."""
+        rules.validate_for_write(cl)
+        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
+        repl = self.replication(replication)
+        by_partition: dict[bytes, list[Mutation]] = {}
+        for m in mutations:
+            by_partition.setdefault(m.partition_key, []).append(m)
+        plans = []
+        for key, muts in by_partition.items():
+            replicas, reqs = self._plan(repl, key, cl, coordinator.dc)
+            if cl != CL.ANY:
+                self._unavailable(coordinator, cl, reqs, "Write")
+            plans.append((muts, replicas, reqs))
+        shortfall: tuple[int, int] | None = None
+        for muts, replicas, reqs in plans:
+            answered: set[SimNode] = set()
+            hinted_dead = 0
+            expiries = [marker_expiry(m) for m in muts]
+            for replica in replicas:
+                looks_alive = self.is_alive(coordinator, replica)
+                if looks_alive and (replica is coordinator or self.reachable(coordinator, replica)):
+                    store = self._store(replica)
+                    for m, expiry in zip(muts, expiries, strict=True):
+                        store.apply(m, expiry)
+                    self.stats(replica).completed["MutationStage"] += len(muts)
+                    answered.add(replica)
+                elif self._hint(coordinator, replica, muts) and not looks_alive:
+                    hinted_dead += 1
+            if cl == CL.ANY:
+                if not (answered or hinted_dead or not replicas) and shortfall is None:
+                    shortfall = (0, 1)
+            elif not rules.satisfied(reqs, answered) and shortfall is None:
+                shortfall = (rules.acknowledged(reqs, answered), rules.block_for(reqs))
+        self.stats(coordinator).completed["RequestResponseStage"] += 1
+        if shortfall is not None:
+            await self._wait_for_replicas(coordinator, self.write_request_timeout)
+            self.stats(coordinator).error("Write", cl.name, "Timeouts")
+            raise WriteTimeout(cl, shortfall[0], shortfall[1], write_type)
+
+    # ---- coordinator: reads ------------------------------------------------------------------
+
+    def _proximity(self, coordinator: SimNode, replicas: Sequence[SimNode]) -> list[SimNode]:
+        """Replicas as the snitch orders them for the coordinator: itself, its rack, its DC."""
+
+        def distance(item: tuple[int, SimNode]) -> tuple[int, int]:
+            i, r = item
+            if r is coordinator:
+                return (0, i)
+            if r.dc == coordinator.dc:
+                return (1 if r.rack == coordinator.rack else 2, i)
+            return (3, i)
+
+        return [r for _, r in sorted(enumerate(replicas), key=distance)]
+
+    def _read_plan(
+        self, coordinator: SimNode, replicas: Sequence[SimNode], reqs: Sequence[rules.Requirement]
+    ) -> tuple[list[SimNode], list[SimNode]]:
+        """(contacted, answered): the closest live-looking replicas each group needs, plus one
+        speculative retry to the next closest when one of them stays silent."""
+        ordered = [
+            r for r in self._proximity(coordinator, replicas) if self.is_alive(coordinator, r)
+        ]
+        contacted: list[SimNode] = []
+        for req in reqs:
+            have = sum(1 for r in contacted if r in req.group)
+            for r in ordered:
+                if have >= req.required:
+                    break
+                if r in req.group and r not in contacted:
+                    contacted.append(r)
+                    have += 1
+        answered = [r for r in contacted if r is coordinator or self.reachable(coordinator, r)]
+        if not rules.satisfied(reqs, answered):
+            spare = [r for r in ordered if r not in contacted]
+            if spare:
+                contacted.append(spare[0])
+                if spare[0] is coordinator or self.reachable(coordinator, spare[0]):
+                    answered.append(spare[0])
+        return contacted, answered
+
+    async def _read_timeout(self, coordinator: SimNode, cl: CL, reqs, answered) -> None:
+        await self._wait_for_replicas(coordinator, self.read_request_timeout)
+        self.stats(coordinator).error("Read", cl.name, "Timeouts")
+        raise ReadTimeout(
+            cl, rules.acknowledged(reqs, answered), rules.block_for(reqs), bool(answered)
+        )
+
+    async def read(
+        self,
+        coordinator: SimNode,
+        replication: Mapping[str, str],
+        keyspace: str,
+        table: str,
+        partition_key: bytes,
+        cl: CL,
+    ) -> PartitionData:
+        """Read one partition at ``cl`` (merged last-write-wins, with blocking read repair)."""
+        rules.validate_for_read(cl)
+        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
+        repl = self.replication(replication)
+        replicas, reqs = self._plan(repl, partition_key, cl, coordinator.dc)
+        self._unavailable(coordinator, cl, reqs, "Read")
+        _, answered = self._read_plan(coordinator, replicas, reqs)
+        if not rules.satisfied(reqs, answered):
+            await self._read_timeout(coordinator, cl, reqs, answered)
+        for r in answered:
+            self.stats(r).completed["ReadStage"] += 1
+        raw = [self._store(r).partition(keyspace, table, partition_key) for r in answered]
+        merged = merge(raw)
+        if merged is not None and len(answered) > 1:
+            for replica, mine in zip(answered, raw, strict=True):
+                if mine != merged:
+                    self._store(replica).apply_partition(keyspace, table, partition_key, merged)
+        return resolve(merged)
+
+    async def scan(
+        self,
+        coordinator: SimNode,
+        replication: Mapping[str, str],
+        keyspace: str,
+        table: str,
+        cl: CL,
+    ) -> list[tuple[bytes, PartitionData]]:
+        """Every live partition of a table in token order, each token range read at ``cl``."""
+        rules.validate_for_read(cl)
+        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
+        repl = self.replication(replication)
+        ranges = len(self.ring.tokens)
+        plans: dict[tuple[int, ...], list[SimNode]] = {}
+        range_answers: list[list[SimNode]] = []
+        for index in range(ranges):
+            replicas = self.ring.replicas_at(repl, index)
+            signature = tuple(id(r) for r in replicas)
+            answered = plans.get(signature)
+            if answered is None:
+                reqs = rules.requirements(cl, repl, replicas, coordinator.dc)
+                self._unavailable(coordinator, cl, reqs, "Read")
+                _, answered = self._read_plan(coordinator, replicas, reqs)
+                if not rules.satisfied(reqs, answered):
+                    await self._read_timeout(coordinator, cl, reqs, answered)
+                plans[signature] = answered
+            range_answers.append(answered)
+        keys: set[bytes] = set()
+        for node in {id(r): r for answered in plans.values() for r in answered}.values():
+            keys.update(self._store(node).keys(keyspace, table))
+            self.stats(node).completed["ReadStage"] += 1
+        found: list[tuple[int, bytes, PartitionData]] = []
+        for key in keys:
+            tok = murmur3_token(key)
+            answered = range_answers[self.ring.index_of(tok)] if ranges else []
+            data = resolve(
+                merge([self._store(r).partition(keyspace, table, key) for r in answered])
+            )
+            if data:
+                found.append((tok, key, data))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [(key, data) for _, key, data in found]
+
+    # ---- coordinator: lightweight transactions -----------------------------------------------
+
+    async def cas(
+        self,
+        coordinator: SimNode,
+        replication: Mapping[str, str],
+        keyspace: str,
+        table: str,
+        partition_key: bytes,
+        build: Callable[[PartitionData], list[Mutation] | None],
+        serial_cl: CL,
+        commit_cl: CL,
+    ) -> tuple[bool, PartitionData]:
+        """Paxos, reduced to its quorum arithmetic: prepare/promise needs a quorum of the
+        participants (all replicas for SERIAL, the coordinator's DC for LOCAL_SERIAL); the
+        condition is evaluated on what that quorum holds; the commit is a write at
+        ``commit_cl``. Returns (applied, the partition as it was before)."""
+        rules.validate_for_cas(serial_cl, commit_cl)
+        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
+        repl = self.replication(replication)
+        replicas, reqs = self._plan(repl, partition_key, serial_cl, coordinator.dc)
+        self._unavailable(coordinator, serial_cl, reqs, "Write")
+        participants = [r for r in replicas if r in reqs[0].group and self.is_alive(coordinator, r)]
+        answered = [r for r in participants if r is coordinator or self.reachable(coordinator, r)]
+        if not rules.satisfied(reqs, answered):
+            await self._wait_for_replicas(coordinator, self.write_request_timeout)
+            self.stats(coordinator).error("Write", serial_cl.name, "Timeouts")
+            raise WriteTimeout(
+                serial_cl, rules.acknowledged(reqs, answered), rules.block_for(reqs), "CAS"
+            )
+        current = resolve(
+            merge([self._store(r).partition(keyspace, table, partition_key) for r in answered])
+        )
+        mutations = build(current)
+        if mutations is None:
+            return False, current
+        await self.write(coordinator, replication, mutations, commit_cl)
+        return True, current
