@@ -6,7 +6,9 @@ then, alternating to cancel drift:
   the writer's own cluster settings (same policies, timeouts), counting acknowledged writes;
 - ``rackpanel writer --rate 100000 --max-in-flight 64`` (a real process), counting
   ``lcd_writer_requests_total{outcome="success"}`` over the same window.
-Target: writer / bare >= 0.9. Then keypad latency with the writer in ``--rate 300`` mode:
+Target: writer / bare >= 0.9. Other work on a shared machine moves throughput a lot, so
+each client's CPU time per acknowledged write is measured too (steadier: the overhead).
+Then keypad latency with the writer in ``--rate 300`` mode:
 POST /keypad/select (the press that applies a level) → answered with the new CL, and → the
 LCD showing a completed request at the new CL; and keypad round trips while every node is
 powered off (target < 100 ms).
@@ -28,6 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,7 +53,18 @@ CL = "LOCAL_QUORUM"
 RESULT = REPO / "benchmarks" / "results" / "writer_throughput.json"
 
 
-def bare_driver_rate(contacts: list[str], seconds: float, warmup: float) -> float:
+@dataclass(frozen=True)
+class Run:
+    writes_per_s: float
+    cpu_ms_per_write: float  # client process CPU (all threads) per acknowledged write
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bare_driver_rate(contacts: list[str], seconds: float, warmup: float) -> Run:
     """Acknowledged writes/s of a plain execute_async loop with the writer's cluster settings."""
     opts = WriterOptions(
         name="bare", local_dc="DC1", contact_points=tuple((c, 9042) for c in contacts)
@@ -68,12 +82,14 @@ def bare_driver_rate(contacts: list[str], seconds: float, warmup: float) -> floa
     try:
         end_warmup = time.monotonic() + warmup
         counted_from = None
+        cpu_from = 0.0
         stop_at = end_warmup + seconds
         while True:
             now = time.monotonic()
             if counted_from is None and now >= end_warmup:
                 with lock:
                     counted_from = done["ok"]
+                cpu_from = time.process_time()
             if now >= stop_at:
                 break
             slots.acquire()
@@ -83,9 +99,10 @@ def bare_driver_rate(contacts: list[str], seconds: float, warmup: float) -> floa
             future.add_callbacks(lambda _r: finished("ok"), lambda _e: finished("failed"))
         with lock:
             ok = done["ok"] - (counted_from or 0)
+        cpu = time.process_time() - cpu_from
         for _ in range(IN_FLIGHT):
             slots.acquire(timeout=5)
-        return ok / seconds
+        return Run(ok / seconds, 1000 * cpu / max(ok, 1))
     finally:
         link.close()
 
@@ -122,17 +139,20 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def writer_rate(contacts: list[str], seconds: float, warmup: float, port: int) -> float:
+def writer_rate(contacts: list[str], seconds: float, warmup: float, port: int) -> Run:
     process = start_writer(contacts, port, "--rate", "100000")
     client = WriterClient(f"http://{WRITER_HTTP}:{port}")
     try:
         wait_for_successes(client, process, 30)
         time.sleep(warmup)
         first = client.sample("lcd_writer_requests_total", outcome="success")
+        cpu_first = process_cpu_seconds(process.pid)
         start = time.monotonic()
         time.sleep(seconds)
         last = client.sample("lcd_writer_requests_total", outcome="success")
-        return (last - first) / (time.monotonic() - start)
+        cpu = process_cpu_seconds(process.pid) - cpu_first
+        ok = last - first
+        return Run(ok / (time.monotonic() - start), 1000 * cpu / max(ok, 1))
     finally:
         stop(process)
 
@@ -196,17 +216,19 @@ def main() -> int:
         inventory = shifted_inventory(Path(tmp), OCTET)
         with running_simulator(inventory, failure_detector="fast", admin=ADMIN) as sim:
             contacts = sim.contact_points("DC1")
-            bare: list[float] = []
-            writer: list[float] = []
+            bare: list[Run] = []
+            writer: list[Run] = []
             for round_number in range(args.rounds):
                 bare.append(bare_driver_rate(contacts, args.seconds, args.warmup))
                 writer.append(writer_rate(contacts, args.seconds, args.warmup, 9601 + round_number))
-                print(f"round {round_number + 1}: bare {bare[-1]:.0f}/s, writer {writer[-1]:.0f}/s")
+                print(f"round {round_number + 1}: bare {bare[-1]}, writer {writer[-1]}")
             keypad = keypad_latency(sim, contacts, 9611, args.presses)
     # Other work on the machine moves both figures a lot: compare each writer run with the
     # bare run just before it, and take the median of those ratios.
-    per_round = [w / b for w, b in zip(writer, bare, strict=True)]
+    per_round = [w.writes_per_s / b.writes_per_s for w, b in zip(writer, bare, strict=True)]
     ratio = statistics.median(per_round)
+    cpu_bare = statistics.median(b.cpu_ms_per_write for b in bare)
+    cpu_writer = statistics.median(w.cpu_ms_per_write for w in writer)
     result = {
         "benchmark": "writer_throughput",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -215,12 +237,17 @@ def main() -> int:
         "cl": CL,
         "max_in_flight": IN_FLIGHT,
         "seconds_per_run": args.seconds,
-        "bare_driver_writes_per_s": [round(v, 1) for v in bare],
-        "writer_rate_mode_writes_per_s": [round(v, 1) for v in writer],
+        "bare_driver_writes_per_s": [round(b.writes_per_s, 1) for b in bare],
+        "writer_rate_mode_writes_per_s": [round(w.writes_per_s, 1) for w in writer],
         "ratio_writer_to_bare_per_round": [round(r, 3) for r in per_round],
         "ratio_writer_to_bare": round(ratio, 3),
         "target_ratio": 0.9,
         "target_met": ratio >= 0.9,
+        "client_cpu_ms_per_write": {
+            "bare_driver_median": round(cpu_bare, 4),
+            "writer_median": round(cpu_writer, 4),
+            "bare_to_writer_efficiency": round(cpu_bare / cpu_writer, 3),
+        },
         "keypad": keypad,
     }
     RESULT.parent.mkdir(parents=True, exist_ok=True)

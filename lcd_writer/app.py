@@ -87,9 +87,12 @@ class Writer:
     def ui_loop(self) -> None:
         next_hosts = 0.0
         while not self.stop.is_set():
-            for press in self.view.plate.poll():
-                self.menu.press(press)
-            self.view.show(self.screen())
+            try:
+                for press in self.view.plate.poll():
+                    self.menu.press(press)
+                self.view.show(self.screen())
+            except OSError as exc:  # an I2C hiccup must not stop the writer
+                log.warning("LCD plate error: %s", exc)
             if time.monotonic() >= next_hosts and self._link is not None:
                 self.metrics.hosts_up(self._link.hosts_up())
                 next_hosts = time.monotonic() + HOSTS_PERIOD

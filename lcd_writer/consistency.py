@@ -8,6 +8,7 @@ codes come from ``cassandra.ConsistencyLevel`` at request time.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Literal
 
 Operation = Literal["write", "read"]
@@ -57,6 +58,7 @@ def check_level(operation: Operation, name: str) -> str:
     return level
 
 
+@cache
 def driver_level(name: str) -> int:
     """The cassandra-driver's code for a level name (imports the driver lazily)."""
     from cassandra import ConsistencyLevel

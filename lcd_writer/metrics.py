@@ -15,7 +15,7 @@ from prometheus_client import (
 )
 
 from lcd_writer.consistency import OPERATIONS, Operation, offered
-from lcd_writer.outcome import OUTCOMES, Outcome, answered_by
+from lcd_writer.outcome import OUTCOMES, Coordinator, Outcome, answered_by
 
 # The writer is its own process: its page carries no *_created series (metrics.md lists none).
 disable_created_metrics()
@@ -63,6 +63,7 @@ class WriterMetrics:
             registry=self.registry,
         )
         self._children: dict[tuple[str, ...], tuple[Any, Any]] = {}
+        self._coordinator_children: dict[tuple[str, str, Coordinator], Any] = {}
         for operation in OPERATIONS:
             for cl in offered(operation):
                 for outcome in OUTCOMES:  # zeros from the start, so rate() sees the first one
@@ -78,9 +79,14 @@ class WriterMetrics:
         duration.observe(outcome.seconds)
         where = outcome.coordinator
         if where is not None and answered_by(outcome.outcome):
-            self._coordinator.labels(
-                outcome.operation, outcome.cl, where.dc, where.rack, where.address
-            ).inc()
+            key = (outcome.operation, outcome.cl, where)
+            child = self._coordinator_children.get(key)
+            if child is None:
+                child = self._coordinator.labels(
+                    outcome.operation, outcome.cl, where.dc, where.rack, where.address
+                )
+                self._coordinator_children[key] = child
+            child.inc()
 
     def hosts_up(self, per_dc: Iterable[tuple[str, int]]) -> None:
         for dc, up in per_dc:

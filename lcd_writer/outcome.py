@@ -47,7 +47,7 @@ class Coordinator:
         return f"{self.dc[:4]} {rack[:4]} {node}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built once per request, frozen init costs twice as much
 class Outcome:
     operation: Operation
     cl: str

@@ -43,6 +43,7 @@ class RequestIssuer:
         self._max = max_in_flight
         self._slots = threading.BoundedSemaphore(max_in_flight)
         self._seq = 0
+        self._coordinators: dict[Any, Coordinator | None] = {}
 
     def acquire(self, timeout: float) -> bool:
         """Take an in-flight slot (False after ``timeout`` s): pass it to :meth:`write`."""
@@ -60,11 +61,27 @@ class RequestIssuer:
             self._slots.release()
         return taken == self._max
 
+    def _coordinator(self, host: Any) -> Coordinator | None:
+        """The (cached) Coordinator of a driver Host: the hot path builds none per request."""
+        if host is None:
+            return None
+        where = self._coordinators.get(host)
+        if where is None:
+            where = self._coordinators[host] = Coordinator.of(host)
+        return where
+
     def write(self) -> None:
         """Send one INSERT at the selected write CL; the caller holds a slot."""
         self._seq += 1
         row_id = uuid.uuid1()
-        bound = self._insert.bind((row_id, f"{self._name} #{self._seq}", datetime.now(UTC)))
+        try:
+            bound = self._insert.bind((row_id, f"{self._name} #{self._seq}", datetime.now(UTC)))
+        except Exception as exc:  # never expected; still one outcome, and the slot back
+            outcome, detail = classify(exc)
+            cl = self._menu.selected("write")
+            self._record(Outcome("write", cl, outcome, 0.0, None, detail))
+            self._slots.release()
+            return
         self._send("write", bound, lambda _rows: self._after_write(row_id))
 
     def _after_write(self, row_id: uuid.UUID) -> bool:
@@ -88,9 +105,8 @@ class RequestIssuer:
 
         def done(outcome: str, host: Any, detail: str = "", stale: bool = False) -> None:
             seconds = time.perf_counter() - start
-            self._record(
-                Outcome(operation, cl, outcome, seconds, Coordinator.of(host), detail, stale)
-            )
+            where = self._coordinator(host)
+            self._record(Outcome(operation, cl, outcome, seconds, where, detail, stale))
 
         try:
             future = self._session.execute_async(bound)
@@ -101,7 +117,7 @@ class RequestIssuer:
 
         def on_result(rows: Any) -> None:
             stale = operation == "read" and not _has_row(rows, row_id)
-            done("success", future.coordinator_host, stale=stale)
+            done("success", future.coordinator_host, "", stale)
             if then is None or not then(rows):
                 self._slots.release()
 

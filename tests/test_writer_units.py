@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -22,6 +24,7 @@ from lcd_writer.options import from_args
 from lcd_writer.outcome import Coordinator, Outcome, classify
 from lcd_writer.plates import PlateView
 from lcd_writer.plates.memory import MemoryPlate
+from lcd_writer.scheduler import run_paced
 from lcd_writer.screen import RED, WHITE, lcd_text, screen
 from rackpanel.config import ConfigError
 from tests.support.binaries import require_binary
@@ -291,3 +294,36 @@ def test_metrics_page_passes_promtool(http_menu):
     ) in text  # the timed-out request is not credited to a coordinator
     assert 'lcd_writer_cluster_hosts_up{host_dc="DC1"} 0.0' in text
     assert "_created" not in text
+
+
+# ---- pacing ---------------------------------------------------------------------------------
+def test_paced_sends_wait_for_a_free_slot_instead_of_dropping():
+    stop = threading.Event()
+    slots = threading.BoundedSemaphore(2)
+    sent: list[float] = []
+    worker = threading.Thread(
+        target=run_paced,
+        args=(0.001, stop, lambda t: slots.acquire(timeout=t), lambda: sent.append(1)),
+    )
+    worker.start()
+    time.sleep(0.3)
+    assert len(sent) == 2  # both slots taken, never released: no third send
+    slots.release()
+    time.sleep(0.1)
+    assert len(sent) == 3
+    stop.set()
+    worker.join(timeout=2)
+    assert not worker.is_alive()
+
+
+def test_paced_sends_keep_the_rate():
+    stop = threading.Event()
+    sent: list[float] = []
+    worker = threading.Thread(
+        target=run_paced, args=(0.01, stop, lambda t: True, lambda: sent.append(time.monotonic()))
+    )
+    worker.start()
+    time.sleep(0.5)
+    stop.set()
+    worker.join(timeout=2)
+    assert 30 <= len(sent) <= 52  # 100/s for 0.5 s (a busy machine may lag a little)
