@@ -169,3 +169,12 @@ def test_bad_basic_auth_file_names_file_and_line(tmp_path):
     users.write_text("# who may scrape\nprometheus:s3cret\nbroken-line\n")
     with pytest.raises(ConfigError, match=rf"{users}:3: expected user:password"):
         from_args(parse("--basic-auth-file", str(users)))
+
+
+def test_without_heartbeats_peers_get_no_inferred_verdict():
+    # Cassandra 4.0 has no gossip_info: endpoints come from system.peers_v2, no heartbeat.
+    entries = [GossipEntry(A, None, None, None), GossipEntry(B, None, None, None)]
+    views = {v.endpoint.address: v.up for v in judge(entries, {}, A.address, 8.0, None)}
+    assert views == {A.address: True, B.address: None}  # no series rather than a guess
+    fd = {B.address: False}
+    assert [v.up for v in judge(entries, {}, A.address, 8.0, fd)] == [True, False]
