@@ -10,10 +10,11 @@ from rich.table import Table
 
 from deploy.apply import apply
 from deploy.check import check
-from deploy.files import actions_for
+from deploy.files import HostPlan, actions_for
 from deploy.hosts import DeployHost
 from deploy.plan import plan_host, unified_diff
 from deploy.progress import Progress
+from deploy.rolling import rolling_order
 from deploy.sessions import Sessions
 from deploy.ssh import Credentials, DeployError
 from topology import Inventory
@@ -53,32 +54,38 @@ def run_check(inv: Inventory, hosts: Sequence[DeployHost], creds: Credentials, *
 def run_plan(inv: Inventory, hosts: Sequence[DeployHost], creds: Credentials, **_: object) -> int:
     console = _console()
 
-    def one(host: DeployHost) -> tuple[DeployHost, object]:
+    def one(host: DeployHost) -> HostPlan | DeployError:
         try:
-            return host, plan_host(inv, host, sessions.get(host))
+            return plan_host(inv, host, sessions.get(host))
         except DeployError as exc:
-            return host, exc
+            return exc
 
     with Sessions(inv, creds) as sessions, ThreadPoolExecutor(inv.deploy.parallel) as pool:
-        results = list(pool.map(one, hosts))
-    failed = 0
+        results = dict(zip([h.name for h in hosts], pool.map(one, hosts), strict=True))
     total = 0
-    for host, result in results:
+    for host in hosts:
+        result = results[host.name]
         console.rule(f"{host.name} ({host.role})")
         if isinstance(result, DeployError):
-            failed += 1
-            console.print(f"FAILED: {result}", markup=False, style="red")
+            console.print(f"FAILED: {result}", markup=False, style="red", soft_wrap=True)
             continue
-        for change in result.changes:  # type: ignore[attr-defined]
+        for change in result.changes:
             console.print(unified_diff(change), markup=False, end="", soft_wrap=True)
-        actions = actions_for(result.changes)  # type: ignore[attr-defined]
-        total += len(result.changes)  # type: ignore[attr-defined]
-        if not result.changes:  # type: ignore[attr-defined]
+        total += len(result.changes)
+        actions = actions_for(result.changes)
+        if not result.changes:
             console.print("no changes", markup=False)
         elif actions:
             console.print("would run: " + "; ".join(map(str, actions)), markup=False)
+    rolling = [
+        h.name
+        for h in rolling_order(inv, hosts)
+        if isinstance(plan := results[h.name], HostPlan) and plan.part(rolling=True)
+    ]
+    if rolling:
+        console.print("Cassandra would restart one node at a time: " + ", ".join(rolling))
     console.print(f"plan: {total} file(s) would change; nothing was written", markup=False)
-    return 1 if failed else 0
+    return 1 if any(isinstance(r, DeployError) for r in results.values()) else 0
 
 
 def run_apply(

@@ -78,7 +78,8 @@ class Remote:
             code = stdout.channel.recv_exit_status()
         except (OSError, paramiko.SSHException) as exc:
             raise DeployError(
-                f"{self.host.name}: connection lost: {str(exc) or type(exc).__name__}"
+                f"{self.host.name}: command timed out or connection lost: "
+                f"{str(exc) or type(exc).__name__}"
             ) from None
         return Result(code, out, err)
 

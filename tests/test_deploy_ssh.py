@@ -185,6 +185,7 @@ def test_plan_shows_unified_diffs_and_writes_nothing(lab, capsys):
     assert "-cluster_name: 'Test Cluster'\n+cluster_name: Lab Cluster\n" in out
     assert "--- /dev/null\n+++ /etc/hostname\n" in out
     assert "would run: set-hostname rpidc1r2n1; daemon-reload" in out
+    assert "Cassandra would restart one node at a time: rpidc1r2n1\n" in out
     assert "rpidc1r1n1 (node)" not in out and "rpidc1r2n1 (node)" in out  # --limit
     assert lab.snapshot() == before
     assert lab.actions() == []
