@@ -100,7 +100,12 @@ async def start_simulator(
     context = SimContext(cluster, cql_port)
     cluster.schema_version = context.schema.version
     servers = {
-        node.name: NodeServer(node.address, cql_port, NodeExecutor(context, node))
+        node.name: NodeServer(
+            node.address,
+            cql_port,
+            NodeExecutor(context, node),
+            reachable=lambda client, node=node: cluster.client_can_reach(client, node),
+        )
         for node in cluster.nodes
     }
     context.clients_of = lambda node: list(servers[node.name].connections)

@@ -202,3 +202,30 @@ def test_crash_resets_connections_and_refuses_new_ones(sim):
         connect(timeout=2.0)
     sim.power("on", NODE_NAME)
     assert_serving()
+
+
+def test_a_cut_dc_link_separates_a_writer_from_the_other_dc(sim):
+    writer = next(w for w in sim.inventory.writer_places() if w.local_dc == "DC1")
+    remote = str(sim.inventory.node("rpidc2r1n1").sim_address)
+    local = str(sim.inventory.node("rpidc1r1n1").sim_address)
+
+    def from_writer(host: str) -> socket.socket:
+        sock = socket.create_connection(
+            (host, PORT), timeout=5, source_address=(str(writer.sim_address), 0)
+        )
+        sock.settimeout(5)
+        return sock
+
+    to_remote, to_local = from_writer(remote), from_writer(local)
+    sim.power("off", "link:DC1-DC2")
+    time.sleep(0.3)  # the servers re-check the links every 0.1 s
+    to_remote.sendall(frame(OPTIONS, stream=5))
+    to_local.sendall(frame(OPTIONS, stream=6))
+    assert read_frame(to_local)[1:3] == (6, SUPPORTED)  # its own DC still answers
+    to_remote.settimeout(1.0)
+    with pytest.raises(TimeoutError):
+        to_remote.recv(100)
+    assert_serving(remote)  # a client that is no writer is not behind the cut link
+    sim.power("on", "link:DC1-DC2")
+    to_remote.settimeout(5.0)
+    assert read_frame(to_remote)[1:3] == (5, SUPPORTED)  # delivered once the link heals

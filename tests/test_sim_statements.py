@@ -105,7 +105,8 @@ def outcome(session, statement: str) -> str:
 
 @pytest.mark.parametrize("statement", ODD_STATEMENTS)
 def test_odd_statements_get_cassandra_errors(session, statement):
-    assert not outcome(session, statement).startswith("SERVER ERROR")
+    result = outcome(session, statement)
+    assert not result.startswith("SERVER ERROR"), result
 
 
 WORDS = st.sampled_from(
@@ -170,4 +171,5 @@ WORDS = st.sampled_from(
 @given(st.lists(WORDS, min_size=1, max_size=14))
 def test_random_statements_never_cause_server_errors(session, words):
     statement = " ".join(words)
-    assert not outcome(session, statement).startswith("SERVER ERROR"), statement
+    result = outcome(session, statement)
+    assert not result.startswith("SERVER ERROR"), f"{statement}: {result}"

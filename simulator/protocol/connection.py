@@ -66,14 +66,17 @@ class Connection(asyncio.Protocol):
         self,
         handler: RequestHandler,
         on_lost: Callable[[Connection], None],
+        reachable: Callable[[str], bool] | None = None,
     ) -> None:
         self.handler = handler
         self._on_lost = on_lost
+        self._reachable = reachable
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self.keyspace: str | None = None
         self.ready = False
         self.silent = False
+        self.held = False  # a cut DC link stands between this client and the node
         self.closed = False
         self.events: set[str] = set()
         self.address = ""
@@ -95,6 +98,8 @@ class Connection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._reachable is not None and not self._reachable(self.address):
+            self.hold(True)  # accepted by the kernel, but the link to the client is cut
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -105,8 +110,12 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.silent or self.closed:
             return
+        self._buffer += data
+        if not self.held:
+            self._process()
+
+    def _process(self) -> None:
         buf = self._buffer
-        buf += data
         while len(buf) >= HEADER_SIZE:
             version, flags, stream, opcode, length = HEADER.unpack_from(buf, 0)
             if version & 0x80 or version not in SUPPORTED_VERSIONS:
@@ -124,7 +133,7 @@ class Connection(asyncio.Protocol):
                 self._fail(stream, ProtocolError("Compressed frame but no compression negotiated"))
                 return
             self._dispatch(stream, opcode, body)
-            if self.closed or self.silent:
+            if self.closed or self.silent or self.held:
                 return
 
     # ---- power physics (driven by NodeServer) ---------------------------------------------
@@ -147,9 +156,22 @@ class Connection(asyncio.Protocol):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
         self.transport.abort()
 
+    def hold(self, cut: bool) -> None:
+        """A network partition between client and node: nothing passes while ``cut``; what
+        was sent meanwhile is delivered when the link heals, as TCP would retransmit it."""
+        if cut == self.held or self.silent or self.closed or self.transport is None:
+            return
+        self.held = cut
+        if cut:
+            self.transport.pause_reading()
+            return
+        self.transport.resume_reading()
+        self._process()
+        self._flush()
+
     def push_event(self, event_type: str, body: bytes) -> None:
-        if event_type in self.events and self._can_send():
-            self.transport.write(encode_frame(-1, Opcode.EVENT, body))  # type: ignore[union-attr]
+        if event_type in self.events:
+            self._queue(encode_frame(-1, Opcode.EVENT, body))
 
     # ---- requests -----------------------------------------------------------------------
     def _can_send(self) -> bool:
@@ -158,13 +180,18 @@ class Connection(asyncio.Protocol):
         )
 
     def _send(self, stream: int, opcode: int, body: bytes) -> None:
-        """Queue a response; the answers completed in one loop iteration leave in one write."""
+        self._queue(encode_frame(stream, opcode, body))
+
+    def _queue(self, frame: bytes) -> None:
+        """Queue a frame; the frames of one loop iteration leave in one write."""
         if self._can_send():
-            if not self._outbox:
+            if not self._outbox and not self.held:
                 asyncio.get_running_loop().call_soon(self._flush)
-            self._outbox.append(encode_frame(stream, opcode, body))
+            self._outbox.append(frame)
 
     def _flush(self) -> None:
+        if self.held:
+            return  # kept until the link heals
         frames, self._outbox = self._outbox, []
         if frames and self._can_send():
             self.transport.write(b"".join(frames))  # type: ignore[union-attr]
@@ -176,6 +203,7 @@ class Connection(asyncio.Protocol):
         """A malformed frame: answer it, then close this connection (and only this one)."""
         log.info("closing connection from %s:%s: %s", self.address, self.port, exc.message)
         self._send_error(stream, exc)
+        self.held = False
         self._flush()
         self.closed = True
         if self.transport is not None:

@@ -22,13 +22,22 @@ from simulator.protocol.connection import Connection, RequestHandler
 log = logging.getLogger(__name__)
 
 BACKLOG = 4096
+LINK_CHECK_INTERVAL = 0.1  # seconds between checks of the DC links (admin changes are rare)
 
 
 class NodeServer:
-    def __init__(self, host: str, port: int, handler: RequestHandler) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        handler: RequestHandler,
+        reachable: Callable[[str], bool] | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.handler = handler
+        self.reachable = reachable or (lambda client_address: True)
+        self._links: asyncio.Task | None = None
         self.connections: set[Connection] = set()
         self._listener: socket.socket | None = None
         self._accepting: asyncio.Task | None = None
@@ -39,8 +48,11 @@ class NodeServer:
         self._listen()
         self._start_accepting()
         self.powered = True
+        self._links = asyncio.get_running_loop().create_task(self._watch_links())
 
     async def stop(self) -> None:
+        if self._links is not None:
+            self._links.cancel()
         self._stop_accepting()
         self._close_listener()
         for conn in list(self.connections):
@@ -77,6 +89,18 @@ class NodeServer:
             return
         for conn in list(self.connections):
             conn.push_event(event_type, body)
+
+    # ---- partitions between clients and this node ----------------------------------------
+    def apply_links(self) -> None:
+        """Hold the connections of clients a cut DC link separates from this node."""
+        for conn in list(self.connections):
+            if conn.address:
+                conn.hold(not self.reachable(conn.address))
+
+    async def _watch_links(self) -> None:
+        while True:
+            await asyncio.sleep(LINK_CHECK_INTERVAL)
+            self.apply_links()
 
     # ---- sockets --------------------------------------------------------------------------
     def _listen(self) -> None:
@@ -124,12 +148,9 @@ class NodeServer:
                 await loop.connect_accepted_socket(self._new_connection, client)
 
     def _new_connection(self) -> Connection:
-        conn = Connection(self.handler, self._forget)
+        conn = Connection(self.handler, self._forget, self.reachable)
         self.connections.add(conn)
         return conn
 
     def _forget(self, conn: Connection) -> None:
         self.connections.discard(conn)
-
-
-ConnectionFactory = Callable[[], Connection]
