@@ -21,7 +21,7 @@ _BlockDumper.add_representer(str, _str)
 
 def to_yaml(document: object, header: str = "") -> str:
     body = yaml.dump(
-        document, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False, width=100
+        document, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False, width=4096
     )
     return header + body
 
