@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import logging
 import time
 import uuid
 
@@ -211,3 +212,23 @@ def test_virtual_tables_for_the_exporter(session):
     assert {"heartbeat", "generation", "status_with_port"} <= {r.column_name for r in columns}
     clients = session.execute("SELECT * FROM system_views.clients").all()
     assert clients and all(c.driver_name for c in clients)
+
+
+def test_unprepared_on_another_node_is_reprepared_by_the_driver(sim, session, caplog):
+    session.execute("CREATE TABLE IF NOT EXISTS kv (k text PRIMARY KEY, v int)")
+    # prepare on one node only: every other coordinator answers UNPREPARED at first
+    cluster = driver_cluster(sim, "DC1", prepare_on_all_hosts=False, reprepare_on_up=False)
+    try:
+        lonely = cluster.connect(KEYSPACE)
+        insert = lonely.prepare("INSERT INTO kv (k, v) VALUES (?, 41)")
+        caplog.set_level(logging.DEBUG, logger="cassandra.cluster")
+        coordinators = set()
+        for i in range(30):
+            future = lonely.execute_async(insert, [f"unprepared-{i}"])
+            future.result()
+            coordinators.add(future.coordinator_host.address)
+        assert len(coordinators) > 1  # some went to nodes that had never seen the statement
+        assert "Re-preparing unrecognized prepared statement" in caplog.text  # after UNPREPARED
+        assert session.execute("SELECT v FROM kv WHERE k = 'unprepared-29'").one().v == 41
+    finally:
+        cluster.shutdown()
