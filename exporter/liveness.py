@@ -8,7 +8,9 @@ heartbeat has not advanced for ``phi_convict_threshold * ln 10`` seconds (≈ 18
 ≈ 4.6 s with the simulator's fast setting), or at once when its gossip STATUS says it shut
 down or left. The heartbeat age is measured on the exporter's clock from the collection that
 first saw the current (generation, heartbeat); it is never more than the real silence, so the
-verdict comes at most one collection interval after Cassandra's own.
+verdict comes at most one collection interval after Cassandra's own. An endpoint already
+silent when the exporter starts is judged down once the threshold has passed since the
+exporter first saw it (a gossip STATUS of shutdown/LEFT is believed at once).
 """
 
 from __future__ import annotations
