@@ -1,6 +1,7 @@
-"""How long `rackpanel deploy` takes on the 5-host sshd lab (3 nodes, a writer, the monitor):
-``check``, ``plan``, a first ``apply`` onto fresh hosts, a no-op ``apply``, and an ``apply`` of
-one inventory change that restarts Cassandra on every node (rolling, seeds first).
+"""How long `rackpanel deploy` takes on an sshd lab: ``check``, ``plan``, a first ``apply`` onto
+fresh hosts, a no-op ``apply``, and an ``apply`` of one inventory change that restarts Cassandra
+on every node (rolling, seeds first). ``--topology demo`` (default) is the whole demo panel, 12
+hosts (9 nodes, 2 writers, the monitor); ``lab`` is the tests' 5-host lab.
 
 Real OpenSSH servers on loopback (tests/support/sshd.py), paramiko, ``deploy.parallel`` 4; the
 lab's up check answers at once, so the rolling figure is deploy's own overhead per node.
@@ -27,7 +28,18 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from rackpanel.cli import main  # noqa: E402
-from tests.support.sshd import LAB_HOSTS, lab_inventory, sshd_fleet  # noqa: E402
+from tests.support.sshd import (  # noqa: E402
+    LAB_HOSTS,
+    demo_lab_hosts,
+    demo_lab_inventory,
+    lab_inventory,
+    sshd_fleet,
+)
+
+TOPOLOGIES = {
+    "demo": (demo_lab_hosts, demo_lab_inventory),
+    "lab": (lambda: LAB_HOSTS, lab_inventory),
+}
 
 RESULTS = REPO / "benchmarks" / "results" / "deploy_apply.json"
 
@@ -41,11 +53,11 @@ def timed(*argv: str) -> float:
     return time.perf_counter() - start
 
 
-def trial(directory: Path, fleet) -> dict[str, float]:
+def trial(directory: Path, fleet, make_inventory) -> dict[str, float]:
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    inventory = lab_inventory(directory, fleet)
+    inventory = make_inventory(directory, fleet)
     fleet.write_known_hosts(directory / "known_hosts")
     inv = ["--inventory", str(inventory)]
     result = {
@@ -69,11 +81,14 @@ def trial(directory: Path, fleet) -> dict[str, float]:
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--topology", choices=sorted(TOPOLOGIES), default="demo")
     args = parser.parse_args()
+    hosts_of, make_inventory = TOPOLOGIES[args.topology]
+    hosts = hosts_of()
     work = Path(tempfile.mkdtemp(prefix="rackpanel-deploy-bench-"))
     try:
-        with sshd_fleet(work / "sshd", LAB_HOSTS) as fleet:
-            trials = [trial(work / f"trial-{i}", fleet) for i in range(args.trials)]
+        with sshd_fleet(work / "sshd", hosts) as fleet:
+            trials = [trial(work / f"trial-{i}", fleet, make_inventory) for i in range(args.trials)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     summary = {
@@ -83,7 +98,13 @@ def main_() -> None:
         }
         for name in trials[0]
     }
-    out = {"hosts": len(LAB_HOSTS), "parallel": 4, "trials": trials, "summary": summary}
+    out = {
+        "topology": args.topology,
+        "hosts": len(hosts),
+        "parallel": 4,
+        "trials": trials,
+        "summary": summary,
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(summary, indent=2))

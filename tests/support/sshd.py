@@ -269,17 +269,34 @@ def write_nodetool_status(root: Path, up: dict[str, str]) -> None:
     (root / "nodetool-status").write_text("\n".join(lines) + "\n")
 
 
-def lab_inventory(directory: Path, fleet: Fleet, **deploy: object) -> Path:
-    """An inventory of the lab hosts, deploying into ``directory/hosts/<host>``."""
-    import yaml
-
+def _prepare_lab(
+    directory: Path, fleet: Fleet, hosts: dict[str, str], nodes: list[str], **deploy: object
+) -> dict[str, object]:
+    """Seed every host's root and return the inventory's ``deploy`` section for the lab."""
     hosts_dir = directory / "hosts"
     recorder = directory / "record-action"
     recorder.write_text(RECORD_ACTIONS)
     recorder.chmod(0o755)
-    for name in LAB_HOSTS:
-        seed_lab_host(hosts_dir / name, node=name in LAB_NODES)
-        write_nodetool_status(hosts_dir / name, {LAB_HOSTS[n]: "UN" for n in LAB_NODES})
+    for name in hosts:
+        seed_lab_host(hosts_dir / name, node=name in nodes)
+        write_nodetool_status(hosts_dir / name, {hosts[n]: "UN" for n in nodes})
+    return {
+        "ssh_user": "root",
+        "identity_file": str(fleet.user_key),
+        "known_hosts": str(directory / "known_hosts"),
+        "remote_root": f"{hosts_dir}/{{host}}",
+        "service_manager": f"{recorder} {directory / 'actions.log'} {{host}}",
+        "up_check": f"cat {hosts_dir}/{{host}}/nodetool-status",
+        "up_timeout_seconds": 3,
+        "connect_timeout_seconds": 3,
+        "parallel": 4,
+        **deploy,
+    }
+
+
+def lab_inventory(directory: Path, fleet: Fleet, **deploy: object) -> Path:
+    """An inventory of the lab hosts, deploying into ``directory/hosts/<host>``."""
+    import yaml
 
     def node(name: str) -> dict[str, object]:
         return {"name": name, "address": LAB_HOSTS[name]}
@@ -301,19 +318,42 @@ def lab_inventory(directory: Path, fleet: Fleet, **deploy: object) -> Path:
         "writers": [{"name": "rpidc1user", "local_dc": "DC1", "address": LAB_HOSTS["rpidc1user"]}],
         "monitor": {"name": "rpimonitor", "address": LAB_HOSTS["rpimonitor"]},
         "ports": {"ssh": fleet.port},
-        "deploy": {
-            "ssh_user": "root",
-            "identity_file": str(fleet.user_key),
-            "known_hosts": str(directory / "known_hosts"),
-            "remote_root": f"{hosts_dir}/{{host}}",
-            "service_manager": f"{recorder} {directory / 'actions.log'} {{host}}",
-            "up_check": f"cat {hosts_dir}/{{host}}/nodetool-status",
-            "up_timeout_seconds": 3,
-            "connect_timeout_seconds": 3,
-            "parallel": 4,
-            **deploy,
-        },
+        "deploy": _prepare_lab(directory, fleet, LAB_HOSTS, list(LAB_NODES), **deploy),
     }
+    path = directory / "inventory.yml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def demo_lab_hosts() -> dict[str, str]:
+    """Every host of the demo inventory (9 nodes, 2 writers, the monitor) on 127.81.x.y."""
+    from topology import load_inventory
+
+    inv = load_inventory(Path(__file__).resolve().parents[2] / "inventory.yml")
+    places = [*inv.nodes(), *inv.writer_places()]
+    hosts = {p.name: str(p.sim_address).replace("127.0.", "127.81.", 1) for p in places}
+    if inv.monitor is not None:
+        hosts[inv.monitor.name] = "127.81.0.1"
+    return hosts
+
+
+def demo_lab_inventory(directory: Path, fleet: Fleet, **deploy: object) -> Path:
+    """The demo inventory itself, its hosts moved to the lab's addresses (``demo_lab_hosts``)."""
+    import yaml
+
+    hosts = demo_lab_hosts()
+    raw = yaml.safe_load((Path(__file__).resolve().parents[2] / "inventory.yml").read_text())
+    nodes = []
+    for dc in raw["datacenters"]:
+        for rack in dc["racks"]:
+            for node in rack["nodes"]:
+                node["address"] = hosts[node["name"]]
+                nodes.append(node["name"])
+    for writer in raw.get("writers", []):
+        writer["address"] = hosts[writer["name"]]
+    raw["monitor"]["address"] = hosts[raw["monitor"]["name"]]
+    raw["ports"] = {**raw.get("ports", {}), "ssh": fleet.port}
+    raw["deploy"] = _prepare_lab(directory, fleet, hosts, nodes, **deploy)
     path = directory / "inventory.yml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
