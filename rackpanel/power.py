@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from rackpanel.cli import add_inventory_argument, not_implemented
+from rackpanel.cli import add_inventory_argument
 
 HELP = "emergency stop: power off|on a DC, a rack, a node or a DC link"
 REQUEST_TIMEOUT_SECONDS = 5.0
@@ -33,7 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compose",
         action="store_true",
-        help="act on the docker compose stack instead of the simulator",
+        help="act on the docker compose stack instead of the simulator: off kills the "
+        "target's Cassandra containers and their exporters (SIGKILL, like pulling the plug), "
+        "on starts them again",
+    )
+    parser.add_argument(
+        "--compose-file",
+        default="docker-compose.yml",
+        help="with --compose: the compose file (default: docker-compose.yml)",
     )
     add_inventory_argument(parser)
 
@@ -82,7 +89,7 @@ class PowerError(Exception):
 
 def run(args: argparse.Namespace) -> int:
     if args.compose:
-        return not_implemented("power --compose")
+        return power_compose(args)
     if args.crash and args.action == "on":
         print("rackpanel power: --crash only applies to `power off`", file=sys.stderr)
         return 2
@@ -96,4 +103,36 @@ def run(args: argparse.Namespace) -> int:
     if args.target.startswith("link:"):
         how = "cut" if args.action == "off" else "restored"
     print(f"{how}: {', '.join(answer.get('affected', []))}")
+    return 0
+
+
+def compose_command(compose_file: str, action: str, services: list[str]) -> list[str]:
+    """The docker compose call for a power action on ``services``."""
+    verb = ["kill", "-s", "SIGKILL"] if action == "off" else ["start"]
+    return ["docker", "compose", "-f", compose_file, *verb, *services]
+
+
+def power_compose(args: argparse.Namespace) -> int:
+    """Cut or restore a target of the compose stack (a Pi = its node and its exporter)."""
+    import shutil
+    import subprocess
+
+    from rackpanel.compose import node_services
+    from topology import load_inventory
+
+    try:
+        services = node_services(load_inventory(args.inventory), args.target)
+    except ValueError as exc:
+        print(f"rackpanel power: {exc}", file=sys.stderr)
+        return 2
+    if shutil.which("docker") is None:
+        print("rackpanel power: docker is not installed (needed for --compose)", file=sys.stderr)
+        return 1
+    command = compose_command(args.compose_file, args.action, services)
+    print("$ " + " ".join(command))
+    result = subprocess.run(command, check=False)
+    if result.returncode != 0:
+        print(f"rackpanel power: docker compose exited with {result.returncode}", file=sys.stderr)
+        return 1
+    print(f"{'powered off' if args.action == 'off' else 'powered on'}: {', '.join(services)}")
     return 0

@@ -106,3 +106,36 @@ def test_power_targets_map_to_the_node_and_its_exporter(demo_inventory):
         node_services(demo_inventory, "DC9")
     with pytest.raises(ValueError, match="DC link"):
         node_services(demo_inventory, "link:DC1-DC2")
+
+
+def test_power_compose_runs_docker_compose_on_the_targets_containers(tmp_path):
+    """No Docker engine here: a recording `docker` on PATH shows the exact call that is made."""
+    import os
+    import stat
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "calls"
+    fake = bindir / "docker"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {record}\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+    rackpanel = str(Path(sys.executable).with_name("rackpanel"))
+    base = [rackpanel, "power", "--inventory", str(REPO / "inventory.yml")]
+    off = subprocess.run(
+        [*base, "off", "DC1/RAC1", "--compose"], env=env, capture_output=True, text=True
+    )
+    assert off.returncode == 0, off.stderr
+    on = subprocess.run(
+        [*base, "on", "DC1/RAC1", "--compose"], env=env, capture_output=True, text=True
+    )
+    assert on.returncode == 0, on.stderr
+    bad = subprocess.run(
+        [*base, "off", "DC9", "--compose"], env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "unknown target 'DC9'" in bad.stderr
+    services = "rpidc1r1n1 exporter-rpidc1r1n1 rpidc1r1n2 exporter-rpidc1r1n2"
+    assert record.read_text().splitlines() == [
+        f"compose -f docker-compose.yml kill -s SIGKILL {services}",
+        f"compose -f docker-compose.yml start {services}",
+    ]
