@@ -33,6 +33,11 @@ DEFAULT_PROCESS_PATTERN = "org.apache.cassandra.service.CassandraDaemon"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "Every option is also a key of the --config file and takes its default from "
+        "$RACKPANEL_<OPTION> (e.g. RACKPANEL_CASSANDRA). The exporter never reads the "
+        "inventory: Prometheus adds cluster, dc, rack and node labels."
+    )
     add_config_argument(parser)
     add = parser.add_argument
     add(
