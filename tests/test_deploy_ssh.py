@@ -25,6 +25,7 @@ from tests.support.sshd import (
     LAB_NODES,
     STOCK_CASSANDRA_YAML,
     STOCK_HOSTS,
+    USER,
     Fleet,
     lab_inventory,
     sshd_fleet,
@@ -249,7 +250,7 @@ def test_bad_credentials_and_unreachable_hosts_are_reported_by_name(lab, capsys,
     lab.edit_inventory(break_access)
     code, out = lab.deploy("check", "--limit", "rpidc1user", capsys=capsys)
     assert code == 1
-    assert "rpidc1user: authentication failed for root@127.81.10.1" in out
+    assert f"rpidc1user: authentication failed for {USER}@127.81.10.1" in out
     assert f"with key {stranger}" in out
 
     def unreachable_monitor(raw):
@@ -259,7 +260,7 @@ def test_bad_credentials_and_unreachable_hosts_are_reported_by_name(lab, capsys,
     lab.edit_inventory(unreachable_monitor)
     code, out = lab.deploy("apply", capsys=capsys)
     assert code == 1
-    assert "rpimonitor: unreachable: root@127.81.0.9" in out
+    assert f"rpimonitor: unreachable: {USER}@127.81.0.9" in out
     assert "Unable to connect" in out or "refused" in out
     assert lab.file("rpidc2r1n1", "/etc/hostname").exists()  # without --fail-fast: others done
 
@@ -312,7 +313,7 @@ def test_an_interrupted_upload_leaves_the_old_file_intact(lab, capsys):
     target = lab.file("rpidc1r2n1", "/etc/cassandra/cassandra.yaml")
     target.write_text(big)
     inv = load_inventory(lab.inventory)
-    creds = Credentials(user="root", identity_file=lab.fleet.user_key, known_hosts=lab.known_hosts)
+    creds = Credentials(user=USER, identity_file=lab.fleet.user_key, known_hosts=lab.known_hosts)
     progress = Interrupting(lab, "rpidc1r2n1")
     with Sessions(inv, creds) as sessions:
         outcomes = apply(inv, select_hosts(inv, ["rpidc1r2n1"]), sessions, progress)
@@ -338,7 +339,7 @@ def test_check_reports_each_host(lab, capsys):
         assert name in out
     assert out.count("Cassandra is not installed") == len(LAB_NODES)
     assert version in out
-    assert "root" in out
+    assert ("root" if USER == "root" else "sudo") in out
     assert "GiB" in out
 
 
