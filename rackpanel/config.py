@@ -21,9 +21,14 @@ class ConfigError(ValueError):
     pass
 
 
+def env_name(option: str) -> str:
+    """``request-timeout`` → ``RACKPANEL_REQUEST_TIMEOUT``."""
+    return f"RACKPANEL_{option.upper().replace('-', '_')}"
+
+
 def env_default(name: str, default: Any) -> Any:
     """The default of an option, taken from ``RACKPANEL_<NAME>`` when that is set."""
-    return os.environ.get(f"RACKPANEL_{name.upper().replace('-', '_')}", default)
+    return os.environ.get(env_name(name), default)
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +118,7 @@ def apply_config(
     values = read_config(parser, path)
     given = _given_dests(parser, sys.argv[1:] if argv is None else list(argv))
     for dest, value in values.items():
-        if dest not in given:
+        if dest not in given and env_name(dest) not in os.environ:
             setattr(args, dest, value)
     return args
 

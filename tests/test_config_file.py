@@ -6,13 +6,13 @@ import argparse
 
 import pytest
 
-from rackpanel.config import ConfigError, add_config_argument, apply_config
+from rackpanel.config import ConfigError, add_config_argument, apply_config, env_default
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser()
     add_config_argument(p)
-    p.add_argument("--port", type=int, default=9500)
+    p.add_argument("--port", type=int, default=env_default("port", 9500))
     p.add_argument("--mode", choices=["a", "b"], default="a")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--hosts", nargs="+", default=["127.0.0.1"])
@@ -45,3 +45,14 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message) as info:
         apply_config(parser(), parser().parse_args(argv), argv)
     assert str(info.value).startswith(str(cfg))
+
+
+def test_environment_beats_the_config_file_and_flags_beat_both(tmp_path, monkeypatch):
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("port: 9600\nmode: b\n")
+    monkeypatch.setenv("RACKPANEL_PORT", "9800")
+    argv = ["--config", str(cfg)]
+    args = apply_config(parser(), parser().parse_args(argv), argv)
+    assert (int(args.port), args.mode) == (9800, "b")
+    argv = ["--config", str(cfg), "--port", "9700"]
+    assert apply_config(parser(), parser().parse_args(argv), argv).port == 9700

@@ -14,7 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from rackpanel.demo.power_follower import PowerFollower
-from rackpanel.demo.stack import StackOptions, kiosk_path, phases, write_endpoints
+from rackpanel.demo.stack import (
+    StackOptions,
+    kiosk_path,
+    phases,
+    simulator_pid_file,
+    write_endpoints,
+)
 from rackpanel.demo.supervisor import Service, Supervisor
 from topology import Inventory
 
@@ -46,6 +52,9 @@ def running_stack(
         for group in groups:
             say("starting " + ", ".join(sorted({s.kind for s in group})))
             running = [supervisor.start(s) for s in group]
+            for r in running:
+                if r.service.kind == "simulator":
+                    simulator_pid_file(opts).write_text(f"{r.process.pid}\n")
             supervisor.wait_ready(running, STARTUP_TIMEOUT)
             started += group
         follower = PowerFollower(

@@ -33,6 +33,10 @@ def split_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def simulator_pid_file(opts: StackOptions) -> Path:
+    return opts.run_dir / "simulator.pid"
+
+
 def simulator_service(inv: Inventory, opts: StackOptions) -> Service:
     admin_host, admin_port = split_address(inv.simulator.admin_address)
     cql = inv.ports.cql
@@ -79,6 +83,9 @@ def exporter_services(inv: Inventory, opts: StackOptions) -> list[Service]:
                     f"http://{host}:{inv.ports.jolokia}/jolokia/",
                     "--interval",
                     str(opts.exporter_interval),
+                    # The process serving this node is the simulator: the proc source reads it.
+                    "--pid-file",
+                    str(simulator_pid_file(opts)),
                 ],
                 url=f"http://{host}:{inv.ports.exporter}/metrics",
                 binds=[(host, inv.ports.exporter)],
