@@ -8,11 +8,12 @@ until the cluster sees it up; a node that does not come up stops the rolling res
 
 from __future__ import annotations
 
+import shlex
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from deploy.files import FileChange, HostPlan, actions_for
+from deploy.files import HostPlan, format_actions, pending_path
 from deploy.hosts import DeployHost
 from deploy.plan import plan_host
 from deploy.progress import HostOutcome, Progress
@@ -34,23 +35,37 @@ def install(
     inv: Inventory,
     host: DeployHost,
     remote: Remote,
-    changes: list[FileChange],
+    plan: HostPlan,
+    rolling: bool,
     outcome: HostOutcome,
     progress: Progress,
 ) -> None:
-    """Write ``changes`` atomically, then run the service actions they need."""
+    """Write one phase's changed files atomically, then run the actions they (and any actions
+    an earlier apply left unfinished) need.
+
+    The actions are recorded on the host in the same batch as the files, and the record is
+    removed only once they all ran: an apply interrupted between the two is finished by the next.
+    """
+    changes = plan.part(rolling)
+    actions = plan.actions(rolling)
+    files = [(c.remote_path, c.new, c.spec.mode) for c in changes]
+    record = remote.path(pending_path(rolling))
+    if actions and changes:
+        files.insert(0, (record, format_actions(actions), 0o644))
     remote.install_files(
-        [(c.remote_path, c.new, c.spec.mode) for c in changes],
+        files,
         progress=lambda path, sent, total: progress.upload(host.name, path, sent, total),
     )
     for change in changes:
         outcome.changed.append(change.spec.path)
         progress.step(host.name, f"wrote {change.spec.path}")
-    for action in actions_for(changes):
+    for action in actions:
         command = action_command(inv.deploy.service_manager, host.name, action)
         remote.check(command, privileged=True, what=str(action))
         outcome.actions.append(str(action))
         progress.step(host.name, f"ran {action}")
+    if actions:
+        remote.check(f"rm -f {shlex.quote(record)}", privileged=True, what=f"removing {record}")
 
 
 def apply(
@@ -80,8 +95,8 @@ def apply(
             plan = plan_host(inv, host, remote)
             plans[host.name] = plan
             progress.step(host.name, f"{len(plan.changes)} file(s) to change")
-            install(inv, host, remote, plan.part(rolling=False), outcome, progress)
-            outcome.status = "ok" if plan.changes else "unchanged"
+            install(inv, host, remote, plan, False, outcome, progress)
+            outcome.status = "ok" if plan.changes or plan.pending else "unchanged"
         except Exception as exc:  # one host's failure, whatever it is, must not hide the others
             fail(host, as_deploy_error(host, exc))
             if fail_fast:
@@ -91,7 +106,7 @@ def apply(
         list(pool.map(first_phase, hosts))
 
     rolling = [h for h in rolling_order(inv, hosts) if h.name in plans]
-    rolling = [h for h in rolling if plans[h.name].part(rolling=True)]
+    rolling = [h for h in rolling if plans[h.name].has_work(rolling=True)]
     restarting = {h.name for h in rolling}
     confirmed: list[DeployHost] = []
     for index, host in enumerate(rolling):
@@ -102,8 +117,7 @@ def apply(
             break
         try:
             remote = sessions.get(host)
-            changes = plans[host.name].part(rolling=True)
-            install(inv, host, remote, changes, outcomes[host.name], progress)
+            install(inv, host, remote, plans[host.name], True, outcomes[host.name], progress)
             observer = observer_for(inv, host, confirmed, restarting)
             checks = [(host, remote)]
             if observer.name != host.name:

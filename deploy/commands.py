@@ -10,7 +10,7 @@ from rich.table import Table
 
 from deploy.apply import apply
 from deploy.check import check
-from deploy.files import HostPlan, actions_for
+from deploy.files import HostPlan
 from deploy.hosts import DeployHost
 from deploy.plan import plan_host, unified_diff
 from deploy.progress import Progress
@@ -72,15 +72,18 @@ def run_plan(inv: Inventory, hosts: Sequence[DeployHost], creds: Credentials, **
         for change in result.changes:
             console.print(unified_diff(change), markup=False, end="", soft_wrap=True)
         total += len(result.changes)
-        actions = actions_for(result.changes)
-        if not result.changes:
+        actions = result.actions(rolling=False) + result.actions(rolling=True)
+        if result.pending:
+            left = [str(a) for part in result.pending.values() for a in part]
+            console.print("left unfinished by an earlier apply: " + "; ".join(left), markup=False)
+        if not result.changes and not actions:
             console.print("no changes", markup=False)
         elif actions:
             console.print("would run: " + "; ".join(map(str, actions)), markup=False)
     rolling = [
         h.name
         for h in rolling_order(inv, hosts)
-        if isinstance(plan := results[h.name], HostPlan) and plan.part(rolling=True)
+        if isinstance(plan := results[h.name], HostPlan) and plan.has_work(rolling=True)
     ]
     if rolling:
         console.print("Cassandra would restart one node at a time: " + ", ".join(rolling))

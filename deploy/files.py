@@ -58,13 +58,50 @@ class FileChange:
         return sha256(self.new)
 
 
+# Actions of an apply that wrote its files but did not finish their actions are recorded on the
+# host (one file per phase) and run by the next apply, although the files no longer differ.
+PENDING_DIR = "/var/lib/rackpanel"
+
+
+def pending_path(rolling: bool) -> str:
+    return f"{PENDING_DIR}/pending-{'rolling' if rolling else 'parallel'}-actions"
+
+
+def parse_actions(text: str) -> list[Action]:
+    actions = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            verb, _, target = line.strip().partition(" ")
+            actions.append(Action(verb, target))
+    return actions
+
+
+def format_actions(actions: list[Action]) -> str:
+    header = (
+        "# actions rackpanel deploy has still to run on this host (left by an unfinished apply)\n"
+    )
+    return header + "".join(f"{a}\n" for a in actions)
+
+
 @dataclass
 class HostPlan:
     changes: list[FileChange] = field(default_factory=list)
     unchanged: int = 0
+    pending: dict[bool, list[Action]] = field(default_factory=dict)  # rolling? → actions
 
     def part(self, rolling: bool) -> list[FileChange]:
         return [c for c in self.changes if c.spec.rolling == rolling]
+
+    def actions(self, rolling: bool) -> list[Action]:
+        """Left-over actions first, then those the changed files need; each once."""
+        merged: list[Action] = []
+        for action in [*self.pending.get(rolling, []), *actions_for(self.part(rolling))]:
+            if action not in merged:
+                merged.append(action)
+        return merged
+
+    def has_work(self, rolling: bool) -> bool:
+        return bool(self.part(rolling) or self.pending.get(rolling))
 
 
 def sha256(text: str) -> str:

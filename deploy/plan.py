@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from deploy.files import FileChange, HostPlan, sha256
+from deploy.files import FileChange, HostPlan, parse_actions, pending_path, sha256
 from deploy.hosts import DeployHost
 from deploy.remote import Remote
 from deploy.render import files_for
@@ -27,6 +27,10 @@ def plan_host(inv: Inventory, host: DeployHost, remote: Remote) -> HostPlan:
             result.unchanged += 1
         else:
             result.changes.append(FileChange(spec, path, old, new))
+    for rolling in (False, True):
+        left = remote.read(remote.path(pending_path(rolling)))
+        if left:
+            result.pending[rolling] = parse_actions(left)
     return result
 
 

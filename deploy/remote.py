@@ -144,7 +144,12 @@ class Remote:
             )
             self._upload(path, text.encode("utf-8"), staged, progress)
             if staged != tmp:
-                steps += [f"mkdir -p {q(posixpath.dirname(path))}", f"mv -f {q(staged)} {q(tmp)}"]
+                # copied, not moved: the installed file must belong to root, not to the user
+                steps += [
+                    f"mkdir -p {q(posixpath.dirname(path))}",
+                    f"cp {q(staged)} {q(tmp)}",
+                    f"rm -f {q(staged)}",
+                ]
             steps += [
                 f"chmod {mode:o} {q(tmp)}",
                 f"echo {q(sha256(text) + '  ' + tmp)} | sha256sum -c --status",
