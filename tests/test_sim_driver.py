@@ -21,9 +21,10 @@ from tests.support.sim import driver_cluster
 KEYSPACE = "driver_tests"
 
 
-@pytest.fixture(scope="module")
-def session(simulator):
-    cluster = driver_cluster(simulator, "DC1")
+@pytest.fixture(scope="module", params=[4, 5], ids=["v4", "v5"])
+def session(simulator, request):
+    """A session speaking protocol v4, then v5 (checksummed segments): every test runs on both."""
+    cluster = driver_cluster(simulator, "DC1", protocol_version=request.param)
     session = cluster.connect()
     session.execute(
         f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
@@ -34,11 +35,11 @@ def session(simulator):
     cluster.shutdown()
 
 
-def test_default_connection_negotiates_v4_and_sees_the_ring(sim):
+def test_default_connection_negotiates_v5_and_sees_the_ring(sim):
     cluster = Cluster(sim.contact_points("DC2")[:1], connect_timeout=5)
     try:
         session = cluster.connect()
-        assert cluster.protocol_version == 4
+        assert cluster.protocol_version == 5  # after the driver's DSE_V2, DSE_V1 probes
         hosts = {h.address: h for h in cluster.metadata.all_hosts()}
         assert len(hosts) == 9
         for place in sim.inventory.nodes():
@@ -220,15 +221,25 @@ def test_unprepared_on_another_node_is_reprepared_by_the_driver(sim, session, ca
     cluster = driver_cluster(sim, "DC1", prepare_on_all_hosts=False, reprepare_on_up=False)
     try:
         lonely = cluster.connect(KEYSPACE)
-        insert = lonely.prepare("INSERT INTO kv (k, v) VALUES (?, 41)")
+        marker = uuid.uuid4().int % 1_000_000  # a statement text no node has seen yet
+        insert = lonely.prepare(f"INSERT INTO kv (k, v) VALUES (?, {marker})")
         caplog.set_level(logging.DEBUG, logger="cassandra.cluster")
         coordinators = set()
         for i in range(30):
-            future = lonely.execute_async(insert, [f"unprepared-{i}"])
+            future = lonely.execute_async(insert, [f"unprepared-{marker}-{i}"])
             future.result()
             coordinators.add(future.coordinator_host.address)
         assert len(coordinators) > 1  # some went to nodes that had never seen the statement
         assert "Re-preparing unrecognized prepared statement" in caplog.text  # after UNPREPARED
-        assert session.execute("SELECT v FROM kv WHERE k = 'unprepared-29'").one().v == 41
+        row = session.execute("SELECT v FROM kv WHERE k = %s", [f"unprepared-{marker}-29"]).one()
+        assert row.v == marker
     finally:
         cluster.shutdown()
+
+
+def test_frames_larger_than_a_segment_cross_both_ways(session):
+    """v5 splits a frame over 128 KiB into several segments; v4 sends it whole."""
+    session.execute("CREATE TABLE IF NOT EXISTS blobs (k int PRIMARY KEY, data blob)")
+    payload = bytes(range(256)) * 1200  # 300 KiB
+    session.execute(session.prepare("INSERT INTO blobs (k, data) VALUES (?, ?)"), [1, payload])
+    assert session.execute("SELECT data FROM blobs WHERE k = 1").one().data == payload

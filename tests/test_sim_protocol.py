@@ -93,7 +93,7 @@ def test_options_lists_cql_version_and_compression(sim):
     assert count >= 2 and "CQL_VERSION" in text and "COMPRESSION" in text
 
 
-@pytest.mark.parametrize("version", [0x42, 0x41, 5, 3])
+@pytest.mark.parametrize("version", [0x42, 0x41, 6, 3])
 def test_unsupported_version_gets_the_downgrade_error(sim, version):
     sock = connect()
     sock.sendall(frame(OPTIONS, stream=7, version=version))
@@ -101,7 +101,7 @@ def test_unsupported_version_gets_the_downgrade_error(sim, version):
     code, message = error_of(body)
     assert (stream, opcode, code) == (7, ERROR, 0x000A)
     assert f"unsupported protocol version ({version})" in message
-    assert "4/v4" in message
+    assert "4/v4" in message and "5/v5" in message
 
 
 def test_query_before_startup_is_a_protocol_error(sim):
@@ -229,3 +229,26 @@ def test_a_cut_dc_link_separates_a_writer_from_the_other_dc(sim):
     sim.power("on", "link:DC1-DC2")
     to_remote.settimeout(5.0)
     assert read_frame(to_remote)[1:3] == (5, SUPPORTED)  # delivered once the link heals
+
+
+def test_v5_switches_to_crc_checked_segments_after_ready(sim):
+    from simulator.protocol import segments
+
+    sock = connect()
+    sock.sendall(frame(STARTUP, startup_body(), version=5))
+    assert read_frame(sock)[:3] == (0x85, 1, READY)  # READY itself is a plain frame
+    text = b"SELECT key FROM system.local"
+    body = struct.pack(">i", len(text)) + text + struct.pack(">Hi", 1, 0)  # v5 flags: [int]
+    v5_query = frame(QUERY, body, stream=3, version=5)
+    sock.sendall(segments.encode(v5_query))
+    header = recv_exact(sock, 6)
+    length = int.from_bytes(header[:3], "little") & segments.MAX_PAYLOAD
+    payload = recv_exact(sock, length + 4)[:length]
+    assert payload[0] == 0x85 and payload[4] == RESULT
+    corrupt = bytearray(segments.encode(v5_query))
+    corrupt[-1] ^= 0xFF  # a wrong payload CRC closes the connection
+    sock.sendall(bytes(corrupt))
+    with pytest.raises((EOFError, ConnectionResetError)):
+        while True:
+            recv_exact(sock, 1)
+    assert_serving()

@@ -40,26 +40,38 @@ class NodeExecutor:
         statement = self.ctx.parse(request.query)
         params = request.params
         bound = Bound(params.values, params.names, self.ctx.markers(statement))
-        return await self._run(conn, statement, conn.keyspace, bound, params, False)
+        session = params.keyspace or conn.keyspace  # v5 may name the keyspace per request
+        return await self._run(conn, statement, session, bound, params, False)
 
     async def prepare(self, conn: Any, request: messages.Prepare) -> bytes:
         statement = self.ctx.parse(request.query)
-        table = self._table_of(statement, conn.keyspace)
-        prepared = prepare(request.query, statement, conn.keyspace, table)
+        session = request.keyspace or conn.keyspace
+        table = self._table_of(statement, session)
+        prepared = prepare(request.query, statement, session, table)
         self.prepared[prepared.statement_id] = prepared
         return messages.result_prepared(
             prepared.statement_id,
             prepared.bind_columns,
             prepared.pk_indexes,
             prepared.result_columns,
+            prepared.result_metadata_id if conn.protocol_version >= 5 else None,
         )
 
     async def execute(self, conn: Any, request: messages.Execute) -> bytes:
         prepared = self._prepared(request.statement_id)
         params = request.params
         bound = Bound(params.values, params.names, self.ctx.markers(prepared.statement))
+        changed = None  # v5: the client holds stale result metadata
+        if request.result_metadata_id not in (None, prepared.result_metadata_id):
+            changed = prepared.result_metadata_id
         return await self._run(
-            conn, prepared.statement, prepared.keyspace, bound, params, params.skip_metadata
+            conn,
+            prepared.statement,
+            prepared.keyspace,
+            bound,
+            params,
+            params.skip_metadata,
+            changed,
         )
 
     async def batch(self, conn: Any, request: messages.Batch) -> bytes:
@@ -70,7 +82,8 @@ class NodeExecutor:
                 prepared = self._prepared(child.statement_id)
                 statement, keyspace = prepared.statement, prepared.keyspace
             else:
-                statement, keyspace = self.ctx.parse(child.query or ""), conn.keyspace
+                statement = self.ctx.parse(child.query or "")
+                keyspace = request.keyspace or conn.keyspace
             bound = Bound(child.values, None, self.ctx.markers(statement))
             mutations += self._batch_mutations(statement, keyspace, bound, timestamp)
         await self._write_batch(mutations, request.consistency, request.kind)
@@ -109,9 +122,12 @@ class NodeExecutor:
         bound: Bound,
         params: QueryParams,
         skip_metadata: bool,
+        new_metadata_id: bytes | None = None,
     ) -> bytes:
         if isinstance(statement, ast.Select):
-            return await self._select(statement, session, bound, params, skip_metadata)
+            return await self._select(
+                statement, session, bound, params, skip_metadata, new_metadata_id
+            )
         if isinstance(statement, MODIFICATIONS):
             return await self._modify(statement, session, bound, params)
         if isinstance(statement, ast.Batch):
@@ -153,6 +169,7 @@ class NodeExecutor:
         bound: Bound,
         params: QueryParams,
         skip_metadata: bool,
+        new_metadata_id: bytes | None,
     ) -> bytes:
         keyspace = self._keyspace(stmt.keyspace, session)
         table = self.ctx.schema.table(keyspace, stmt.table)
@@ -169,7 +186,7 @@ class NodeExecutor:
             rows = rows[:limit]
         page_rows, paging_state = page(project(rows, outs), params.page_size, params.paging_state)
         return messages.result_rows(
-            [o.spec for o in outs], page_rows, paging_state, no_metadata=skip_metadata
+            [o.spec for o in outs], page_rows, paging_state, skip_metadata, new_metadata_id
         )
 
     # ---- writes -----------------------------------------------------------------------------

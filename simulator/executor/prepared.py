@@ -9,7 +9,7 @@ from typing import Any
 from simulator.cql import ast
 from simulator.executor.binding import marker_columns, pk_indexes
 from simulator.executor.select import outputs
-from simulator.protocol.messages import ColumnSpec
+from simulator.protocol.messages import ColumnSpec, metadata_id
 from simulator.schema import TableDef
 
 
@@ -22,6 +22,7 @@ class Prepared:
     bind_columns: list[ColumnSpec]
     pk_indexes: list[int]
     result_columns: list[ColumnSpec]
+    result_metadata_id: bytes  # v5: a digest of result_columns
 
 
 def statement_id(keyspace: str | None, query: str) -> bytes:
@@ -48,6 +49,7 @@ def prepare(
         bind_columns,
         pk_indexes(statement, table),
         result_columns,
+        metadata_id(result_columns),
     )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from simulator.core import CqlError, ProtocolError, ServerError
-from simulator.protocol import messages
+from simulator.protocol import messages, segments
 from simulator.protocol.frames import (
     FLAG_COMPRESSED,
     HEADER,
@@ -33,6 +33,7 @@ from simulator.protocol.frames import (
     encode_frame,
     unsupported_version_message,
 )
+from simulator.protocol.segments import SegmentDecoder
 from simulator.protocol.wire import Reader
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ CQL_VERSION = "3.4.6"
 SUPPORTED_OPTIONS: dict[str, list[str]] = {
     "CQL_VERSION": [CQL_VERSION],
     "COMPRESSION": [],
-    "PROTOCOL_VERSIONS": ["3/v3", "4/v4"],
+    "PROTOCOL_VERSIONS": ["4/v4", "5/v5"],
 }
 EVENT_TYPES = {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"}
 _LINGER_ZERO = struct.pack("ii", 1, 0)
@@ -83,7 +84,8 @@ class Connection(asyncio.Protocol):
         self.port = 0
         self.driver_name = ""
         self.driver_version = ""
-        self.protocol_version = 4
+        self.protocol_version = 4  # the version of its frames, fixed by STARTUP
+        self._segments: SegmentDecoder | None = None  # v5 after READY: CRC-checked segments
         self.request_count = 0
         self.connected_at = time.time()
         self._tasks: set[asyncio.Task] = set()
@@ -110,6 +112,12 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.silent or self.closed:
             return
+        if self._segments is not None:
+            try:
+                data = self._segments.feed(data)
+            except ProtocolError as exc:
+                self._fail(0, exc)
+                return
         self._buffer += data
         if not self.held:
             self._process()
@@ -120,6 +128,15 @@ class Connection(asyncio.Protocol):
             version, flags, stream, opcode, length = HEADER.unpack_from(buf, 0)
             if version & 0x80 or version not in SUPPORTED_VERSIONS:
                 self._reject_version(version & 0x7F, stream)
+                return
+            if self.ready and version != self.protocol_version:
+                self._fail(
+                    stream,
+                    ProtocolError(
+                        f"Invalid message version. Got {version} but previous "
+                        f"messages on this connection had version {self.protocol_version}"
+                    ),
+                )
                 return
             if length < 0 or length > MAX_BODY:
                 self._fail(stream, ProtocolError(f"Invalid frame body length {length}"))
@@ -132,7 +149,7 @@ class Connection(asyncio.Protocol):
             if flags & FLAG_COMPRESSED:
                 self._fail(stream, ProtocolError("Compressed frame but no compression negotiated"))
                 return
-            self._dispatch(stream, opcode, body)
+            self._dispatch(version, stream, opcode, body)
             if self.closed or self.silent or self.held:
                 return
 
@@ -171,7 +188,7 @@ class Connection(asyncio.Protocol):
 
     def push_event(self, event_type: str, body: bytes) -> None:
         if event_type in self.events:
-            self._queue(encode_frame(-1, Opcode.EVENT, body))
+            self._queue(encode_frame(-1, Opcode.EVENT, body, self.protocol_version))
 
     # ---- requests -----------------------------------------------------------------------
     def _can_send(self) -> bool:
@@ -180,10 +197,12 @@ class Connection(asyncio.Protocol):
         )
 
     def _send(self, stream: int, opcode: int, body: bytes) -> None:
-        self._queue(encode_frame(stream, opcode, body))
+        self._queue(encode_frame(stream, opcode, body, self.protocol_version))
 
     def _queue(self, frame: bytes) -> None:
         """Queue a frame; the frames of one loop iteration leave in one write."""
+        if self._segments is not None:
+            frame = segments.encode(frame)
         if self._can_send():
             if not self._outbox and not self.held:
                 asyncio.get_running_loop().call_soon(self._flush)
@@ -212,8 +231,11 @@ class Connection(asyncio.Protocol):
     def _reject_version(self, version: int, stream: int) -> None:
         self._fail(stream, ProtocolError(unsupported_version_message(version)))
 
-    def _dispatch(self, stream: int, opcode: int, body: bytes) -> None:
+    def _dispatch(self, version: int, stream: int, opcode: int, body: bytes) -> None:
         self.request_count += 1
+        if not self.ready:
+            self.protocol_version = version  # answer in the version the client speaks
+        v = self.protocol_version
         try:
             reader = Reader(body)
             if opcode == Opcode.OPTIONS:
@@ -226,13 +248,13 @@ class Connection(asyncio.Protocol):
             elif opcode == Opcode.REGISTER:
                 self._register(stream, messages.read_register(reader))
             elif opcode == Opcode.QUERY:
-                self._spawn(stream, self.handler.query(self, messages.read_query(reader)))
+                self._spawn(stream, self.handler.query(self, messages.read_query(reader, v)))
             elif opcode == Opcode.EXECUTE:
-                self._spawn(stream, self.handler.execute(self, messages.read_execute(reader)))
+                self._spawn(stream, self.handler.execute(self, messages.read_execute(reader, v)))
             elif opcode == Opcode.PREPARE:
-                self._spawn(stream, self.handler.prepare(self, messages.read_prepare(reader)))
+                self._spawn(stream, self.handler.prepare(self, messages.read_prepare(reader, v)))
             elif opcode == Opcode.BATCH:
-                self._spawn(stream, self.handler.batch(self, messages.read_batch(reader)))
+                self._spawn(stream, self.handler.batch(self, messages.read_batch(reader, v)))
             else:
                 raise ProtocolError(f"Unknown or unexpected opcode {opcode:#04x} in a request")
         except ProtocolError as exc:
@@ -248,6 +270,11 @@ class Connection(asyncio.Protocol):
         self.driver_version = startup.options.get("DRIVER_VERSION", "")
         self.ready = True
         self._send(stream, Opcode.READY, b"")
+        if self.protocol_version >= 5:  # from here on, both sides speak in segments
+            self._segments = SegmentDecoder()
+            rest = bytes(self._buffer)
+            self._buffer.clear()
+            self._buffer += self._segments.feed(rest)
 
     def _register(self, stream: int, register: messages.Register) -> None:
         unknown = [e for e in register.events if e not in EVENT_TYPES]

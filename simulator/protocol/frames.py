@@ -1,8 +1,9 @@
-"""Frame envelope of the native protocol v4: a 9-byte header and a body.
+"""Frame envelope of the native protocol v4 and v5: a 9-byte header and a body.
 
     version(1) flags(1) stream(2, signed) opcode(1) length(4)
 
-Requests carry version 0x04, responses 0x84. A request with another version gets the
+Requests carry version 0x04 (0x05), responses 0x84 (0x85); on v5 the frames travel inside
+CRC-checked segments once READY is sent (see ``segments``). A request with another version gets the
 ERROR Cassandra sends ("Invalid or unsupported protocol version (N); supported versions are
 (...)") on the same stream id, which is what makes the driver step down to v4.
 """
@@ -15,7 +16,7 @@ from enum import IntEnum
 
 HEADER = struct.Struct(">BBhBi")
 HEADER_SIZE = HEADER.size  # 9
-SUPPORTED_VERSIONS = (4,)
+SUPPORTED_VERSIONS = (4, 5)
 RESPONSE_FLAG = 0x80
 MAX_BODY = 256 * 1024 * 1024  # Cassandra's native_transport_max_frame_size default
 

@@ -1,6 +1,8 @@
-"""Request bodies decoded into plain objects, and response bodies encoded (protocol v4).
+"""Request bodies decoded into plain objects, and response bodies encoded (protocol v4, v5).
 
 Only the protocol shapes live here; what a request *means* is the executor's business.
+v5 differs in: [int] query flags with WITH_KEYSPACE / NOW_IN_SECONDS, PREPARE flags with a
+keyspace, the result-metadata id in EXECUTE and in PREPARED, and METADATA_CHANGED in rows.
 """
 
 from __future__ import annotations
@@ -22,11 +24,9 @@ from simulator.protocol.wire import (
     enc_bytes,
     enc_inet,
     enc_int,
-    enc_long,
     enc_short,
     enc_short_bytes,
     enc_string,
-    enc_string_list,
     enc_string_multimap,
 )
 
@@ -38,6 +38,9 @@ _PAGING_STATE = 0x08
 _SERIAL_CONSISTENCY = 0x10
 _DEFAULT_TIMESTAMP = 0x20
 _NAMES_FOR_VALUES = 0x40
+_WITH_KEYSPACE = 0x80  # v5
+_NOW_IN_SECONDS = 0x100  # v5
+_PREPARE_WITH_KEYSPACE = 0x01  # v5 PREPARE flags
 
 # RESULT kinds
 RESULT_VOID = 0x0001
@@ -50,6 +53,7 @@ RESULT_SCHEMA_CHANGE = 0x0005
 _GLOBAL_TABLES_SPEC = 0x0001
 _HAS_MORE_PAGES = 0x0002
 _NO_METADATA = 0x0004
+_METADATA_CHANGED = 0x0008  # v5
 
 
 def consistency(code: int) -> ConsistencyLevel:
@@ -72,6 +76,8 @@ class QueryParams:
     paging_state: bytes | None = None
     serial_consistency: ConsistencyLevel | None = None
     timestamp: int | None = None
+    keyspace: str | None = None  # v5 WITH_KEYSPACE
+    now_in_seconds: int | None = None  # v5 NOW_IN_SECONDS
 
 
 @dataclass(slots=True)
@@ -83,12 +89,14 @@ class Query:
 @dataclass(slots=True)
 class Prepare:
     query: str
+    keyspace: str | None = None  # v5
 
 
 @dataclass(slots=True)
 class Execute:
     statement_id: bytes
     params: QueryParams
+    result_metadata_id: bytes | None = None  # v5
 
 
 @dataclass(slots=True)
@@ -105,6 +113,7 @@ class Batch:
     consistency: ConsistencyLevel
     serial_consistency: ConsistencyLevel | None
     timestamp: int | None
+    keyspace: str | None = None  # v5
 
 
 @dataclass(slots=True)
@@ -117,9 +126,9 @@ class Register:
     events: list[str]
 
 
-def read_params(r: Reader) -> QueryParams:
+def read_params(r: Reader, version: int = 4) -> QueryParams:
     p = QueryParams(consistency=consistency(r.short()))
-    flags = r.byte()
+    flags = r.int() if version >= 5 else r.byte()
     if flags & _VALUES:
         count = r.short()
         if flags & _NAMES_FOR_VALUES:
@@ -138,22 +147,32 @@ def read_params(r: Reader) -> QueryParams:
         p.serial_consistency = consistency(r.short())
     if flags & _DEFAULT_TIMESTAMP:
         p.timestamp = r.long()
+    if version >= 5:
+        if flags & _WITH_KEYSPACE:
+            p.keyspace = r.string()
+        if flags & _NOW_IN_SECONDS:
+            p.now_in_seconds = r.int()
     return p
 
 
-def read_query(r: Reader) -> Query:
-    return Query(r.long_string(), read_params(r))
+def read_query(r: Reader, version: int = 4) -> Query:
+    return Query(r.long_string(), read_params(r, version))
 
 
-def read_prepare(r: Reader) -> Prepare:
-    return Prepare(r.long_string())
+def read_prepare(r: Reader, version: int = 4) -> Prepare:
+    prepare = Prepare(r.long_string())
+    if version >= 5 and r.int() & _PREPARE_WITH_KEYSPACE:
+        prepare.keyspace = r.string()
+    return prepare
 
 
-def read_execute(r: Reader) -> Execute:
-    return Execute(r.short_bytes(), read_params(r))
+def read_execute(r: Reader, version: int = 4) -> Execute:
+    statement_id = r.short_bytes()
+    metadata_id = r.short_bytes() if version >= 5 else None
+    return Execute(statement_id, read_params(r, version), metadata_id)
 
 
-def read_batch(r: Reader) -> Batch:
+def read_batch(r: Reader, version: int = 4) -> Batch:
     kind = r.byte()
     if kind > 2:
         raise ProtocolError(f"Invalid BATCH message: unknown batch type {kind}")
@@ -171,10 +190,13 @@ def read_batch(r: Reader) -> Batch:
         values = [r.value() for _ in range(r.short())]
         children.append(BatchChild(query, statement_id, values))
     cl = consistency(r.short())
-    flags = r.byte()
+    flags = r.int() if version >= 5 else r.byte()
     serial = consistency(r.short()) if flags & _SERIAL_CONSISTENCY else None
     timestamp = r.long() if flags & _DEFAULT_TIMESTAMP else None
-    return Batch(kind, children, cl, serial, timestamp)
+    keyspace = r.string() if version >= 5 and flags & _WITH_KEYSPACE else None
+    if version >= 5 and flags & _NOW_IN_SECONDS:
+        r.int()
+    return Batch(kind, children, cl, serial, timestamp, keyspace)
 
 
 def read_startup(r: Reader) -> Startup:
@@ -233,14 +255,28 @@ def _column_specs(
 
 
 def rows_metadata(
-    columns: list[ColumnSpec], paging_state: bytes | None = None, no_metadata: bool = False
+    columns: list[ColumnSpec],
+    paging_state: bytes | None = None,
+    no_metadata: bool = False,
+    new_metadata_id: bytes | None = None,
 ) -> bytes:
+    """``new_metadata_id`` (v5): the client's result metadata is stale, here is the new id."""
     flags = _HAS_MORE_PAGES if paging_state is not None else 0
     paging = enc_bytes(paging_state) if paging_state is not None else b""
-    if no_metadata:
+    if no_metadata and new_metadata_id is None:
         return enc_int(flags | _NO_METADATA) + enc_int(len(columns)) + paging
+    if new_metadata_id is not None:
+        flags |= _METADATA_CHANGED
+        paging += enc_short_bytes(new_metadata_id)
     flags, specs = _column_specs(columns, flags=flags)
     return enc_int(flags) + enc_int(len(columns)) + paging + specs
+
+
+def metadata_id(columns: list[ColumnSpec]) -> bytes:
+    """The v5 result-metadata id: a digest of the result columns (names and types)."""
+    import hashlib
+
+    return hashlib.md5(rows_metadata(columns), usedforsecurity=False).digest()
 
 
 def result_void() -> bytes:
@@ -252,8 +288,12 @@ def result_rows(
     rows: list[list[bytes | None]],
     paging_state: bytes | None = None,
     no_metadata: bool = False,
+    new_metadata_id: bytes | None = None,
 ) -> bytes:
-    parts = [enc_int(RESULT_ROWS), rows_metadata(columns, paging_state, no_metadata)]
+    parts = [
+        enc_int(RESULT_ROWS),
+        rows_metadata(columns, paging_state, no_metadata, new_metadata_id),
+    ]
     parts.append(enc_int(len(rows)))
     for row in rows:
         for cell in row:
@@ -270,7 +310,9 @@ def result_prepared(
     bind_columns: list[ColumnSpec],
     pk_indexes: list[int],
     result_columns: list[ColumnSpec],
+    result_metadata_id: bytes | None = None,
 ) -> bytes:
+    """``result_metadata_id`` is sent on v5 connections only (None on v4)."""
     flags, specs = _column_specs(bind_columns)
     prepared_meta = (
         enc_int(flags)
@@ -282,6 +324,7 @@ def result_prepared(
     return (
         enc_int(RESULT_PREPARED)
         + enc_short_bytes(statement_id)
+        + (enc_short_bytes(result_metadata_id) if result_metadata_id is not None else b"")
         + prepared_meta
         + rows_metadata(result_columns)
     )
@@ -311,18 +354,3 @@ def event_topology_change(change: str, address: str, port: int) -> bytes:
 
 def event_schema_change(change: str, target: str, keyspace: str, name: str = "") -> bytes:
     return enc_string("SCHEMA_CHANGE") + schema_change_fields(change, target, keyspace, name)
-
-
-__all__ = [
-    "Batch",
-    "BatchChild",
-    "ColumnSpec",
-    "Execute",
-    "Prepare",
-    "Query",
-    "QueryParams",
-    "Register",
-    "Startup",
-    "enc_long",
-    "enc_string_list",
-]

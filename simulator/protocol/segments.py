@@ -1,0 +1,112 @@
+"""Protocol v5 framing: CRC-checked segments (native_protocol_v5.spec §2).
+
+After READY on a v5 connection both sides wrap frames in segments:
+
+    header: 3 bytes little-endian = payload length (17 bits) | self-contained flag (bit 17)
+    CRC24 of those 3 header bytes (3 bytes little-endian)
+    payload (at most 128 KiB - 1)
+    CRC32 of the payload (4 bytes little-endian), seeded with the bytes fa 2d 55 ca
+
+A self-contained segment holds one or more whole frames; a frame larger than one payload
+is cut into consecutive non-self-contained segments. Compression is never negotiated here.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from simulator.core import ProtocolError
+
+MAX_PAYLOAD = 128 * 1024 - 1
+HEADER_LENGTH = 3
+CRC24_LENGTH = 3
+CRC32_LENGTH = 4
+SELF_CONTAINED = 1 << 17
+_CRC24_INIT = 0x875060
+_CRC24_POLY = 0x1974F0B
+_CRC32_SEED = zlib.crc32(bytes([0xFA, 0x2D, 0x55, 0xCA]))
+_U32 = struct.Struct("<I")
+
+
+def crc24(value: int, length: int) -> int:
+    """CRC24 over the ``length`` low bytes of ``value``, least significant byte first."""
+    crc = _CRC24_INIT
+    for _ in range(length):
+        crc ^= (value & 0xFF) << 16
+        value >>= 8
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= _CRC24_POLY
+    return crc & 0xFFFFFF
+
+
+def crc32(payload: bytes) -> int:
+    return zlib.crc32(payload, _CRC32_SEED)
+
+
+def _segment(payload: bytes, self_contained: bool) -> bytes:
+    header = len(payload) | (SELF_CONTAINED if self_contained else 0)
+    return (
+        header.to_bytes(HEADER_LENGTH, "little")
+        + crc24(header, HEADER_LENGTH).to_bytes(CRC24_LENGTH, "little")
+        + payload
+        + _U32.pack(crc32(payload))
+    )
+
+
+def encode(frame: bytes) -> bytes:
+    """One frame as one self-contained segment, or as several when it is too big."""
+    if len(frame) <= MAX_PAYLOAD:
+        return _segment(frame, True)
+    return b"".join(
+        _segment(frame[i : i + MAX_PAYLOAD], False) for i in range(0, len(frame), MAX_PAYLOAD)
+    )
+
+
+class SegmentDecoder:
+    """Accumulates received bytes; ``feed`` returns the frame bytes of complete segments."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._partial = bytearray()  # payloads of a frame split over several segments
+
+    def feed(self, data: bytes) -> bytes:
+        self._buffer += data
+        out = bytearray()
+        buf = self._buffer
+        while len(buf) >= HEADER_LENGTH + CRC24_LENGTH:
+            header = int.from_bytes(buf[:HEADER_LENGTH], "little")
+            expected = int.from_bytes(buf[HEADER_LENGTH : HEADER_LENGTH + CRC24_LENGTH], "little")
+            if crc24(header, HEADER_LENGTH) != expected:
+                raise ProtocolError("CRC mismatch on segment header")
+            length = header & MAX_PAYLOAD
+            start = HEADER_LENGTH + CRC24_LENGTH
+            end = start + length + CRC32_LENGTH
+            if len(buf) < end:
+                break
+            payload = bytes(buf[start : start + length])
+            if _U32.unpack_from(buf, start + length)[0] != crc32(payload):
+                raise ProtocolError("CRC mismatch on segment payload")
+            del buf[:end]
+            if header & SELF_CONTAINED:
+                if self._partial:
+                    raise ProtocolError("Self-contained segment inside a split frame")
+                out += payload
+            else:
+                self._partial += payload
+                out += self._take_complete_frame()
+        return bytes(out)
+
+    def _take_complete_frame(self) -> bytes:
+        """The split frame, once all of its segments have arrived."""
+        partial = self._partial
+        if len(partial) < 9:
+            return b""
+        total = 9 + int.from_bytes(partial[5:9], "big", signed=True)
+        if len(partial) < total:
+            return b""
+        frame = bytes(partial[:total])
+        del partial[:total]
+        return frame
