@@ -93,8 +93,9 @@ class Writer:
                 self.view.show(self.screen())
             except OSError as exc:  # an I2C hiccup must not stop the writer
                 log.warning("LCD plate error: %s", exc)
-            if time.monotonic() >= next_hosts and self._link is not None:
-                self.metrics.hosts_up(self._link.hosts_up())
+            link = self._link
+            if time.monotonic() >= next_hosts and link is not None:
+                self.metrics.hosts_up(link.hosts_up())
                 next_hosts = time.monotonic() + HOSTS_PERIOD
             self.stop.wait(UI_PERIOD)
 

@@ -1,7 +1,8 @@
 """The writer's cassandra-driver cluster, session and prepared statements.
 
-DC-aware routing with a remote-DC fallback (``used_hosts_per_remote_dc``) so the coordinator
-moves to the other DC when every local node is gone, optionally token-aware; the client
+DC-aware routing with a remote-DC fallback (``used_hosts_per_remote_dc``, see
+:mod:`lcd_writer.policy`) so the coordinator moves to the other DC when every local node is
+gone, optionally token-aware; the client
 request timeout (0.5 s by default) on every request. After a power cut the driver learns
 that a host is dead only from its idle heartbeat (30 s + 30 s by default), so the heartbeat
 interval and timeout are short here, and reconnection never gives up (the driver's default
@@ -15,22 +16,17 @@ from typing import Any
 
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
-from cassandra.policies import (
-    DCAwareRoundRobinPolicy,
-    ExponentialReconnectionPolicy,
-    TokenAwarePolicy,
-)
+from cassandra.policies import ExponentialReconnectionPolicy, TokenAwarePolicy
 
 from lcd_writer.options import WriterOptions
+from lcd_writer.policy import SteadyDCAwarePolicy
 
 DDL_TIMEOUT = 10.0
 TABLE = "messages"
 
 
 def build_cluster(opts: WriterOptions) -> Cluster:
-    policy: Any = DCAwareRoundRobinPolicy(
-        local_dc=opts.local_dc, used_hosts_per_remote_dc=opts.used_hosts_per_remote_dc
-    )
+    policy: Any = SteadyDCAwarePolicy(opts.local_dc, opts.used_hosts_per_remote_dc)
     if opts.token_aware:
         policy = TokenAwarePolicy(policy)
     profile = ExecutionProfile(load_balancing_policy=policy, request_timeout=opts.request_timeout)
@@ -90,19 +86,10 @@ class CassandraLink:
             raise
 
     def hosts_up(self) -> list[tuple[str, int]]:
-        """``(dc, hosts up)`` for every DC the driver knows, zeros included.
-
-        The driver leaves ``Host.is_up`` unknown (None) for hosts it discovered rather than
-        was given as contact points until one of them changes state; such a host counts as
-        up while the session holds open connections to it.
-        """
-        pools = self.session.get_pool_state()
+        """``(dc, hosts up)`` for every DC the driver knows, zeros included."""
         up: Counter[str] = Counter()
         for host in self.cluster.metadata.all_hosts():
-            pool = pools.get(host)
-            connected = bool(pool) and not pool["shutdown"] and pool["open_count"] > 0
-            alive = host.is_up is True or (host.is_up is None and connected)
-            up[str(host.datacenter)] += 1 if alive else 0
+            up[str(host.datacenter)] += 1 if host.is_up else 0
         return sorted(up.items())
 
     def close(self) -> None:

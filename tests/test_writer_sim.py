@@ -213,15 +213,20 @@ def test_everything_off_shows_no_host_and_recovers_without_restart(sim, start_wr
     sim.power("on", "DC2")
     before = successes(writer)
     wait_until(lambda: successes(writer) >= before + 3, 60, "writes after power came back")
+    # DC2 was lost once: the writer must still fail over to it (lcd_writer.policy)
+    wait_until(
+        lambda: writer.sample("lcd_writer_cluster_hosts_up", host_dc="DC2") == 3,
+        20,
+        "the driver to reconnect DC2",
+    )
+    sim.power("off", "DC1")
+    wait_until(lambda: writer.sample(COORDINATORS, coordinator_dc="DC2") >= 2, 30, "DC2 failover")
 
 
-@pytest.mark.xfail(
-    reason="the simulator's protocol layer does not apply client_can_reach to client "
-    "connections yet (.rackpanel/sim-bugs.md)",
-    strict=False,
-)
 def test_dc_link_cut_keeps_the_writer_from_failing_over(sim, start_writer):
-    """The writer sits in DC1: with the DC link cut and DC1 dark, DC2 is out of its reach."""
+    """The writer sits in DC1: with the DC link cut and DC1 dark, DC2 is out of its reach;
+    once the link heals the writer uses DC2 again (the stock DCAwareRoundRobinPolicy would
+    never reconnect a remote host it lost: see lcd_writer.policy)."""
     writer = start_writer()
     wait_until(lambda: successes(writer) >= 2, 30, "first writes")
     sim.power("off", "link:DC1-DC2")
