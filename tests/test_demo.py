@@ -43,6 +43,17 @@ def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "con
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
+def wait_ready(demo: subprocess.Popen[str], endpoints_file: Path, timeout: float = 90) -> None:
+    """Wait for endpoints.json; if the demo gives up first (60 s), fail with what it said."""
+
+    def ready_or_exited() -> bool:
+        if demo.poll() is not None:
+            raise AssertionError(f"the demo exited ({demo.returncode}): {demo.stdout.read()}")
+        return endpoints_file.exists()
+
+    wait_for(ready_or_exited, timeout, what="endpoints.json")
+
+
 def demo_inventory(tmp_path: Path, k: int) -> Path:
     return shifted_inventory(
         tmp_path, k, simulator={"admin_address": f"127.{k}.0.1:9499", "failure_detector": "fast"}
@@ -105,7 +116,7 @@ def test_headless_demo_runs_reacts_to_a_rack_cut_and_stops_clean(tmp_path):
     demo = start_demo(inventory, run_dir, "--no-prometheus")
     try:
         endpoints_file = run_dir / "endpoints.json"
-        wait_for(endpoints_file.exists, 60, what="endpoints.json")
+        wait_ready(demo, endpoints_file)
         startup = time.monotonic() - began
         services = json.loads(endpoints_file.read_text())["services"]
         kinds = [s["kind"] for s in services]
@@ -240,7 +251,7 @@ def test_a_killed_demo_takes_its_services_with_it(tmp_path):
     run_dir = tmp_path / "run"
     demo = start_demo(inventory, run_dir, "--no-prometheus")
     try:
-        wait_for((run_dir / "endpoints.json").exists, 60, what="endpoints.json")
+        wait_ready(demo, run_dir / "endpoints.json")
         out = subprocess.run(
             [*RACKPANEL, "power", "off", "DC1/RAC2", "--inventory", str(inventory)],
             capture_output=True,
