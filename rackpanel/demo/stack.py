@@ -114,6 +114,10 @@ def writer_services(inv: Inventory) -> list[Service]:
             contacts,
             "--listen",
             f"{host}:{inv.ports.writer}",
+            # Connect from the writer's own address: the simulator places the client in its DC
+            # (a cut DC link separates it from the other DC's nodes, as on the panel's switches).
+            "--source-address",
+            host,
             "--display",
             "none",
             "--keypad-api",
