@@ -95,6 +95,10 @@ def apply(
             plan = plan_host(inv, host, remote)
             plans[host.name] = plan
             progress.step(host.name, f"{len(plan.changes)} file(s) to change")
+            if plan.leftovers:
+                stale = " ".join(shlex.quote(p) for p in plan.leftovers)
+                remote.check(f"rm -f {stale}", privileged=True, what="removing partial uploads")
+                progress.step(host.name, f"removed {len(plan.leftovers)} partial upload(s)")
             install(inv, host, remote, plan, False, outcome, progress)
             outcome.status = "ok" if plan.changes or plan.pending else "unchanged"
         except Exception as exc:  # one host's failure, whatever it is, must not hide the others

@@ -88,6 +88,7 @@ class HostPlan:
     changes: list[FileChange] = field(default_factory=list)
     unchanged: int = 0
     pending: dict[bool, list[Action]] = field(default_factory=dict)  # rolling? → actions
+    leftovers: list[str] = field(default_factory=list)  # temp files of interrupted uploads
 
     def part(self, rolling: bool) -> list[FileChange]:
         return [c for c in self.changes if c.spec.rolling == rolling]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import shlex
 
 from deploy.files import FileChange, HostPlan, parse_actions, pending_path, sha256
 from deploy.hosts import DeployHost
-from deploy.remote import Remote
+from deploy.remote import Remote, temp_name
 from deploy.render import files_for
 from deploy.ssh import DeployError
 from deploy.textmerge import MergeError
@@ -16,7 +17,8 @@ from topology import Inventory
 def plan_host(inv: Inventory, host: DeployHost, remote: Remote) -> HostPlan:
     """Read each managed file and compare checksums with its rendering; nothing is written."""
     result = HostPlan()
-    for spec in files_for(inv, host):
+    specs = files_for(inv, host)
+    for spec in specs:
         path = remote.path(spec.path)
         old = remote.read(path)
         try:
@@ -31,6 +33,9 @@ def plan_host(inv: Inventory, host: DeployHost, remote: Remote) -> HostPlan:
         left = remote.read(remote.path(pending_path(rolling)))
         if left:
             result.pending[rolling] = parse_actions(left)
+    temps = " ".join(shlex.quote(temp_name(remote.path(s.path))) for s in specs)
+    found = remote.run(f"ls -d {temps} 2>/dev/null").out.split("\n")
+    result.leftovers = [line for line in found if line]
     return result
 
 

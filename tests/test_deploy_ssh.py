@@ -322,9 +322,12 @@ def test_an_interrupted_upload_leaves_the_old_file_intact(lab, capsys):
     assert "upload of" in outcomes[0].reason and "interrupted" in outcomes[0].reason
     assert target.read_text() == big  # the installed file is whole and unchanged
     assert "restart cassandra" not in " ".join(lab.actions())
+    partial = target.parent / ".cassandra.yaml.rackpanel-new"
+    assert partial.exists() and partial.stat().st_size < len(big)  # cut off midway
 
     code, out = lab.deploy("apply", "--limit", "rpidc1r2n1", capsys=capsys)
     assert code == 0, out
+    assert "removed 1 partial upload(s)" in out
     merged = target.read_text()
     assert "cluster_name: Lab Cluster\n" in merged and "# padding line 015999" in merged
     assert not list(target.parent.glob(".*rackpanel-new"))
