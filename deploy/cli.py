@@ -74,6 +74,12 @@ def run(args: argparse.Namespace) -> int:
     if args.ask_sudo_pass:
         password = getpass.getpass(f"sudo password for {inv.deploy.ssh_user}: ")
     identity = inv.deploy.identity_file
+    if identity and not _resolve(base, identity).is_file():
+        print(
+            f"rackpanel deploy: deploy.identity_file: {_resolve(base, identity)} does not exist",
+            file=sys.stderr,
+        )
+        return 2
     creds = Credentials(
         user=inv.deploy.ssh_user,
         identity_file=_resolve(base, identity) if identity else None,

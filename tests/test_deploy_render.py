@@ -229,3 +229,18 @@ def test_deploy_commands_know_only_the_host_placeholder():
     raw["deploy"] = {"service_manager": "/usr/local/bin/rec {hostname}"}
     with pytest.raises(InventoryError, match=r"deploy\.service_manager: .*\{host\} placeholder"):
         parse_inventory(raw)
+
+
+def test_cli_refuses_a_missing_key_and_an_unknown_host_before_connecting(tmp_path, capsys):
+    from rackpanel.cli import main
+
+    raw = yaml.safe_load((REPO / "inventory.yml").read_text())
+    raw["deploy"] = {"identity_file": "keys/absent"}
+    path = tmp_path / "inventory.yml"
+    path.write_text(yaml.safe_dump(raw))
+    assert main(["deploy", "check", "--inventory", str(path)]) == 2
+    assert f"deploy.identity_file: {tmp_path / 'keys/absent'} does not exist" in (
+        capsys.readouterr().err
+    )
+    assert main(["deploy", "plan", "--limit", "rpi9", "--inventory", str(path)]) == 2
+    assert "--limit 'rpi9' names no host of the inventory" in capsys.readouterr().err
