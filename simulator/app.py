@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -167,6 +168,8 @@ async def serve(
     sim = await start_simulator(
         inv, failure_detector=failure_detector, admin=admin, jolokia=jolokia
     )
+    gc.collect()
+    gc.freeze()  # start-up objects (modules, schema, ring) are never scanned by the GC again
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from cassandra import ConsistencyLevel as CL
+from cassandra import ReadTimeout
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
 from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
 from cassandra.query import SimpleStatement
@@ -122,6 +123,7 @@ def short_hint_window(tmp_path):
     settings = {
         "failure_detector": "fast",
         "max_hint_window_seconds": 0.5,
+        "read_request_timeout_seconds": 1.0,
         "admin_address": "127.163.0.1:9499",
     }
     path = shifted_inventory(tmp_path, 163, simulator=settings)
@@ -151,5 +153,23 @@ def test_replica_that_missed_writes_reads_stale_at_one_not_at_quorum(short_hint_
         assert session.execute(SimpleStatement(select, consistency_level=CL.QUORUM)).one().v == 2
         # the QUORUM read repaired the lagging replica
         assert session.execute(SimpleStatement(select, consistency_level=CL.ONE)).one().v == 2
+    finally:
+        cluster.shutdown()
+
+
+def test_read_from_an_unconvicted_dead_replica_times_out(short_hint_window):
+    sim = short_hint_window
+    cluster, session = pinned(sim, "rpidc1r1n1")
+    try:
+        create_keyspace(session)
+        session.execute(f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES ('r', 1)")
+        sim.power("off", "rpidc2r1n2")  # silent, and not convicted yet
+        select = f"SELECT v FROM {KEYSPACE}.kv WHERE k = 'r'"
+        assert session.execute(SimpleStatement(select, consistency_level=CL.QUORUM)).one().v == 1
+        started = time.monotonic()
+        with pytest.raises(ReadTimeout) as failure:
+            session.execute(SimpleStatement(select, consistency_level=CL.ALL))
+        assert 0.9 <= time.monotonic() - started < 4  # read_request_timeout_seconds: 1.0
+        assert (failure.value.received_responses, failure.value.required_responses) == (5, 6)
     finally:
         cluster.shutdown()

@@ -8,6 +8,7 @@ page's query is re-run and sliced: simple, and exact while the data does not cha
 from __future__ import annotations
 
 import asyncio
+import itertools
 import struct
 import time
 from dataclasses import dataclass, field
@@ -237,8 +238,6 @@ async def find_rows(
 
 
 def _combos(values: list[list[bytes]]) -> list[tuple[bytes, ...]]:
-    import itertools
-
     return list(itertools.product(*values))
 
 
