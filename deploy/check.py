@@ -25,6 +25,7 @@ class HostCheck:
 
     host: DeployHost
     ssh: str = "-"
+    host_key: str = "-"
     sudo: str = "-"
     java: str = "-"
     cassandra: str = "-"
@@ -71,10 +72,15 @@ def check_host(inv: Inventory, host: DeployHost, sessions: Sessions) -> HostChec
     try:
         remote = sessions.get(host)
     except DeployError as exc:
-        row.ssh = "FAILED"
+        stage = exc.stage or "failed"
+        row.ssh = "unreachable" if stage == "unreachable" else "reachable"
+        if stage.startswith("host key"):
+            row.host_key = stage.removeprefix("host key ")
+        elif stage == "auth failed":
+            row.host_key, row.ssh = "known", "auth failed"
         row.problems.append(str(exc))
         return row
-    row.ssh = "ok"
+    row.ssh, row.host_key = "ok", "known"
     try:
         row.sudo, problem = _sudo(remote)
         if problem:

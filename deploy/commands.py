@@ -21,20 +21,34 @@ from topology import Inventory
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    """The terminal's width on a terminal; 140 columns into a pipe or a log, not 80."""
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=140)
 
 
 def run_check(inv: Inventory, hosts: Sequence[DeployHost], creds: Credentials, **_: object) -> int:
     with Sessions(inv, creds) as sessions:
         rows = check(inv, hosts, sessions)
     table = Table(title="rackpanel deploy check")
-    for column in ("host", "role", "ssh", "sudo", "java", "cassandra", "disk free", "problems"):
+    columns = (
+        "host",
+        "role",
+        "ssh",
+        "host key",
+        "sudo",
+        "java",
+        "cassandra",
+        "disk free",
+        "problems",
+    )
+    for column in columns:
         table.add_column(column, no_wrap=column == "host")
     for row in rows:
         table.add_row(
             row.host.name,
             row.host.role,
             row.ssh,
+            row.host_key,
             row.sudo,
             row.java,
             row.cassandra,

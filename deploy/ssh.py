@@ -20,7 +20,15 @@ from deploy.hosts import DeployHost
 
 
 class DeployError(Exception):
-    """A host could not be deployed; the message says why, naming the host."""
+    """A host could not be deployed; the message says why, naming the host.
+
+    ``stage`` tells how far the connection got (``check`` shows it in its columns):
+    ``unreachable``, ``host key unknown``, ``host key CHANGED``, ``auth failed``, or "" after.
+    """
+
+    def __init__(self, message: str, stage: str = "") -> None:
+        super().__init__(message)
+        self.stage = stage
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -117,22 +125,28 @@ def connect(host: DeployHost, creds: Credentials) -> paramiko.SSHClient:
             f"{host.name}: host key CHANGED for {known_hosts_name(host.address, host.port)}: "
             f"{creds.known_hosts} has {fingerprint(exc.expected_key)}, the host offers "
             f"{fingerprint(exc.key)}; refusing to connect (if the host was reinstalled, "
-            "remove its old line from known_hosts)"
+            "remove its old line from known_hosts)",
+            stage="host key CHANGED",
         ) from None
     except UnknownHostKey as exc:
         client.close()
-        raise DeployError(f"{host.name}: refused: {exc}") from None
+        raise DeployError(f"{host.name}: refused: {exc}", stage="host key unknown") from None
     except paramiko.AuthenticationException as exc:
         client.close()
         how = f"key {creds.identity_file}" if creds.identity_file else "the agent or ~/.ssh keys"
         raise DeployError(
-            f"{host.name}: authentication failed for {where} with {how}: {exc}"
+            f"{host.name}: authentication failed for {where} with {how}: {exc}",
+            stage="auth failed",
         ) from None
     except TimeoutError as exc:
         client.close()
-        raise DeployError(f"{host.name}: unreachable: {where} timed out ({exc})") from None
+        raise DeployError(
+            f"{host.name}: unreachable: {where} timed out ({exc})", stage="unreachable"
+        ) from None
     except (OSError, paramiko.SSHException) as exc:
         client.close()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise DeployError(f"{host.name}: unreachable: {where}: {reason}") from None
+        raise DeployError(
+            f"{host.name}: unreachable: {where}: {reason}", stage="unreachable"
+        ) from None
     return client

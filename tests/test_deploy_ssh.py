@@ -377,3 +377,24 @@ def test_a_failing_command_is_reported_and_its_actions_are_run_by_the_next_apply
     code, out = lab.deploy("apply", "--limit", "rpidc1user", capsys=capsys)
     assert code == 0 and "unchanged" in out
     assert len(lab.actions()) == 4
+
+
+def test_check_columns_say_how_far_each_host_got(lab):
+    from deploy.check import check
+
+    keep = [n for n in LAB_HOSTS if n not in ("rpimonitor", "rpidc1r2n1")]
+    lab.fleet.write_known_hosts(lab.known_hosts, keep)
+    with lab.known_hosts.open("a") as handle:
+        handle.write(lab.fleet.other_key_line("rpidc1r2n1"))
+    lab.edit_inventory(lambda raw: raw["writers"][0].update(address="127.81.10.9"))
+    inv = load_inventory(lab.inventory)
+    creds = Credentials(user=USER, identity_file=lab.fleet.user_key, known_hosts=lab.known_hosts)
+    with Sessions(inv, creds) as sessions:
+        rows = {row.host.name: row for row in check(inv, select_hosts(inv, None), sessions)}
+    assert (rows["rpimonitor"].ssh, rows["rpimonitor"].host_key) == ("reachable", "unknown")
+    assert (rows["rpidc1r2n1"].ssh, rows["rpidc1r2n1"].host_key) == ("reachable", "CHANGED")
+    assert (rows["rpidc1user"].ssh, rows["rpidc1user"].host_key) == ("unreachable", "-")
+    node = rows["rpidc1r1n1"]
+    assert (node.ssh, node.host_key, node.cassandra) == ("ok", "known", "not found")
+    assert re.fullmatch(r"\d+(\.\d+)*", node.java)
+    assert node.problems == ["Cassandra is not installed"]
