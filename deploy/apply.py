@@ -109,8 +109,9 @@ def apply(
     with ThreadPoolExecutor(max_workers=inv.deploy.parallel) as pool:
         list(pool.map(first_phase, hosts))
 
-    rolling = [h for h in rolling_order(inv, hosts) if h.name in plans]
-    rolling = [h for h in rolling if plans[h.name].has_work(rolling=True)]
+    # a node whose first phase failed is not restarted: its failure is reported as it is
+    ready = [h for h in rolling_order(inv, hosts) if outcomes[h.name].status != "failed"]
+    rolling = [h for h in ready if h.name in plans and plans[h.name].has_work(rolling=True)]
     restarting = {h.name for h in rolling}
     confirmed: list[DeployHost] = []
     for index, host in enumerate(rolling):

@@ -360,10 +360,16 @@ def test_a_failing_command_is_reported_and_its_actions_are_run_by_the_next_apply
     # the files went in whole before the action failed; nothing is half-written
     writer = lab.file("rpidc1user", "/etc/rackpanel/writer.yml").read_text()
     assert yaml.safe_load(writer)["name"] == "rpidc1user"
+    # a node whose first phase failed does not go on to its Cassandra restart
+    code, out = lab.deploy("apply", "--limit", "rpidc1r2n1", capsys=capsys)
+    assert code == 1 and "rpidc1r2n1: failed: rpidc1r2n1: set-hostname" in out
+    cassandra_yaml = lab.file("rpidc1r2n1", "/etc/cassandra/cassandra.yaml").read_text()
+    assert cassandra_yaml == STOCK_CASSANDRA_YAML
 
     # the files no longer differ, but the actions they need are still owed: the next apply runs them
     lab.edit_inventory(lambda raw: raw["deploy"].update(service_manager=recorder))
     code, out = lab.deploy("plan", "--limit", "rpidc1user", capsys=capsys)
+    assert code == 0, out
     assert "left unfinished by an earlier apply: set-hostname rpidc1user; daemon-reload" in out
     assert lab.actions() == []
     code, out = lab.deploy("apply", "--limit", "rpidc1user", capsys=capsys)
