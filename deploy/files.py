@@ -14,9 +14,10 @@ Render = Callable[[str | None], str]
 class ManagedFile:
     """One file on a host.
 
-    ``path`` is the absolute path on a real host (before ``remote_root``). ``restarts`` lists the
-    units to restart when the file changes; ``service`` groups the files of one rolling unit (the
-    Cassandra files are applied node by node, the others in parallel).
+    ``path`` is the absolute path on a real host (before ``remote_root``). When the file
+    changes: ``restarts`` lists the units to restart, ``unit_file`` asks for a daemon-reload and
+    an enable, ``set_hostname`` for the host name to be applied. ``rolling`` marks Cassandra's
+    files, applied node by node with a restart each; the others go in parallel.
     """
 
     path: str
@@ -52,10 +53,6 @@ class FileChange:
     remote_path: str
     old: str | None
     new: str
-
-    @property
-    def checksum(self) -> str:
-        return sha256(self.new)
 
 
 # Actions of an apply that wrote its files but did not finish their actions are recorded on the

@@ -28,10 +28,6 @@ class DeployHost:
     writer: WriterPlace | None = None
     monitor: Monitor | None = None
 
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.address}:{self.port})"
-
 
 def all_hosts(inv: Inventory) -> list[DeployHost]:
     """Nodes (inventory order), writers, then the monitor."""

@@ -77,10 +77,6 @@ class Progress:
             self._last_percent[key] = percent
             self.step(host, f"uploading {path}: {percent}%")
 
-    def note(self, text: str) -> None:
-        with self._lock:
-            self.console.print(text, markup=False, soft_wrap=True)
-
     def summary(self, outcomes: list[HostOutcome]) -> None:
         table = Table(title="rackpanel deploy apply")
         for column in ("host", "result", "files changed", "actions"):
