@@ -13,6 +13,7 @@ is cut into consecutive non-self-contained segments. Compression is never negoti
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 
@@ -29,17 +30,29 @@ _CRC32_SEED = zlib.crc32(bytes([0xFA, 0x2D, 0x55, 0xCA]))
 _U32 = struct.Struct("<I")
 
 
+def _crc24_step(register: int) -> int:
+    """Eight shifts of the CRC24 register (the byte already XORed into its top)."""
+    for _ in range(8):
+        register <<= 1
+        if register & 0x1000000:
+            register ^= _CRC24_POLY
+    return register
+
+
+_CRC24_TABLE = [_crc24_step(byte << 16) for byte in range(256)]
+
+
+@functools.lru_cache(maxsize=4096)
 def crc24(value: int, length: int) -> int:
-    """CRC24 over the ``length`` low bytes of ``value``, least significant byte first."""
+    """CRC24 over the ``length`` low bytes of ``value``, least significant byte first.
+
+    Table-driven, and cached: a segment header is its payload length, which repeats.
+    """
     crc = _CRC24_INIT
     for _ in range(length):
-        crc ^= (value & 0xFF) << 16
+        crc = ((crc << 8) & 0xFFFFFF) ^ _CRC24_TABLE[((crc >> 16) ^ value) & 0xFF]
         value >>= 8
-        for _ in range(8):
-            crc <<= 1
-            if crc & 0x1000000:
-                crc ^= _CRC24_POLY
-    return crc & 0xFFFFFF
+    return crc
 
 
 def crc32(payload: bytes) -> int:
