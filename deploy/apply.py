@@ -79,6 +79,7 @@ def apply(
     outcomes = {h.name: HostOutcome(h.name) for h in hosts}
     plans: dict[str, HostPlan] = {}
     stop = threading.Event()
+    why_stopped = ["--fail-fast: another host failed"]
 
     def fail(host: DeployHost, exc: DeployError) -> None:
         outcome = outcomes[host.name]
@@ -88,7 +89,7 @@ def apply(
     def first_phase(host: DeployHost) -> None:
         outcome = outcomes[host.name]
         if stop.is_set():
-            outcome.status, outcome.reason = "skipped", "--fail-fast: another host failed"
+            outcome.status, outcome.reason = "skipped", why_stopped[0]
             return
         try:
             remote = sessions.get(host)
@@ -106,8 +107,18 @@ def apply(
             if fail_fast:
                 stop.set()
 
-    with ThreadPoolExecutor(max_workers=inv.deploy.parallel) as pool:
-        list(pool.map(first_phase, hosts))
+    pool = ThreadPoolExecutor(max_workers=inv.deploy.parallel)
+    try:
+        for future in [pool.submit(first_phase, h) for h in hosts]:
+            future.result()
+    except KeyboardInterrupt:  # hosts under way finish their step; the others are not started
+        why_stopped[0] = "interrupted (Ctrl-C) before this host started"
+        stop.set()
+        progress.step(
+            "deploy", "interrupted: letting the hosts under way finish, starting no other"
+        )
+    finally:
+        pool.shutdown(wait=True)
 
     # a node whose first phase failed is not restarted: its failure is reported as it is
     ready = [h for h in rolling_order(inv, hosts) if outcomes[h.name].status != "failed"]
@@ -133,5 +144,8 @@ def apply(
             confirmed.append(host)
         except Exception as exc:
             fail(host, as_deploy_error(host, exc))
+            stop.set()
+        except KeyboardInterrupt:
+            fail(host, DeployError(f"{host.name}: interrupted (Ctrl-C) during its restart"))
             stop.set()
     return [outcomes[h.name] for h in hosts]

@@ -404,3 +404,39 @@ def test_check_columns_say_how_far_each_host_got(lab):
     assert (node.ssh, node.host_key, node.cassandra) == ("ok", "known", "not found")
     assert re.fullmatch(r"\d+(\.\d+)*", node.java)
     assert node.problems == ["Cassandra is not installed"]
+
+
+def test_ctrl_c_during_the_rolling_restart_stops_cleanly(lab):
+    import os
+    import signal
+    import sys
+    import time
+
+    slow_check = f"sleep 30; cat {lab.dir}/hosts/{{host}}/nodetool-status"
+    lab.edit_inventory(lambda raw: raw["deploy"].update(up_check=slow_check, up_timeout_seconds=60))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rackpanel", "deploy", "apply", "-i", str(lab.inventory)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    seen = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen.append(line)
+        if "rpidc1r1n1: waiting until" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    out = "".join(seen) + process.communicate(timeout=30)[0]
+    assert process.returncode == 1, out
+    assert "rpidc1r1n1: failed: rpidc1r1n1: interrupted (Ctrl-C) during its restart" in out
+    assert out.count("rolling restart stopped before this node") == 2
+    assert [a for a in lab.actions() if a.endswith("restart cassandra")] == [
+        "rpidc1r1n1 restart cassandra"
+    ]
+    conf = yaml.safe_load(lab.file("rpidc1r1n1", "/etc/cassandra/cassandra.yaml").read_text())
+    assert conf["cluster_name"] == "Lab Cluster"  # whole: the new file, not a mix
+    untouched = lab.file("rpidc1r2n1", "/etc/cassandra/cassandra.yaml").read_text()
+    assert untouched == STOCK_CASSANDRA_YAML
