@@ -76,8 +76,7 @@ class Writer:
 
     def record(self, outcome: Outcome) -> None:
         self.metrics.record(outcome)
-        with self._lock:
-            self._last = outcome
+        self._last = outcome  # one reference assignment: atomic, read by screen() under its lock
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

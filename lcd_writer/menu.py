@@ -69,8 +69,8 @@ class CLMenu:
             return self._state()
 
     def selected(self, operation: Operation) -> str:
-        with self._lock:
-            return self._selected[operation]
+        """The level requests use now (called per request: a dict read, atomic, no lock)."""
+        return self._selected[operation]
 
     def press(self, press: Press) -> MenuState:
         applied: tuple[Operation, str] | None = None

@@ -1,18 +1,22 @@
-"""The writer's /metrics page, exactly as the writer section of metrics.md specifies."""
+"""The writer's /metrics page, exactly as the writer section of metrics.md specifies.
+
+The three per-request families (requests, latency histogram, coordinators) are kept by
+:class:`RequestTally`, one lock and plain integers per request, and turned into metric
+families only when /metrics is scraped: in ``--rate`` mode the writer records thousands of
+outcomes a second on the driver's I/O thread, and three prometheus_client metrics (a lock
+each, a label lookup each) cost it a measurable share of its throughput.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    disable_created_metrics,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Gauge, disable_created_metrics, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.utils import floatToGoString
 
 from lcd_writer.consistency import OPERATIONS, Operation, offered
 from lcd_writer.outcome import OUTCOMES, Coordinator, Outcome, answered_by
@@ -21,6 +25,75 @@ from lcd_writer.outcome import OUTCOMES, Coordinator, Outcome, answered_by
 disable_created_metrics()
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+REQUEST_LABELS = ["operation", "cl", "outcome"]
+COORDINATOR_LABELS = ["operation", "cl", "coordinator_dc", "coordinator_rack", "coordinator"]
+
+
+class RequestTally:
+    """A collector of every request outcome: counts, latency histogram, coordinators."""
+
+    def __init__(self, buckets: tuple[float, ...] = LATENCY_BUCKETS) -> None:
+        self._bounds = (*buckets, float("inf"))
+        self._le = [floatToGoString(b) for b in self._bounds]
+        self._lock = threading.Lock()
+        self._requests: dict[tuple[str, str, str], int] = {}
+        self._latency: dict[tuple[str, str, str], list[float]] = {}  # per-bucket counts + sum
+        self._coordinators: dict[tuple[str, str, Coordinator], int] = {}
+
+    def seed(self, key: tuple[str, str, str]) -> None:
+        """Show ``key``'s request counter at 0 before its first request (rate() needs it)."""
+        with self._lock:
+            self._requests.setdefault(key, 0)
+
+    def add(self, outcome: Outcome) -> None:
+        key = (outcome.operation, outcome.cl, outcome.outcome)
+        bucket = bisect_left(self._bounds, outcome.seconds)
+        where = outcome.coordinator if answered_by(outcome.outcome) else None
+        with self._lock:
+            self._requests[key] = self._requests.get(key, 0) + 1
+            latency = self._latency.get(key)
+            if latency is None:
+                latency = self._latency[key] = [0.0] * (len(self._bounds) + 1)
+            latency[bucket] += 1
+            latency[-1] += outcome.seconds
+            if where is not None:
+                coordinator = (outcome.operation, outcome.cl, where)
+                self._coordinators[coordinator] = self._coordinators.get(coordinator, 0) + 1
+
+    def describe(self) -> list[Any]:
+        return []  # families are only known at collection time
+
+    def collect(self) -> Iterator[Any]:
+        with self._lock:
+            requests = dict(self._requests)
+            latency = {key: list(values) for key, values in self._latency.items()}
+            coordinators = dict(self._coordinators)
+        family = CounterMetricFamily(
+            "lcd_writer_requests", "every request and how it ended", labels=REQUEST_LABELS
+        )
+        for key, count in requests.items():
+            family.add_metric(list(key), count)
+        yield family
+        histogram = HistogramMetricFamily(
+            "lcd_writer_request_duration_seconds",
+            "end-to-end latency as the client saw it",
+            labels=REQUEST_LABELS,
+        )
+        for key, values in latency.items():
+            cumulative, total = [], 0.0
+            for le, count in zip(self._le, values[:-1], strict=True):
+                total += count
+                cumulative.append((le, total))
+            histogram.add_metric(list(key), cumulative, values[-1])
+        yield histogram
+        family = CounterMetricFamily(
+            "lcd_writer_coordinator_requests",
+            "which coordinator answered each request (client timeouts and no-host excluded)",
+            labels=COORDINATOR_LABELS,
+        )
+        for (operation, cl, where), count in coordinators.items():
+            family.add_metric([operation, cl, where.dc, where.rack, where.address], count)
+        yield family
 
 
 class WriterMetrics:
@@ -37,56 +110,25 @@ class WriterMetrics:
             ["operation", "cl"],
             registry=self.registry,
         )
-        self._requests = Counter(
-            "lcd_writer_requests",
-            "every request and how it ended",
-            ["operation", "cl", "outcome"],
-            registry=self.registry,
-        )
-        self._duration = Histogram(
-            "lcd_writer_request_duration_seconds",
-            "end-to-end latency as the client saw it",
-            ["operation", "cl", "outcome"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self._coordinator = Counter(
-            "lcd_writer_coordinator_requests",
-            "which coordinator answered each request (client timeouts and no-host excluded)",
-            ["operation", "cl", "coordinator_dc", "coordinator_rack", "coordinator"],
-            registry=self.registry,
-        )
+        self._tally = RequestTally()
+        self.registry.register(self._tally)
         self._hosts_up = Gauge(
             "lcd_writer_cluster_hosts_up",
             "hosts the driver currently considers up, per DC",
             ["host_dc"],
             registry=self.registry,
         )
-        self._children: dict[tuple[str, ...], tuple[Any, Any]] = {}
-        self._coordinator_children: dict[tuple[str, str, Coordinator], Any] = {}
         for operation in OPERATIONS:
             for cl in offered(operation):
-                for outcome in OUTCOMES:  # zeros from the start, so rate() sees the first one
-                    self._requests.labels(operation, cl, outcome)
+                for outcome in OUTCOMES:
+                    self._tally.seed((operation, cl, outcome))
 
     def selected(self, operation: Operation, level: str) -> None:
         for cl in offered(operation):
             self._cl.labels(operation, cl).set(1 if cl == level else 0)
 
     def record(self, outcome: Outcome) -> None:
-        count, duration = self._request_children(outcome.operation, outcome.cl, outcome.outcome)
-        count.inc()
-        duration.observe(outcome.seconds)
-        where = outcome.coordinator
-        if where is not None and answered_by(outcome.outcome):
-            key = (outcome.operation, outcome.cl, where)
-            child = self._coordinator_children.get(key)
-            if child is None:
-                child = self._coordinator.labels(
-                    outcome.operation, outcome.cl, where.dc, where.rack, where.address
-                )
-                self._coordinator_children[key] = child
-            child.inc()
+        self._tally.add(outcome)
 
     def hosts_up(self, per_dc: Iterable[tuple[str, int]]) -> None:
         for dc, up in per_dc:
@@ -94,14 +136,3 @@ class WriterMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
-
-    def _request_children(self, operation: str, cl: str, outcome: str) -> tuple[Any, Any]:
-        key = (operation, cl, outcome)
-        children = self._children.get(key)
-        if children is None:
-            children = (
-                self._requests.labels(*key),
-                self._duration.labels(*key),
-            )
-            self._children[key] = children
-        return children

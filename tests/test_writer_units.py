@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 from cassandra import OperationTimedOut, Unavailable, WriteTimeout
 from cassandra.cluster import NoHostAvailable
+from prometheus_client.parser import text_string_to_metric_families
 
 from lcd_writer.cli import _parser_of
 from lcd_writer.consistency import OFFERED, SERIAL_LEVELS, check_level
@@ -327,3 +328,22 @@ def test_paced_sends_keep_the_rate():
     stop.set()
     worker.join(timeout=2)
     assert 30 <= len(sent) <= 52  # 100/s for 0.5 s (a busy machine may lag a little)
+
+
+def test_latency_histogram_buckets_are_cumulative_with_le_inclusive():
+    metrics = WriterMetrics("w", "DC1")
+    for seconds in (0.001, 0.003, 0.3, 7.0):
+        metrics.record(Outcome("read", "ONE", "success", seconds, DC2_NODE))
+    mine = {"operation": "read", "cl": "ONE", "outcome": "success"}
+    samples = {
+        (sample.name, sample.labels.get("le")): sample.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for sample in family.samples
+        if family.name == "lcd_writer_request_duration_seconds"
+        and mine.items() <= sample.labels.items()
+    }
+    bucket = "lcd_writer_request_duration_seconds_bucket"
+    expected = {"0.001": 1, "0.005": 2, "0.25": 2, "0.5": 3, "5.0": 3, "+Inf": 4}
+    assert {le: samples[(bucket, le)] for le in expected} == expected
+    assert samples[("lcd_writer_request_duration_seconds_count", None)] == 4
+    assert samples[("lcd_writer_request_duration_seconds_sum", None)] == pytest.approx(7.304)
