@@ -194,6 +194,9 @@ def test_every_consistency_level_against_a_failure_pattern(sim, keyspace, patter
             with pytest.raises(Unavailable) as failure:
                 session.execute(statement, [lwt_key])
             assert (failure.value.required_replicas, failure.value.alive_replicas) in missing
+
+        with pytest.raises(Unavailable):  # TRUNCATE needs every node of the cluster
+            session.execute("TRUNCATE kv")
     finally:
         cluster.shutdown()
 

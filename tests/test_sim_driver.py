@@ -243,3 +243,11 @@ def test_frames_larger_than_a_segment_cross_both_ways(session):
     payload = bytes(range(256)) * 1200  # 300 KiB
     session.execute(session.prepare("INSERT INTO blobs (k, data) VALUES (?, ?)"), [1, payload])
     assert session.execute("SELECT data FROM blobs WHERE k = 1").one().data == payload
+
+
+def test_truncate_empties_a_table(session):
+    session.execute("CREATE TABLE IF NOT EXISTS scratch (k int PRIMARY KEY, v int)")
+    for k in range(5):
+        session.execute("INSERT INTO scratch (k, v) VALUES (%s, 0)", [k])
+    session.execute("TRUNCATE scratch")
+    assert session.execute("SELECT * FROM scratch").all() == []

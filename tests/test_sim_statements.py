@@ -67,7 +67,7 @@ ODD_STATEMENTS = [
     "DROP KEYSPACE nope",
     "DROP KEYSPACE system",
     "USE nope",
-    "TRUNCATE t",
+    "TRUNCATE system.local",
     "ALTER TABLE t ADD x int",
     "GRANT ALL ON t TO someone",
     "SELECT * FROM t WHERE k = ?",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core import InvalidRequest
+from simulator.core import ConsistencyLevel, InvalidRequest, Unavailable
 from simulator.cql import ast
 from simulator.executor.context import SimContext
 from simulator.protocol import messages
@@ -86,3 +86,16 @@ def drop_table(ctx: SimContext, keyspace: str, stmt: ast.DropTable) -> bytes:
         return _unchanged()
     ctx.cluster.drop_table(keyspace, stmt.name)
     return _announce(ctx, "DROPPED", "TABLE", keyspace, stmt.name)
+
+
+def truncate(ctx: SimContext, coordinator: Any, keyspace: str, table: str) -> bytes:
+    """TRUNCATE empties a table on every replica, so (as in Cassandra) every node must be up."""
+    definition = ctx.schema.table(keyspace, table)
+    if definition.virtual or keyspace.startswith("system"):
+        raise InvalidRequest(f"Cannot truncate table {keyspace}.{table}: system table")
+    nodes = ctx.cluster.nodes
+    alive = sum(1 for node in nodes if ctx.cluster.is_alive(coordinator, node))
+    if alive < len(nodes):
+        raise Unavailable(ConsistencyLevel.ALL, len(nodes), alive)
+    ctx.cluster.drop_table(keyspace, table)
+    return messages.result_void()

@@ -154,6 +154,9 @@ class NodeExecutor:
             result = ddl.create_table(ctx, self._keyspace(statement.keyspace, session), statement)
         elif isinstance(statement, ast.DropTable):
             result = ddl.drop_table(ctx, self._keyspace(statement.keyspace, session), statement)
+        elif isinstance(statement, ast.Truncate):
+            keyspace = self._keyspace(statement.keyspace, session)
+            return ddl.truncate(ctx, self.node, keyspace, statement.table)
         else:
             raise InvalidRequest(
                 f"{type(statement).__name__.upper()} is not supported by the simulator"
