@@ -14,7 +14,7 @@ POST /keypad/select (the press that applies a level) → answered with the new C
 LCD showing a completed request at the new CL; and keypad round trips while every node is
 powered off (target < 100 ms).
 
-    .venv/bin/python benchmarks/writer_throughput.py [--seconds 5] [--rounds 5]
+    .venv/bin/python benchmarks/writer_throughput.py [--seconds 5] [--rounds 6]
 Writes benchmarks/results/writer_throughput.json.
 """
 
@@ -213,7 +213,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--presses", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

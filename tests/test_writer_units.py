@@ -11,10 +11,12 @@ import urllib.error
 import urllib.request
 
 import pytest
+import yaml
 from cassandra import OperationTimedOut, Unavailable, WriteTimeout
 from cassandra.cluster import NoHostAvailable
 from prometheus_client.parser import text_string_to_metric_families
 
+from deploy.render.services import writer_config
 from lcd_writer.cli import _parser_of
 from lcd_writer.consistency import OFFERED, SERIAL_LEVELS, check_level
 from lcd_writer.http_api import WriterHttp
@@ -27,7 +29,7 @@ from lcd_writer.plates import PlateView
 from lcd_writer.plates.memory import MemoryPlate
 from lcd_writer.scheduler import run_paced
 from lcd_writer.screen import RED, WHITE, lcd_text, screen
-from rackpanel.config import ConfigError
+from rackpanel.config import ConfigError, apply_config
 from tests.support.binaries import require_binary
 
 
@@ -347,3 +349,16 @@ def test_latency_histogram_buckets_are_cumulative_with_le_inclusive():
     assert {le: samples[(bucket, le)] for le in expected} == expected
     assert samples[("lcd_writer_request_duration_seconds_count", None)] == 4
     assert samples[("lcd_writer_request_duration_seconds_sum", None)] == pytest.approx(7.304)
+
+
+def test_the_config_deploy_renders_for_a_pi_is_accepted(tmp_path, demo_inventory):
+    place = next(p for p in demo_inventory.writer_places() if p.local_dc == "DC2")
+    path = tmp_path / "writer.yml"
+    path.write_text(yaml.safe_dump(writer_config(demo_inventory, place)))
+    argv = ["--config", str(path)]
+    parser = _parser_of(None)
+    opts = from_args(apply_config(parser, parser.parse_args(argv), argv))
+    assert (opts.name, opts.local_dc, opts.display) == ("rpidc2user", "DC2", "adafruit")
+    assert opts.contact_points[0] == ("192.168.11.41", 9042)
+    assert opts.replication == {"DC1": 3, "DC2": 3}
+    assert opts.colors["DC2"] == (0, 0, 1)
