@@ -251,3 +251,20 @@ def test_truncate_empties_a_table(session):
         session.execute("INSERT INTO scratch (k, v) VALUES (%s, 0)", [k])
     session.execute("TRUNCATE scratch")
     assert session.execute("SELECT * FROM scratch").all() == []
+
+
+def test_aggregates_and_distinct(session):
+    session.execute(
+        "CREATE TABLE IF NOT EXISTS readings (s text, t int, v double, PRIMARY KEY (s, t))"
+    )
+    insert = session.prepare("INSERT INTO readings (s, t, v) VALUES (?, ?, ?)")
+    for sensor in ("a", "b"):
+        for t, v in enumerate([1.5, 4.0, 2.5]):
+            session.execute(insert, [sensor, t, v])
+    row = session.execute(
+        "SELECT count(*), min(v), max(v), sum(v), avg(v) FROM readings WHERE s = 'a'"
+    ).one()
+    assert tuple(row) == (3, 1.5, 4.0, 8.0, 8.0 / 3)
+    assert sorted(r.s for r in session.execute("SELECT DISTINCT s FROM readings")) == ["a", "b"]
+    with pytest.raises(InvalidRequest, match="DISTINCT"):
+        session.execute("SELECT DISTINCT v FROM readings")

@@ -16,7 +16,15 @@ from simulator.executor.binding import Bound
 from simulator.executor.context import SimContext
 from simulator.executor.local_tables import is_local, local_rows
 from simulator.executor.prepared import Prepared, prepare
-from simulator.executor.select import BOOLEAN, find_rows, limit_of, outputs, page, project
+from simulator.executor.select import (
+    BOOLEAN,
+    distinct_partitions,
+    find_rows,
+    limit_of,
+    outputs,
+    page,
+    project,
+)
 from simulator.protocol import messages
 from simulator.protocol.messages import ColumnSpec, QueryParams
 from simulator.schema import TableDef
@@ -176,6 +184,8 @@ class NodeExecutor:
     ) -> bytes:
         keyspace = self._keyspace(stmt.keyspace, session)
         table = self.ctx.schema.table(keyspace, stmt.table)
+        if stmt.json:
+            raise InvalidRequest("SELECT JSON is not supported by the simulator")
         outs = outputs(table, stmt)
         local = (
             local_rows(self.ctx, self.node, keyspace, stmt.table) if is_local(keyspace) else None
@@ -184,6 +194,8 @@ class NodeExecutor:
         rows = await find_rows(
             self.ctx.cluster, self.node, replication, table, stmt, bound, params.consistency, local
         )
+        if stmt.distinct:
+            rows = distinct_partitions(table, stmt, rows)
         limit = limit_of(stmt, bound)
         if limit is not None:
             rows = rows[:limit]

@@ -43,8 +43,13 @@ class Output:
     """One result column: its spec and how to compute it from a row."""
 
     spec: ColumnSpec
-    kind: str  # column | writetime | ttl | count
+    kind: str  # column | writetime | ttl | count | min | max | sum | avg
     column: str = ""
+    cql_type: Any = None  # the column's type, for the aggregates that compute on values
+
+
+AGGREGATES = ("count", "min", "max", "sum", "avg")
+NUMERIC = ("int", "bigint", "smallint", "tinyint", "varint", "float", "double", "decimal")
 
 
 def outputs(table: TableDef, stmt: ast.Select) -> list[Output]:
@@ -73,6 +78,20 @@ def outputs(table: TableDef, stmt: ast.Select) -> list[Output]:
                 )
             cql_type = {"writetime": BIGINT, "ttl": INT, "count": BIGINT}[expr.name]
             result.append(Output(spec(name, cql_type), expr.name, column.name))
+        elif (
+            isinstance(expr, ast.FunctionSelector)
+            and expr.name in ("min", "max", "sum", "avg")
+            and len(expr.args) == 1
+            and isinstance(expr.args[0], ast.ColumnSelector)
+        ):
+            column = table.column(expr.args[0].name)
+            if expr.name in ("sum", "avg") and column.type not in NUMERIC:
+                raise InvalidRequest(
+                    f"Invalid call to function {expr.name}, none of its type signatures match "
+                    f"(known type signatures: system.{expr.name} : (numeric) -> numeric)"
+                )
+            out_spec = spec(name, column.cql_type)
+            result.append(Output(out_spec, expr.name, column.name, column.cql_type))
         else:
             raise InvalidRequest(f"Unsupported selector {name} in the simulator")
     return result
@@ -251,21 +270,37 @@ def _ttl_left(cell: Cell | None) -> bytes | None:
 
 
 def project(rows: list[Row], outs: list[Output]) -> list[list[bytes | None]]:
-    if any(o.kind == "count" for o in outs):
+    """Result rows; with an aggregate, one row (other columns from the first row selected)."""
+    if any(o.kind in AGGREGATES for o in outs):
         first = rows[0] if rows else None
-        result: list[bytes | None] = []
-        for out in outs:
-            if out.kind == "count":
-                counted = (
-                    rows
-                    if not out.column
-                    else [r for r in rows if r.values.get(out.column) is not None]
-                )
-                result.append(BIGINT.serialize(len(counted)))
-            else:
-                result.append(_value(first, out) if first else None)
-        return [result]
+        return [
+            [
+                _aggregate(rows, out)
+                if out.kind in AGGREGATES
+                else (_value(first, out) if first else None)
+                for out in outs
+            ]
+        ]
     return [[_value(row, out) for out in outs] for row in rows]
+
+
+def _aggregate(rows: list[Row], out: Output) -> bytes | None:
+    raw = [r.values.get(out.column) for r in rows] if out.column else [b""] * len(rows)
+    present = [v for v in raw if v is not None]
+    if out.kind == "count":
+        return BIGINT.serialize(len(present))
+    values = [out.cql_type.deserialize(v) for v in present]
+    if out.kind in ("min", "max"):
+        if not present:
+            return None
+        keyed = sorted(present, key=out.cql_type.sort_key)
+        return keyed[0] if out.kind == "min" else keyed[-1]
+    total = sum(values) if values else 0
+    if out.kind == "avg" and values:
+        total = total / len(values)
+        if out.cql_type.cql_name not in ("float", "double", "decimal"):
+            total = int(total)
+    return out.cql_type.serialize(total)
 
 
 def _value(row: Row, out: Output) -> bytes | None:
@@ -294,3 +329,28 @@ def page(
     end = start + page_size
     more = _OFFSET.pack(end) if end < len(rows) else None
     return rows[start:end], more
+
+
+def distinct_partitions(table: TableDef, stmt: ast.Select, rows: list[Row]) -> list[Row]:
+    """SELECT DISTINCT: one row per partition; only partition key (and static) columns."""
+    if stmt.selectors != "*":
+        for selector in stmt.selectors:  # type: ignore[union-attr]
+            expr = selector.expression
+            if isinstance(expr, ast.ColumnSelector):
+                kind = table.column(expr.name).kind
+                if kind not in ("partition_key", "static"):
+                    raise InvalidRequest(
+                        "SELECT DISTINCT queries must only request partition key columns "
+                        f"and/or static columns (not {expr.name})"
+                    )
+    else:
+        raise InvalidRequest("SELECT DISTINCT queries must request at least one column")
+    names = [c.name for c in table.partition_key]
+    seen: set[tuple] = set()
+    unique = []
+    for row in rows:
+        key = tuple(row.values.get(n) for n in names)
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    return unique
