@@ -23,7 +23,7 @@ from lcd_writer.options import WriterOptions
 from lcd_writer.outcome import Outcome, classify
 from lcd_writer.plates import Plate, PlateError, PlateView, make_plate
 from lcd_writer.scheduler import run_paced
-from lcd_writer.screen import Screen, screen
+from lcd_writer.screen import Screen, dual_screen, screen
 
 log = logging.getLogger("lcd_writer")
 UI_PERIOD = 0.02
@@ -40,6 +40,7 @@ class Writer:
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._last: Outcome | None = None
+        self._last_of: dict[str, Outcome | None] = {"write": None, "read": None}
         self._status = "CONNECTING"
         self._link: Any = None
         self.http = WriterHttp(
@@ -55,9 +56,12 @@ class Writer:
     def screen(self) -> Screen:
         with self._lock:
             last, status = self._last, self._status
-        return screen(
-            self.menu.state(), last, self.opts.colors, status=status, title=self.opts.name
-        )
+        menu = self.menu.state()
+        if self.opts.read:
+            write, read = self._last_of["write"], self._last_of["read"]
+            colors, name = self.opts.colors, self.opts.name
+            return dual_screen(menu, write, read, colors, status=status, title=name)
+        return screen(menu, last, self.opts.colors, status=status, title=self.opts.name)
 
     def lcd_json(self) -> dict[str, Any]:
         state = self.menu.state()
@@ -76,7 +80,9 @@ class Writer:
 
     def record(self, outcome: Outcome) -> None:
         self.metrics.record(outcome)
-        self._last = outcome  # one reference assignment: atomic, read by screen() under its lock
+        # reference assignments are atomic: screen() reads whole outcomes, never torn ones
+        self._last = outcome
+        self._last_of[outcome.operation] = outcome
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

@@ -42,9 +42,16 @@ class Coordinator:
     @property
     def short(self) -> str:
         """``DC1 R2 N1`` for rack RAC2, node address ending in .1: fits the 16x2 LCD."""
+        return " ".join(self._parts())
+
+    @property
+    def compact(self) -> str:
+        """``DC1R2N1``: the short form without spaces, for the two-operation display."""
+        return "".join(self._parts())
+
+    def _parts(self) -> tuple[str, str, str]:
         rack = "R" + self.rack[3:] if self.rack.upper().startswith("RAC") else self.rack
-        node = "N" + self.address.rsplit(".", 1)[-1][-3:]
-        return f"{self.dc[:4]} {rack[:4]} {node}"
+        return self.dc[:4], rack[:4], "N" + self.address.rsplit(".", 1)[-1][-3:]
 
 
 @dataclass(slots=True)  # not frozen: built once per request, frozen init costs twice as much

@@ -4,7 +4,11 @@
   DC's colour (a stale read shows ``STALE`` in yellow);
 - after an error, in red: ``UNAVAILABLE 2/1`` (replicas required/alive),
   ``WRITE TIMEOUT``, ``READ TIMEOUT``, ``CLIENT TIMEOUT``, ``NO HOST``, ``ERROR <type>``;
-- in the menu, in white: ``- CL WRITE -`` / ``< LOCAL_QUORUM >``.
+- in the menu, in white: ``- CL WRITE -`` / ``< LOCAL_QUORUM >``;
+- with ``--read``, one line per operation, the CL abbreviated so both fit:
+  ``W:LQ DC1R2N1 3ms`` / ``R:1 DC1R3N2 1ms`` (``R:1 STALE READ``, ``W:LQ UNAVAIL 2/1``,
+  ``R:Q RD TIMEOUT``, ``W:1 CLIENT TMO``, ``W:LQ NO HOST``), red when either line failed,
+  yellow for a stale read, else the write coordinator DC's colour.
 
 The HD44780 ROM shows ``\\`` and ``~`` as other glyphs, so they never reach the LCD.
 """
@@ -30,6 +34,24 @@ ERROR_TEXT = {
     "client_timeout": "CLIENT TIMEOUT",
     "no_host": "NO HOST",
     "error": "ERROR",
+}
+
+ERROR_SHORT = {
+    "unavailable": "UNAVAIL",
+    "write_timeout": "WR TIMEOUT",
+    "read_timeout": "RD TIMEOUT",
+    "client_timeout": "CLIENT TMO",
+    "no_host": "NO HOST",
+    "error": "ERR",
+}
+ABBREVIATED = {
+    "ONE": "1",
+    "TWO": "2",
+    "THREE": "3",
+    "QUORUM": "Q",
+    "LOCAL_ONE": "L1",
+    "LOCAL_QUORUM": "LQ",
+    "EACH_QUORUM": "EQ",
 }
 
 
@@ -67,6 +89,41 @@ def screen(
         return _screen(head, f"{where} {last.seconds * 1000:.0f}ms", color)
     text = ERROR_TEXT.get(last.outcome, "ERROR")
     return _screen(head, f"{text} {last.detail}".strip(), RED)
+
+
+def dual_screen(
+    menu: MenuState,
+    write: Outcome | None,
+    read: Outcome | None,
+    colors: dict[str, Color],
+    *,
+    status: str = "CONNECTING",
+    title: str = "",
+) -> Screen:
+    """Both the last write and the last read-back (``--read``): one line each."""
+    if menu.menu is not None or write is None:
+        return screen(menu, write, colors, status=status, title=title)
+    lines = (_compact("W", menu.write_cl, write), _compact("R", menu.read_cl, read))
+    if not write.ok or (read is not None and not read.ok):
+        color = RED
+    elif read is not None and read.stale:
+        color = YELLOW
+    else:
+        color = colors.get(write.coordinator.dc, CYAN) if write.coordinator else CYAN
+    return _screen(*lines, color)
+
+
+def _compact(letter: str, selected: str, last: Outcome | None) -> str:
+    cl = last.cl if last is not None else selected
+    head = f"{letter}:{ABBREVIATED.get(cl, cl)}"
+    if last is None:
+        return f"{head} ..."
+    where = last.coordinator.compact if last.coordinator else "?"
+    if last.ok and last.stale:
+        return f"{head} STALE READ"
+    if last.ok:
+        return f"{head} {where} {last.seconds * 1000:.0f}ms"
+    return f"{head} {ERROR_SHORT.get(last.outcome, 'ERR')} {last.detail}".strip()
 
 
 def _screen(line1: str, line2: str, color: Color) -> Screen:

@@ -127,8 +127,9 @@ def select_cl(client: WriterClient, operation: str, level: str) -> None:
 def test_writes_locally_and_keypad_changes_the_cl(sim, start_writer):
     writer = start_writer("--read")
     wait_until(lambda: successes(writer, operation="read") >= 2, 30, "writes and read-backs")
-    shown = writer.lcd()
-    assert shown["lines"][1].startswith("DC1 R"), shown
+    shown = writer.lcd()  # with --read: the write on line 1, its read-back on line 2
+    assert shown["lines"][0].startswith("W:L1 DC1R"), shown
+    assert shown["lines"][1].startswith("R:1 DC1R"), shown
     assert shown["color"] == [0, 1, 0]  # DC1 coordinator: green
     assert writer.sample(COORDINATORS, coordinator_dc="DC2") == 0
     assert writer.sample("lcd_writer_cluster_hosts_up", host_dc="DC1") == 6
@@ -160,9 +161,9 @@ def test_two_racks_off_local_quorum_is_unavailable_but_one_succeeds(sim, start_w
         "LOCAL_QUORUM writes failing as Unavailable",
     )
     shown = wait_until(
-        lambda: (s := writer.lcd())["lines"][1].startswith("UNAVAILABLE") and s, 5, "the LCD"
+        lambda: (s := writer.lcd())["lines"][0].startswith("W:LQ UNAVAIL") and s, 5, "the LCD"
     )
-    assert shown["lines"] == ["W LOCAL_QUORUM  ", "UNAVAILABLE 2/1 "]  # 2 required, 1 alive
+    assert shown["lines"][0] == "W:LQ UNAVAIL 2/1"  # 2 replicas required, 1 alive
     assert shown["color"] == [1, 0, 0]
     select_cl(writer, "write", "ONE")
     wait_until(lambda: successes(writer, cl="ONE") >= 3, 10, "writes at ONE")
@@ -171,7 +172,12 @@ def test_two_racks_off_local_quorum_is_unavailable_but_one_succeeds(sim, start_w
         10,
         "read-backs at LOCAL_QUORUM failing",
     )
-    wait_until(lambda: writer.lcd()["lines"][0] == "W ONE           ", 5, "W ONE on the LCD")
+
+    def write_ok_read_unavailable() -> bool:
+        line1, line2 = writer.lcd()["lines"]  # RAC3 holds the only live DC1 coordinators
+        return line1.startswith("W:1 DC1R3N") and line2 == "R:LQ UNAVAIL 2/1"
+
+    wait_until(write_ok_read_unavailable, 5, "the write at ONE, the read-back unavailable")
 
 
 def test_dc1_off_moves_the_coordinator_to_dc2_and_back(sim, start_writer):

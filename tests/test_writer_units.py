@@ -28,7 +28,7 @@ from lcd_writer.outcome import Coordinator, Outcome, classify
 from lcd_writer.plates import PlateView
 from lcd_writer.plates.memory import MemoryPlate
 from lcd_writer.scheduler import run_paced
-from lcd_writer.screen import RED, WHITE, lcd_text, screen
+from lcd_writer.screen import RED, WHITE, dual_screen, lcd_text, screen
 from rackpanel.config import ConfigError, apply_config
 from tests.support.binaries import require_binary
 
@@ -362,3 +362,20 @@ def test_the_config_deploy_renders_for_a_pi_is_accepted(tmp_path, demo_inventory
     assert opts.contact_points[0] == ("192.168.11.41", 9042)
     assert opts.replication == {"DC1": 3, "DC2": 3}
     assert opts.colors["DC2"] == (0, 0, 1)
+
+
+def test_with_read_back_both_operations_share_the_lcd():
+    menu = CLMenu("LOCAL_QUORUM", "ONE")
+    write = Outcome("write", "LOCAL_QUORUM", "success", 0.0031, DC2_NODE)
+    assert dual_screen(menu.state(), write, None, COLORS).lines == (
+        "W:LQ DC2R1N3 3ms",
+        "R:1 ...         ",
+    )
+    stale = Outcome("read", "ONE", "success", 0.001, DC2_NODE, stale=True)
+    shown = dual_screen(menu.state(), write, stale, COLORS)
+    assert shown.lines[1] == "R:1 STALE READ  " and shown.color == (1, 1, 0)
+    failed = Outcome("read", "QUORUM", "read_timeout", 0.3, DC2_NODE, "1/2")
+    shown = dual_screen(menu.state(), write, failed, COLORS)
+    assert shown.lines[1] == "R:Q RD TIMEOUT 1" and shown.color == RED
+    ok = Outcome("read", "ONE", "success", 0.0012, DC2_NODE)
+    assert dual_screen(menu.state(), write, ok, COLORS).color == (0, 0, 1)
