@@ -1,7 +1,7 @@
 """The rolling restart waits for the cluster itself: Cassandra restarts power-cycle simulated
 nodes, and the up check reads each observer's failure-detector view from the simulator.
 
-The lab's SSH hosts and the simulator's nodes share addresses (127.81.x.y): sshd on its own
+The lab's SSH hosts and the simulator's nodes share addresses (127.<82..84>.x.y): sshd on its own
 port, the simulated node on 9042, as one Pi runs both. ``simctl`` plays the two host-side
 parts deploy calls: the service manager (a Cassandra restart = crash, back after a delay, as a
 JVM takes a while to start) and ``nodetool status`` (UN/DN as that node's failure detector
@@ -10,6 +10,7 @@ sees the others; failing while the node itself is down, like nodetool against a 
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from rackpanel.cli import main
 from tests.support.inventories import shifted_inventory
 from tests.support.sim import running_simulator
-from tests.support.sshd import LAB_HOSTS, lab_inventory, sshd_fleet
+from tests.support.sshd import free_port, lab_hosts, lab_inventory, sshd_fleet
 
 DOWN_SECONDS = 5.5  # longer than the fast failure detector's ≈ 4.6 s: peers do convict
 
@@ -67,20 +68,32 @@ elif command == "power-on-later":
 """
 
 
+def free_octet() -> int:
+    """One of deploy's 127.82-84 ranges whose CQL port is free (another test run may hold one)."""
+    for octet in (82, 83, 84):
+        with socket.socket() as probe:
+            try:
+                probe.bind((f"127.{octet}.11.1", 9042))
+            except OSError:
+                continue
+            return octet
+    pytest.fail("127.82-84.11.1:9042 are all taken: are three other test runs going on?")
+
+
 @pytest.fixture
 def sim_lab(tmp_path: Path):
-    from tests.support.sshd import free_port
-
+    octet = free_octet()
     admin = f"127.0.0.1:{free_port('127.0.0.1')}"
+    hosts = lab_hosts(octet)
     with (
-        running_simulator(shifted_inventory(tmp_path, 81), admin=admin) as sim,
-        sshd_fleet(tmp_path / "sshd", LAB_HOSTS) as fleet,
+        running_simulator(shifted_inventory(tmp_path, octet), admin=admin) as sim,
+        sshd_fleet(tmp_path / "sshd", hosts) as fleet,
     ):
-        yield tmp_path, sim, fleet
+        yield tmp_path, sim, fleet, hosts
 
 
 def test_rolling_restart_waits_until_peers_see_each_node_up(sim_lab, capsys):
-    directory, sim, fleet = sim_lab
+    directory, sim, fleet, hosts = sim_lab
     simctl = directory / "simctl.py"
     simctl.write_text(SIMCTL)
     log = directory / "sim-actions.log"
@@ -88,6 +101,7 @@ def test_rolling_restart_waits_until_peers_see_each_node_up(sim_lab, capsys):
     inventory = lab_inventory(
         directory,
         fleet,
+        hosts,
         service_manager=f"{command} service {log} {DOWN_SECONDS} {{host}}",
         up_check=f"{command} nodetool {{host}}",
         up_timeout_seconds=30,

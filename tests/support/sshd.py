@@ -195,13 +195,18 @@ def sshd_fleet(directory: Path, hosts: dict[str, str]) -> Iterator[Fleet]:
 
 
 # ---- a deploy lab: a small inventory whose hosts are the servers above ---------------------
-LAB_HOSTS = {
-    "rpidc1r1n1": "127.81.11.1",
-    "rpidc1r2n1": "127.81.12.1",
-    "rpidc2r1n1": "127.81.21.1",
-    "rpidc1user": "127.81.10.1",
-    "rpimonitor": "127.81.0.1",
-}
+def lab_hosts(octet: int = 81) -> dict[str, str]:
+    """The lab's hosts on 127.<octet>.x.y, laid out as the simulator lays out the demo's nodes."""
+    return {
+        "rpidc1r1n1": f"127.{octet}.11.1",
+        "rpidc1r2n1": f"127.{octet}.12.1",
+        "rpidc2r1n1": f"127.{octet}.21.1",
+        "rpidc1user": f"127.{octet}.10.1",
+        "rpimonitor": f"127.{octet}.0.1",
+    }
+
+
+LAB_HOSTS = lab_hosts()
 LAB_NODES = ("rpidc1r1n1", "rpidc1r2n1", "rpidc2r1n1")
 
 # An excerpt in the shape of Cassandra 4.1's packaged cassandra.yaml: comments, nested lists,
@@ -309,12 +314,14 @@ def _prepare_lab(
     }
 
 
-def lab_inventory(directory: Path, fleet: Fleet, **deploy: object) -> Path:
-    """An inventory of the lab hosts, deploying into ``directory/hosts/<host>``."""
+def lab_inventory(
+    directory: Path, fleet: Fleet, hosts: dict[str, str] = LAB_HOSTS, **deploy: object
+) -> Path:
+    """An inventory of the lab ``hosts``, deploying into ``directory/hosts/<host>``."""
     import yaml
 
     def node(name: str) -> dict[str, object]:
-        return {"name": name, "address": LAB_HOSTS[name]}
+        return {"name": name, "address": hosts[name]}
 
     raw = {
         "cluster": {"name": "Lab Cluster", "phi_convict_threshold": 8},
@@ -330,10 +337,10 @@ def lab_inventory(directory: Path, fleet: Fleet, **deploy: object) -> Path:
         ],
         "seeds": ["rpidc1r1n1", "rpidc2r1n1"],
         "keyspace": {"name": "demorpi", "replication": {"DC1": 2, "DC2": 1}},
-        "writers": [{"name": "rpidc1user", "local_dc": "DC1", "address": LAB_HOSTS["rpidc1user"]}],
-        "monitor": {"name": "rpimonitor", "address": LAB_HOSTS["rpimonitor"]},
+        "writers": [{"name": "rpidc1user", "local_dc": "DC1", "address": hosts["rpidc1user"]}],
+        "monitor": {"name": "rpimonitor", "address": hosts["rpimonitor"]},
         "ports": {"ssh": fleet.port},
-        "deploy": _prepare_lab(directory, fleet, LAB_HOSTS, list(LAB_NODES), **deploy),
+        "deploy": _prepare_lab(directory, fleet, hosts, list(LAB_NODES), **deploy),
     }
     path = directory / "inventory.yml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
