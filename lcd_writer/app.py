@@ -33,8 +33,13 @@ HOSTS_PERIOD = 1.0
 class Writer:
     def __init__(self, opts: WriterOptions, plate: Plate) -> None:
         self.opts = opts
-        self.metrics = WriterMetrics(opts.name, opts.local_dc)
-        self.menu = CLMenu(opts.write_cl, opts.read_cl, hold_seconds=opts.hold_seconds)
+        self.metrics = WriterMetrics(opts.name, opts.local_dc, conditional=opts.conditional)
+        self.menu = CLMenu(
+            opts.write_cl,
+            opts.read_cl,
+            hold_seconds=opts.hold_seconds,
+            conditional=opts.conditional,
+        )
         self.menu.add_listener(self.metrics.selected)
         self.view = PlateView(plate)
         self.stop = threading.Event()

@@ -75,8 +75,10 @@ class CassandraLink:
         try:
             self.session: Session = self.cluster.connect()
             ensure_schema(self.session, opts.keyspace, opts.replication)
+            condition = " IF NOT EXISTS" if opts.conditional else ""
             self.insert = self.session.prepare(
-                f"INSERT INTO {opts.keyspace}.{TABLE} (id, msg, creation_date) VALUES (?, ?, ?)"
+                f"INSERT INTO {opts.keyspace}.{TABLE} (id, msg, creation_date) "
+                f"VALUES (?, ?, ?){condition}"
             )
             self.select = self.session.prepare(
                 f"SELECT id, msg FROM {opts.keyspace}.{TABLE} WHERE id = ?"

@@ -53,7 +53,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--password-file", default=None, help="file holding the CQL password")
 
     req = parser.add_argument_group("requests")
-    req.add_argument("--write-cl", default="LOCAL_ONE", help="initial write CL (LOCAL_ONE)")
+    req.add_argument(
+        "--write-cl",
+        default=None,
+        help="initial write CL (LOCAL_ONE; LOCAL_SERIAL with --conditional)",
+    )
+    req.add_argument(
+        "--conditional",
+        action="store_true",
+        help="write with INSERT ... IF NOT EXISTS (Paxos): the write menu offers SERIAL and "
+        "LOCAL_SERIAL, committed at QUORUM / LOCAL_QUORUM",
+    )
     req.add_argument("--read-cl", default="ONE", help="initial read CL (ONE)")
     req.add_argument(
         "--interval", type=float, default=5.0, help="seconds between writes (default 5)"

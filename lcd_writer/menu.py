@@ -42,12 +42,14 @@ class CLMenu:
         *,
         hold_seconds: float = 2.0,
         idle_close_seconds: float = 20.0,
+        conditional: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._selected: dict[Operation, str] = {
-            "write": check_level("write", write_cl),
-            "read": check_level("read", read_cl),
+            "write": check_level("write", write_cl, conditional),
+            "read": check_level("read", read_cl, conditional),
         }
+        self._conditional = conditional
         self._hold = hold_seconds
         self._idle_close = idle_close_seconds
         self._clock = clock
@@ -106,7 +108,7 @@ class CLMenu:
 
     def _cycle(self, step: int) -> None:
         assert self._menu is not None and self._candidate is not None
-        levels = offered(self._menu)
+        levels = offered(self._menu, self._conditional)
         self._candidate = levels[(levels.index(self._candidate) + step) % len(levels)]
 
     def _close_if_idle(self) -> None:

@@ -97,7 +97,8 @@ class RequestTally:
 
 
 class WriterMetrics:
-    def __init__(self, writer: str, local_dc: str) -> None:
+    def __init__(self, writer: str, local_dc: str, *, conditional: bool = False) -> None:
+        self._conditional = conditional
         self.registry = CollectorRegistry(auto_describe=True)
         info = Gauge(
             "lcd_writer_info", "identity of this writer", ["writer", "local_dc"],
@@ -119,12 +120,12 @@ class WriterMetrics:
             registry=self.registry,
         )
         for operation in OPERATIONS:
-            for cl in offered(operation):
+            for cl in offered(operation, conditional):
                 for outcome in OUTCOMES:
                     self._tally.seed((operation, cl, outcome))
 
     def selected(self, operation: Operation, level: str) -> None:
-        for cl in offered(operation):
+        for cl in offered(operation, self._conditional):
             self._cl.labels(operation, cl).set(1 if cl == level else 0)
 
     def record(self, outcome: Outcome) -> None:

@@ -33,6 +33,7 @@ class WriterOptions:
     listen: tuple[str, int] = ("0.0.0.0", 9501)
     display: str = "none"
     keypad_api: bool = False
+    conditional: bool = False
     write_cl: str = "LOCAL_ONE"
     read_cl: str = "ONE"
     interval: float = 5.0
@@ -130,9 +131,9 @@ def _positive(value: float | int | None, option: str) -> None:
         raise ConfigError(f"{option}: must be > 0, got {value}")
 
 
-def _level(operation: Operation, name: str) -> str:
+def _level(operation: Operation, name: str, conditional: bool) -> str:
     try:
-        return check_level(operation, name)
+        return check_level(operation, name, conditional)
     except ValueError as exc:
         raise ConfigError(f"--{operation}-cl: {exc}") from None
 
@@ -145,8 +146,9 @@ def from_args(args: argparse.Namespace) -> WriterOptions:
         raise ConfigError("--contact-points: give at least one node address (host[:port])")
     if not args.local_dc:
         raise ConfigError("--local-dc: required (the writer's own datacenter, e.g. DC1)")
-    write_cl = _level("write", args.write_cl)
-    read_cl = _level("read", args.read_cl)
+    default_write = "LOCAL_SERIAL" if args.conditional else "LOCAL_ONE"
+    write_cl = _level("write", args.write_cl or default_write, args.conditional)
+    read_cl = _level("read", args.read_cl, args.conditional)
     for value, option in (
         (args.interval, "--interval"),
         (args.rate, "--rate"),
@@ -177,6 +179,7 @@ def from_args(args: argparse.Namespace) -> WriterOptions:
         listen=parse_hostport(args.listen, 9501, "--listen"),
         display=args.display,
         keypad_api=args.keypad_api,
+        conditional=args.conditional,
         write_cl=write_cl,
         read_cl=read_cl,
         interval=args.interval,

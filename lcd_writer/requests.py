@@ -16,7 +16,7 @@ from typing import Any
 
 from cassandra.query import BoundStatement
 
-from lcd_writer.consistency import Operation, driver_level
+from lcd_writer.consistency import COMMIT_FOR_SERIAL, Operation, driver_level
 from lcd_writer.menu import CLMenu
 from lcd_writer.outcome import Coordinator, Outcome, classify
 
@@ -100,7 +100,11 @@ class RequestIssuer:
         row_id: uuid.UUID | None = None,
     ) -> None:
         cl = self._menu.selected(operation)
-        bound.consistency_level = driver_level(cl)
+        if cl in COMMIT_FOR_SERIAL:  # a conditional write: Paxos at cl, commit to match
+            bound.serial_consistency_level = driver_level(cl)
+            bound.consistency_level = driver_level(COMMIT_FOR_SERIAL[cl])
+        else:
+            bound.consistency_level = driver_level(cl)
         start = time.perf_counter()
 
         def done(outcome: str, host: Any, detail: str = "", stale: bool = False) -> None:

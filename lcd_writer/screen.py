@@ -52,6 +52,8 @@ ABBREVIATED = {
     "LOCAL_ONE": "L1",
     "LOCAL_QUORUM": "LQ",
     "EACH_QUORUM": "EQ",
+    "SERIAL": "S",
+    "LOCAL_SERIAL": "LS",
 }
 
 

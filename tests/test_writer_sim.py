@@ -241,3 +241,25 @@ def test_dc_link_cut_keeps_the_writer_from_failing_over(sim, start_writer):
     assert writer.sample(COORDINATORS, coordinator_dc="DC2") == 0
     sim.power("on", "link:DC1-DC2")
     wait_until(lambda: writer.sample(COORDINATORS, coordinator_dc="DC2") >= 2, 40, "DC2 again")
+
+
+def test_conditional_writes_offer_serial_levels_and_follow_paxos_quorums(sim, start_writer):
+    """Paxos with DC1/RAC1 and DC1/RAC2 off: LOCAL_SERIAL needs 2 of DC1's 3 replicas (1
+    alive): unavailable; SERIAL needs 4 of all 6 (1 + DC2's 3): it succeeds."""
+    writer = start_writer("--conditional")
+    wait_until(lambda: successes(writer, cl="LOCAL_SERIAL") >= 2, 30, "conditional writes")
+    assert writer.sample("lcd_writer_consistency_level", operation="write", cl="SERIAL") == 0
+    gauges = writer.samples("lcd_writer_consistency_level")
+    assert {labels["cl"] for labels, _ in gauges if labels["operation"] == "write"} == {
+        "SERIAL",
+        "LOCAL_SERIAL",
+    }
+    sim.power("off", "DC1/RAC1")
+    sim.power("off", "DC1/RAC2")
+    wait_until(
+        lambda: writer.sample(REQUESTS, cl="LOCAL_SERIAL", outcome="unavailable") >= 2,
+        30,
+        "LOCAL_SERIAL writes failing as Unavailable",
+    )
+    select_cl(writer, "write", "SERIAL")
+    wait_until(lambda: successes(writer, cl="SERIAL") >= 3, 15, "writes at SERIAL")

@@ -95,6 +95,16 @@ def test_idle_menu_closes_without_changing_anything():
     assert (state.menu, state.write_cl) == (None, "ONE")
 
 
+def test_conditional_writes_offer_only_serial_levels():
+    menu = CLMenu("LOCAL_SERIAL", "ONE", conditional=True)
+    menu.press(Press(Button.SELECT, 2))
+    assert menu.press(Press(Button.RIGHT)).candidate == "SERIAL"
+    assert menu.press(Press(Button.RIGHT)).candidate == "LOCAL_SERIAL"
+    with pytest.raises(ValueError, match="--conditional"):
+        check_level("write", "LOCAL_ONE", conditional=True)
+    assert options("--conditional").write_cl == "LOCAL_SERIAL"
+
+
 def test_only_sensible_levels_are_offered():
     assert "ANY" in OFFERED["write"] and "ANY" not in OFFERED["read"]
     for level in SERIAL_LEVELS:
