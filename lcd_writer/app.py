@@ -55,7 +55,9 @@ class Writer:
             metrics=self.metrics.exposition,
             keypad_enabled=opts.keypad_api,
         )
-        self._requests = threading.Thread(target=self._request_loop, name="writer-requests")
+        self._requests = threading.Thread(
+            target=self._request_loop, name="writer-requests", daemon=True
+        )
 
     # ---- what the LCD shows ----------------------------------------------------------------
     def screen(self) -> Screen:
