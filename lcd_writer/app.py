@@ -17,7 +17,7 @@ from typing import Any
 
 from lcd_writer.http_api import WriterHttp
 from lcd_writer.keypad import Press
-from lcd_writer.menu import CLMenu
+from lcd_writer.menu import CLMenu, MenuState
 from lcd_writer.metrics import WriterMetrics
 from lcd_writer.options import WriterOptions
 from lcd_writer.outcome import Outcome, classify
@@ -43,7 +43,6 @@ class Writer:
         self.menu.add_listener(self.metrics.selected)
         self.view = PlateView(plate)
         self.stop = threading.Event()
-        self._lock = threading.Lock()
         self._last: Outcome | None = None
         self._last_of: dict[str, Outcome | None] = {"write": None, "read": None}
         self._status = "CONNECTING"
@@ -60,10 +59,11 @@ class Writer:
         )
 
     # ---- what the LCD shows ----------------------------------------------------------------
-    def screen(self) -> Screen:
-        with self._lock:
-            last, status = self._last, self._status
-        menu = self.menu.state()
+    def screen(self, menu: MenuState | None = None) -> Screen:
+        # Outcomes and the status are replaced whole (atomic reference assignments) by the
+        # request and driver threads; reading them needs no lock.
+        menu = menu or self.menu.state()
+        last, status = self._last, self._status
         if self.opts.read:
             write, read = self._last_of["write"], self._last_of["read"]
             colors, name = self.opts.colors, self.opts.name
@@ -72,7 +72,7 @@ class Writer:
 
     def lcd_json(self) -> dict[str, Any]:
         state = self.menu.state()
-        shown = self.screen()
+        shown = self.screen(state)  # lines and CLs from the same instant
         return {
             "lines": list(shown.lines),
             "color": list(shown.color),
@@ -87,7 +87,6 @@ class Writer:
 
     def record(self, outcome: Outcome) -> None:
         self.metrics.record(outcome)
-        # reference assignments are atomic: screen() reads whole outcomes, never torn ones
         self._last = outcome
         self._last_of[outcome.operation] = outcome
 
@@ -162,8 +161,7 @@ class Writer:
                 self.record(
                     Outcome("write", cl, outcome, time.perf_counter() - start, None, detail)
                 )
-                with self._lock:
-                    self._status = "NO HOST"
+                self._status = "NO HOST"
                 self.stop.wait(retry)
                 continue
             if self.stop.is_set():
