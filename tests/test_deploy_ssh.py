@@ -428,8 +428,15 @@ def test_ctrl_c_during_the_rolling_restart_stops_cleanly(lab):
         seen.append(line)
         if "rpidc1r1n1: waiting until" in line:
             break
+    time.sleep(0.5)  # now inside the 30 s up check
     process.send_signal(signal.SIGINT)
-    out = "".join(seen) + process.communicate(timeout=30)[0]
+    try:
+        rest = process.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        rest = process.communicate()[0]
+        pytest.fail("deploy did not stop after Ctrl-C:\n" + "".join(seen) + rest)
+    out = "".join(seen) + rest
     assert process.returncode == 1, out
     assert "rpidc1r1n1: failed: rpidc1r1n1: interrupted (Ctrl-C) during its restart" in out
     assert out.count("rolling restart stopped before this node") == 2
