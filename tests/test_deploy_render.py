@@ -244,3 +244,31 @@ def test_cli_refuses_a_missing_key_and_an_unknown_host_before_connecting(tmp_pat
     )
     assert main(["deploy", "plan", "--limit", "rpi9", "--inventory", str(path)]) == 2
     assert "--limit 'rpi9' names no host of the inventory" in capsys.readouterr().err
+
+
+def test_systemd_accepts_the_rendered_units(tmp_path):
+    import shutil
+    import subprocess
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:  # an extra check where systemd is installed; not a required binary
+        pytest.skip("systemd-analyze is not installed")
+    inv = demo_with()
+    writer = next(inv.writer_places())
+    units = [
+        f
+        for f in [*files_for(inv, all_hosts(inv)[0]), *files_for(inv, all_hosts(inv)[9])]
+        if f.unit_file
+    ]
+    assert {u.path.rsplit("/", 1)[1] for u in units} == {
+        "rackpanel-exporter.service",
+        "rackpanel-writer.service",
+    }
+    assert all_hosts(inv)[9].writer == writer
+    paths = []
+    for spec in units:
+        path = tmp_path / spec.path.rsplit("/", 1)[1]
+        path.write_text(spec.render(None))
+        paths.append(str(path))
+    done = subprocess.run([analyze, "verify", "--man=no", *paths], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
