@@ -18,7 +18,6 @@ from typing import Any
 
 from simulator.core import AlreadyExists, ConfigurationException, InvalidRequest
 
-KIND_ORDER = {"partition_key": 0, "clustering": 1, "static": 2, "regular": 3}
 _NAMESPACE = uuid.UUID("4d2c7a51-8f0e-4b3c-9a6d-2f3b8e1c0a57")
 LOCAL_STRATEGY = {"class": "org.apache.cassandra.locator.LocalStrategy"}
 _STRATEGY_PREFIX = "org.apache.cassandra.locator."

@@ -43,9 +43,6 @@ class Bound:
         return self.values[index]
 
 
-NO_VALUES = Bound([], None, ())
-
-
 def term_bytes(term: ast.Term, cql_type: Any, bound: Bound, column: str) -> Any:
     """The serialised value of ``term`` for a column: bytes, None (null) or UNSET."""
     if isinstance(term, ast.BindMarker):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 from simulator.cql import ast
 from simulator.executor.binding import marker_columns, pk_indexes
@@ -51,7 +50,3 @@ def prepare(
         result_columns,
         metadata_id(result_columns),
     )
-
-
-def describe(prepared: Prepared) -> dict[str, Any]:
-    return {"id": prepared.statement_id.hex(), "query": prepared.query}

@@ -100,10 +100,6 @@ def enc_short(n: int) -> bytes:
     return _SHORT.pack(n)
 
 
-def enc_long(n: int) -> bytes:
-    return _LONG.pack(n)
-
-
 def enc_string(s: str) -> bytes:
     raw = s.encode("utf-8")
     return _SHORT.pack(len(raw)) + raw
