@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -140,10 +141,11 @@ def running_simulator(
             command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, env=env
         )
     try:
-        _wait_ready(process, log_path, START_TIMEOUT)
+        _wait_ready(process, log_path, START_TIMEOUT)  # its error quotes the log
         yield SimHandle(inventory, path, f"http://{admin_address}", process, log_path)
     finally:
         _stop(process)
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def driver_cluster(handle: SimHandle, local_dc: str | None = None, **kwargs):
