@@ -6,7 +6,9 @@
   established connection goes silent (no answer, no FIN, no RST);
 - ``power_off(crash=True)`` — a process death: listener closed, every connection reset (RST);
 - ``power_on()`` — the node boots again: stale connections and the queued handshakes of the
-  silent period are reset (as a rebooted kernel does), then a fresh listener accepts.
+  silent period are reset (as a rebooted kernel does), then a fresh listener accepts;
+- a cut DC link between a client (a writer, by its source address) and the node holds that
+  client's connection: nothing passes either way until the link heals, then it flows again.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ LINK_CHECK_INTERVAL = 0.1  # seconds between checks of the DC links (admin chang
 
 
 class NodeServer:
+    """The CQL listener of one node; ``reachable(client_address)`` says if a link is cut."""
+
     def __init__(
         self,
         host: str,
