@@ -372,5 +372,3 @@ def test_power_cli_says_when_no_simulator_runs():
     assert done.returncode == 1
     assert "cannot reach the simulator's admin API" in done.stderr
     assert "rackpanel sim" in done.stderr
-    done = rackpanel("power", "off", "DC1", "--compose")
-    assert done.returncode == 3 and "not implemented yet" in done.stderr
