@@ -60,7 +60,8 @@ ensure_system_packages() {
     command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
     [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null || missing+=(openssh-server)
     command -v tmux >/dev/null || missing+=(tmux)
-    command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+    command -v openssl >/dev/null || missing+=(openssl)  # exporter TLS test certificates
+    command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)  # gc-log tests compile Java
     [ ${#missing[@]} -eq 0 ] && return 0
     say "installing Debian packages: ${missing[*]}"
     if ! apt_install "${missing[@]}"; then
