@@ -54,30 +54,57 @@ ensure_python() {
     fi
 }
 
+install_missing() { # packages...
+    [ $# -eq 0 ] && return 0
+    say "installing Debian packages: $*"
+    if ! apt_install "$@"; then
+        echo "could not install $* (needs root or passwordless sudo and apt)" >&2
+        return 1
+    fi
+    # The services these packages just brought are never relied on (rackpanel starts the
+    # binaries itself on loopback): stop them. Services that ran before are left alone.
+    local pkg
+    for pkg in "$@"; do
+        case "$pkg" in
+            prometheus) stop_new_service prometheus; stop_new_service prometheus-node-exporter ;;
+            prometheus-alertmanager) stop_new_service prometheus-alertmanager ;;
+            openssh-server) stop_new_service ssh ;;
+        esac
+    done
+}
+
+stop_new_service() {
+    as_root systemctl disable --now "$1" >/dev/null 2>&1 || true
+}
+
+monitoring_packages() {
+    command -v prometheus >/dev/null || echo prometheus
+    command -v prometheus-alertmanager >/dev/null || echo prometheus-alertmanager
+}
+
+ensure_demo_packages() {
+    # Best effort: the demo runs without them, but then shows no alerts.
+    # shellcheck disable=SC2046
+    install_missing $(monitoring_packages) || echo "the demo will run without Prometheus" >&2
+}
+
 ensure_system_packages() {
     local missing=()
-    command -v prometheus >/dev/null || missing+=(prometheus)
-    command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+    # shellcheck disable=SC2207
+    missing+=($(monitoring_packages))
     [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null || missing+=(openssh-server)
     command -v tmux >/dev/null || missing+=(tmux)
     command -v openssl >/dev/null || missing+=(openssl)  # exporter TLS test certificates
     command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)  # gc-log tests compile Java
-    [ ${#missing[@]} -eq 0 ] && return 0
-    say "installing Debian packages: ${missing[*]}"
-    if ! apt_install "${missing[@]}"; then
-        echo "could not install ${missing[*]} (needs root or passwordless sudo and apt);" \
-             "tests that need them will be skipped (or fail under CI=true)" >&2
-    fi
-    # The packages' own services are never relied on: the tests start the binaries themselves.
-    for svc in prometheus prometheus-alertmanager prometheus-node-exporter ssh; do
-        as_root systemctl disable --now "$svc" >/dev/null 2>&1 || true
-    done
+    install_missing "${missing[@]}" \
+        || echo "tests that need them will be skipped (or fail under CI=true)" >&2
 }
 
 case "${1:-}" in
     demo)
         shift
         ensure_python
+        ensure_demo_packages
         exec "$VENV/bin/rackpanel" demo "$@"
         ;;
     test)
