@@ -98,6 +98,13 @@ def check_host(inv: Inventory, host: DeployHost, sessions: Sessions) -> HostChec
                 row.problems.append(
                     f"Cassandra {version} installed, inventory says {inv.cluster.cassandra_version}"
                 )
+            if inv.cluster.jolokia:
+                jar = remote.path(inv.deploy.jolokia_agent)
+                if remote.run(f"test -r {shlex.quote(jar)}").code != 0:
+                    row.problems.append(
+                        f"cluster.jolokia is set but the agent jar {jar} is missing "
+                        "(deploy.jolokia_agent)"
+                    )
         free = _free_bytes(remote)
         row.disk_free = f"{free / (1 << 30):.1f} GiB" if free is not None else "unknown"
         if free is not None and free < MIN_FREE_BYTES:

@@ -405,6 +405,17 @@ def test_check_columns_say_how_far_each_host_got(lab):
     assert re.fullmatch(r"\d+(\.\d+)*", node.java)
     assert node.problems == ["Cassandra is not installed"]
 
+    lab.fleet.write_known_hosts(lab.known_hosts)
+    lab.edit_inventory(lambda raw: raw["cluster"].update(jolokia=True))
+    jar = lab.file("rpidc1r2n1", "/usr/share/java/jolokia-jvm-agent.jar")
+    jar.parent.mkdir(parents=True)
+    jar.write_bytes(b"PK")
+    inv = load_inventory(lab.inventory)
+    with Sessions(inv, creds) as sessions:
+        rows = {row.host.name: row for row in check(inv, select_hosts(inv, ["DC1"]), sessions)}
+    assert any("agent jar" in p and "is missing" in p for p in rows["rpidc1r1n1"].problems)
+    assert rows["rpidc1r2n1"].problems == ["Cassandra is not installed"]  # its jar is there
+
 
 def test_ctrl_c_during_the_rolling_restart_stops_cleanly(lab):
     import os
