@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from rackpanel.service_options import as_argv, writer_options
 from topology import Inventory
 
 COMPOSE_FILE = "docker-compose.yml"
@@ -107,30 +108,18 @@ def exporter_service(inv: Inventory, name: str) -> dict[str, Any]:
 
 def writer_service(inv: Inventory, writer_name: str) -> dict[str, Any]:
     place = next(w for w in inv.writer_places() if w.name == writer_name)
-    replication = ",".join(f"{dc}:{rf}" for dc, rf in inv.keyspace.replication.items())
+    options = writer_options(
+        inv,
+        place,
+        contact_points=place.contact_points,  # container names resolve on the compose network
+        listen=f"0.0.0.0:{inv.ports.writer}",
+        display="none",
+    )
     return {
         "image": PROJECT_IMAGE,
         "build": ".",
         "hostname": place.name,
-        "command": [
-            "writer",
-            "--name",
-            place.name,
-            "--local-dc",
-            place.local_dc,
-            "--contact-points",
-            ",".join(place.contact_points),
-            "--listen",
-            f"0.0.0.0:{inv.ports.writer}",
-            "--display",
-            "none",
-            "--keyspace",
-            inv.keyspace.name,
-            "--replication",
-            replication,
-            "--used-hosts-per-remote-dc",
-            str(place.writer.used_hosts_per_remote_dc),
-        ],
+        "command": ["writer", *as_argv(options)],
         "depends_on": {seed: {"condition": "service_healthy"} for seed in inv.seeds},
         "restart": "unless-stopped",
     }

@@ -150,3 +150,9 @@ def test_duplicate_yaml_key_and_bad_yaml_name_the_file(tmp_path):
 def test_inventory_is_immutable(demo_inventory):
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error type
         demo_inventory.cluster.name = "other"  # type: ignore[misc]
+
+
+def test_backlight_colours_belong_to_datacenters(raw, demo_inventory):
+    assert demo_inventory.dc_colors() == {"DC1": (0, 1, 0), "DC2": (0, 0, 1)}
+    raw["datacenters"][0]["color"] = [0, 2, 0]
+    assert problems_of(raw) == ["datacenters.DC1.color: each of r, g, b must be 0 or 1"]

@@ -47,6 +47,11 @@ class Rack(Strict):
 class Datacenter(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     racks: list[Rack]
+    color: tuple[int, int, int] | None = Field(
+        None,
+        description="LCD backlight (r, g, b), each 0 or 1, when a request's coordinator is in "
+        "this DC (the original panel: DC1 green, DC2 blue); errors are always red",
+    )
 
 
 class Writer(Strict):
@@ -59,9 +64,6 @@ class Writer(Strict):
         None, description="node names; default: every node of local_dc"
     )
     used_hosts_per_remote_dc: int = Field(3, ge=0)
-    color: tuple[int, int, int] | None = Field(
-        None, description="LCD backlight (r, g, b) each 0/1 when its coordinator is local"
-    )
 
 
 class Monitor(Strict):
@@ -198,6 +200,10 @@ class Inventory(Strict):
             yield WriterPlace(
                 writer=writer, sim_address=writer.sim_address or default, contact_points=contacts
             )
+
+    def dc_colors(self) -> dict[str, tuple[int, int, int]]:
+        """The backlight colour of each DC that sets one."""
+        return {dc.name: dc.color for dc in self.datacenters if dc.color is not None}
 
     def seed_places(self) -> list[NodePlace]:
         return [self.node(name) for name in self.seeds]

@@ -72,6 +72,10 @@ def problems(inv: Inventory) -> list[str]:
                 f"{count} node(s) of {dc}"
             )
 
+    for dc in inv.datacenters:
+        if dc.color is not None and any(c not in (0, 1) for c in dc.color):
+            found.append(f"datacenters.{dc.name}.color: each of r, g, b must be 0 or 1")
+
     for w in inv.writers:
         if w.local_dc not in dc_names:
             found.append(f"writers.{w.name}.local_dc: no datacenter is named {w.local_dc!r}")

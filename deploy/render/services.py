@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from deploy.files import ManagedFile, whole
+from rackpanel.service_options import writer_options
 from topology import Inventory, NodePlace, WriterPlace
 
 CONFIG_DIR = "/etc/rackpanel"
@@ -33,24 +34,15 @@ def exporter_config(inv: Inventory, place: NodePlace) -> dict[str, Any]:
 
 
 def writer_config(inv: Inventory, place: WriterPlace) -> dict[str, Any]:
-    contacts = [f"{inv.node(name).address}:{inv.ports.cql}" for name in place.contact_points]
-    config: dict[str, Any] = {
-        "name": place.name,
-        "local-dc": place.local_dc,
-        "contact-points": contacts,
-        "used-hosts-per-remote-dc": place.writer.used_hosts_per_remote_dc,
-        "keyspace": inv.keyspace.name,
-        "replication": [f"{dc}:{rf}" for dc, rf in inv.keyspace.replication.items()],
-        "listen": f"0.0.0.0:{inv.ports.writer}",
-        "display": "adafruit",
-    }
-    # The backlight tells which DC coordinated: each writer's colour stands for its own DC.
-    colors = [
-        f"{w.local_dc}={','.join(map(str, w.color))}" for w in inv.writers if w.color is not None
-    ]
-    if colors:
-        config["colors"] = colors
-    return config
+    return writer_options(
+        inv,
+        place,
+        contact_points=[
+            f"{inv.node(name).address}:{inv.ports.cql}" for name in place.contact_points
+        ],
+        listen=f"0.0.0.0:{inv.ports.writer}",
+        display="adafruit",
+    )
 
 
 def unit(description: str, command: str, *, user: str, after: str = "", extra: str = "") -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rackpanel.demo.supervisor import Service
+from rackpanel.service_options import as_argv, writer_options
 from topology import Inventory
 
 RACKPANEL = [sys.executable, "-m", "rackpanel"]
@@ -97,42 +98,26 @@ def exporter_services(inv: Inventory, opts: StackOptions) -> list[Service]:
 
 def writer_services(inv: Inventory) -> list[Service]:
     services = []
-    replication = ",".join(f"{dc}:{rf}" for dc, rf in inv.keyspace.replication.items())
     for place in inv.writer_places():
         host = str(place.sim_address)
-        contacts = ",".join(
-            f"{inv.node(name).sim_address}:{inv.ports.cql}" for name in place.contact_points
+        options = writer_options(
+            inv,
+            place,
+            contact_points=[
+                f"{inv.node(name).sim_address}:{inv.ports.cql}" for name in place.contact_points
+            ],
+            listen=f"{host}:{inv.ports.writer}",
+            display="none",
         )
-        argv = [
-            *RACKPANEL,
-            "writer",
-            "--name",
-            place.name,
-            "--local-dc",
-            place.local_dc,
-            "--contact-points",
-            contacts,
-            "--listen",
-            f"{host}:{inv.ports.writer}",
-            # Connect from the writer's own address: the simulator places the client in its DC
-            # (a cut DC link separates it from the other DC's nodes, as on the panel's switches).
-            "--source-address",
-            host,
-            "--display",
-            "none",
-            "--keypad-api",
-            "--keyspace",
-            inv.keyspace.name,
-            "--replication",
-            replication,
-            "--used-hosts-per-remote-dc",
-            str(place.writer.used_hosts_per_remote_dc),
-        ]
+        # Connect from the writer's own address: the simulator places the client in its DC
+        # (a cut DC link separates it from the other DC's nodes, as on the panel's switches).
+        options["source-address"] = host
+        options["keypad-api"] = True  # the terminal panel drives the keypads over HTTP
         services.append(
             Service(
                 name=f"writer-{place.name}",
                 kind="writer",
-                argv=argv,
+                argv=[*RACKPANEL, "writer", *as_argv(options)],
                 url=f"http://{host}:{inv.ports.writer}/lcd",
                 binds=[(host, inv.ports.writer)],
                 ready_http=f"http://{host}:{inv.ports.writer}/lcd",

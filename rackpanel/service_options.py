@@ -1,0 +1,52 @@
+"""The options of a writer, derived once from the inventory for every way it is run.
+
+The demo (simulator addresses, flags), the compose file (container names, flags) and deploy
+(real addresses, a ``--config`` YAML file on the Pi) differ only in where things are; what the
+writer is told about its cluster comes from here, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from topology import Inventory, WriterPlace
+
+
+def writer_options(
+    inv: Inventory,
+    place: WriterPlace,
+    *,
+    contact_points: list[str],
+    listen: str,
+    display: str,
+) -> dict[str, Any]:
+    """Long option name → value, as `rackpanel writer` and its ``--config`` file take them."""
+    options: dict[str, Any] = {
+        "name": place.name,
+        "local-dc": place.local_dc,
+        "contact-points": contact_points,
+        "used-hosts-per-remote-dc": place.writer.used_hosts_per_remote_dc,
+        "keyspace": inv.keyspace.name,
+        "replication": [f"{dc}:{rf}" for dc, rf in inv.keyspace.replication.items()],
+        "listen": listen,
+        "display": display,
+    }
+    colors = [f"{dc}={','.join(map(str, rgb))}" for dc, rgb in inv.dc_colors().items()]
+    if colors:
+        options["colors"] = colors
+    return options
+
+
+def as_argv(options: dict[str, Any]) -> list[str]:
+    """``{"local-dc": "DC1", "keypad-api": True, "colors": [a, b]}`` → command-line flags."""
+    argv: list[str] = []
+    for key, value in options.items():
+        if value is True:
+            argv.append(f"--{key}")
+        elif value is False or value is None:
+            continue
+        elif isinstance(value, list):
+            argv += [f"--{key}", *map(str, value)]
+        else:
+            argv += [f"--{key}", str(value)]
+    return argv

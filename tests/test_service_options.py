@@ -1,0 +1,61 @@
+"""One source for a writer's options: the demo, compose and deploy tell it the same things."""
+
+from __future__ import annotations
+
+import argparse
+
+import yaml
+
+from deploy.render.services import writer_config
+from lcd_writer.cli import add_arguments
+from rackpanel.compose import writer_service
+from rackpanel.config import apply_config
+from rackpanel.demo.stack import writer_services
+from rackpanel.service_options import as_argv, writer_options
+
+
+def writer_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser
+
+
+def test_every_placement_gives_the_writer_the_same_cluster_facts(demo_inventory, tmp_path):
+    parser = writer_parser()
+    place = next(demo_inventory.writer_places())
+    demo = next(s for s in writer_services(demo_inventory) if s.name.endswith(place.name))
+    from_demo = parser.parse_args(demo.argv[demo.argv.index("writer") + 1 :])
+    compose_cmd = writer_service(demo_inventory, place.name)["command"]
+    from_compose = parser.parse_args(compose_cmd[1:])
+    deployed = tmp_path / "writer.yml"
+    deployed.write_text(yaml.safe_dump(writer_config(demo_inventory, place)))
+    argv = ["--config", str(deployed)]
+    from_deploy = apply_config(parser, parser.parse_args(argv), argv)
+    for field in (
+        "name",
+        "local_dc",
+        "keyspace",
+        "replication",
+        "used_hosts_per_remote_dc",
+        "colors",
+    ):
+        values = {repr(getattr(a, field)) for a in (from_demo, from_compose, from_deploy)}
+        assert len(values) == 1, f"{field} differs between demo, compose and deploy: {values}"
+    assert from_demo.contact_points != from_deploy.contact_points  # loopback vs the Pis
+
+
+def test_as_argv_spells_flags_lists_and_switches():
+    assert as_argv({"a": "x", "b": True, "c": False, "d": None, "e": [1, 2]}) == [
+        "--a",
+        "x",
+        "--b",
+        "--e",
+        "1",
+        "2",
+    ]
+
+
+def test_colours_come_from_the_datacenters(demo_inventory):
+    place = next(demo_inventory.writer_places())
+    options = writer_options(demo_inventory, place, contact_points=[], listen="x:1", display="none")
+    assert options["colors"] == ["DC1=0,1,0", "DC2=0,0,1"]
