@@ -24,6 +24,7 @@ from dashboards.catalog import dashboards
 from dashboards.probe import Prometheus, probe
 from tests.support.binaries import require_binary
 from tests.support.inventories import shifted_inventory
+from tests.support.waiting import wait_for
 from topology import load_inventory
 
 pytestmark = pytest.mark.slow
@@ -33,20 +34,6 @@ CUT = ("DC1", "RAC1")
 # so the exporters report the `proc` source down and those panels are rightly empty there.
 SOURCE_OF = {"cassandra_process_": "proc"}
 RACKPANEL_DEMO = [sys.executable, "-m", "rackpanel", "demo", "--no-ui", "--no-grafana"]
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except (OSError, ValueError) as exc:
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
 def post(url: str, body: dict) -> dict:
@@ -73,7 +60,7 @@ def demo_stack(tmp_path: Path):
     )
     try:
         endpoints = run_dir / "endpoints.json"
-        wait_for(endpoints.exists, 60, "the demo's endpoints.json")
+        wait_for(endpoints.exists, 60, what="the demo's endpoints.json")
         services = json.loads(endpoints.read_text())["services"]
         prometheus = next(s["url"] for s in services if s["kind"] == "prometheus")
         yield load_inventory(inventory), Prometheus(prometheus)
@@ -101,7 +88,7 @@ def test_every_panel_query_returns_data_from_the_simulated_demo(demo_stack) -> N
         served = prom.query("sum by (node) (lcd_writer_coordinator_requests_total)")
         return {s["metric"]["node"] for s in served} >= set(writers)
 
-    wait_for(writers_flowing, 60, "both writers' requests in Prometheus")
+    wait_for(writers_flowing, 60, what="both writers' requests in Prometheus")
     admin = f"http://{inv.simulator.admin_address}"
     post(f"{admin}/power", {"action": "off", "target": "/".join(CUT), "crash": False})
 
@@ -111,7 +98,7 @@ def test_every_panel_query_returns_data_from_the_simulated_demo(demo_stack) -> N
             (a["metric"]["endpoint_dc"], a["metric"]["endpoint_rack"]) == CUT for a in firing
         )
 
-    wait_for(rack_alert, 60, f"CassandraRackDown for {'/'.join(CUT)}")
+    wait_for(rack_alert, 60, what=f"CassandraRackDown for {'/'.join(CUT)}")
 
     def excused(expr: str, down: set[str]) -> bool:
         return any(prefix in expr and SOURCE_OF[prefix] in down for prefix in SOURCE_OF)

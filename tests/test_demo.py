@@ -18,6 +18,7 @@ import pytest
 from rackpanel.demo.ports import is_free
 from tests.support.binaries import require_binary
 from tests.support.inventories import shifted_inventory
+from tests.support.waiting import wait_for
 from topology import load_inventory
 
 pytestmark = pytest.mark.slow
@@ -27,20 +28,6 @@ RACKPANEL = [sys.executable, "-m", "rackpanel"]
 def get(url: str, timeout: float = 2.0) -> bytes:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.read()
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.25, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except (OSError, ValueError) as exc:
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
 def wait_ready(demo: subprocess.Popen[str], endpoints_file: Path, timeout: float = 90) -> None:

@@ -1,0 +1,30 @@
+"""Polling for end-to-end tests: wait until a condition holds, or fail saying what was awaited."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def wait_for(
+    predicate: Callable[[], T], timeout: float, interval: float = 0.25, what: str = "condition"
+) -> T:
+    """``predicate()``'s first truthy result; AssertionError naming ``what`` after ``timeout``.
+
+    Connection errors and unparsable answers count as "not yet" (a service still starting).
+    """
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last  # type: ignore[return-value]
+        except (OSError, urllib.error.URLError, ValueError) as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
