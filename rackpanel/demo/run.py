@@ -17,6 +17,7 @@ from rackpanel.demo.power_follower import PowerFollower
 from rackpanel.demo.stack import (
     StackOptions,
     kiosk_path,
+    monitor_host,
     phases,
     simulator_pid_file,
     write_endpoints,
@@ -110,12 +111,11 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
         console.print(summary(inv, services, time.monotonic() - began))
         grafana = next((s for s in services if s.kind == "grafana"), None)
         if grafana:
-            console.print(f"kiosk: {grafana.url}")
+            console.print(f"kiosk: {grafana.url}", soft_wrap=True)
         else:
-            console.print(
-                f"kiosk (when Grafana runs on the monitor): {kiosk_path()}  "
-                "[dim](grafana not on PATH: skipped)[/dim]"
-            )
+            port = inv.monitor.grafana_port if inv.monitor else 3000
+            console.print(f"kiosk: http://{monitor_host(inv)}:{port}{kiosk_path()}", soft_wrap=True)
+            console.print("[dim](grafana is not on PATH, so it was not started)[/dim]")
         console.print(f"run directory: {opts.run_dir} (endpoints.json, logs/)")
         if ui:
             from rackpanel.demo.panel import run_panel
