@@ -17,17 +17,6 @@ from typing import Literal
 Operation = Literal["write", "read"]
 OPERATIONS: tuple[Operation, ...] = ("write", "read")
 
-WRITE_LEVELS: tuple[str, ...] = (
-    "ANY",
-    "ONE",
-    "TWO",
-    "THREE",
-    "QUORUM",
-    "ALL",
-    "LOCAL_ONE",
-    "LOCAL_QUORUM",
-    "EACH_QUORUM",
-)
 READ_LEVELS: tuple[str, ...] = (
     "ONE",
     "TWO",
@@ -38,6 +27,8 @@ READ_LEVELS: tuple[str, ...] = (
     "LOCAL_QUORUM",
     "EACH_QUORUM",
 )
+# Writes take every read level, and ANY (a hint counts as the write) before them.
+WRITE_LEVELS: tuple[str, ...] = ("ANY", *READ_LEVELS)
 SERIAL_LEVELS: tuple[str, ...] = ("SERIAL", "LOCAL_SERIAL")
 
 OFFERED: dict[Operation, tuple[str, ...]] = {"write": WRITE_LEVELS, "read": READ_LEVELS}
