@@ -9,8 +9,9 @@ shared/design/cassandra-facts.md §4, written out here independently of the mode
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -40,6 +41,16 @@ def fast_cluster(inv: Inventory, **simulator: object) -> SimCluster:
     } | simulator
     sim = inv.simulator.model_copy(update=settings)
     return SimCluster.from_inventory(inv.model_copy(update={"simulator": sim}))
+
+
+@contextlib.asynccontextmanager
+async def running(cluster: SimCluster) -> AsyncIterator[SimCluster]:
+    """The cluster with its gossip running; stopped again on the way out, failed or not."""
+    await cluster.start()
+    try:
+        yield cluster
+    finally:
+        await cluster.stop()
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -111,9 +122,7 @@ def test_every_cl_against_the_demo_failure_patterns(demo_inventory, pattern):
     off, links, coordinators = PATTERNS[pattern]
 
     async def scenario() -> None:
-        cluster = fast_cluster(demo_inventory)
-        await cluster.start()
-        try:
+        async with running(fast_cluster(demo_inventory)) as cluster:
             for target in off + links:
                 cluster.power_off(target)
             replicas = cluster.replicas(REPLICATION, cluster.token(KEY))
@@ -145,8 +154,6 @@ def test_every_cl_against_the_demo_failure_patterns(demo_inventory, pattern):
                     except Unavailable:
                         outcome = "unavailable"
                     assert outcome == ("ok" if allowed else "unavailable"), (name, "read", cl.name)
-        finally:
-            await cluster.stop()
 
     asyncio.run(scenario())
 
@@ -154,9 +161,7 @@ def test_every_cl_against_the_demo_failure_patterns(demo_inventory, pattern):
 def test_a_powered_off_replica_not_yet_convicted_makes_writes_time_out(demo_inventory):
     async def scenario() -> None:
         # realistic detector at 0.1 s gossip: conviction only after ≈ 1.8 s
-        cluster = fast_cluster(demo_inventory, failure_detector="realistic")
-        await cluster.start()
-        try:
+        async with running(fast_cluster(demo_inventory, failure_detector="realistic")) as cluster:
             coordinator = cluster.node("rpidc1r1n1")
             cluster.power_off("DC1/RAC2")
             assert cluster.is_alive(coordinator, cluster.node("rpidc1r2n1"))
@@ -182,17 +187,13 @@ def test_a_powered_off_replica_not_yet_convicted_makes_writes_time_out(demo_inve
             with pytest.raises(Unavailable):
                 await cluster.write(coordinator, REPLICATION, [row(b"c", 3)], CL.ALL)
             assert errors[("Write", "ALL", "Unavailables")] == 1
-        finally:
-            await cluster.stop()
 
     asyncio.run(scenario())
 
 
 def test_any_succeeds_with_a_hint_and_hints_replay_on_power_on(demo_inventory):
     async def scenario() -> None:
-        cluster = fast_cluster(demo_inventory)
-        await cluster.start()
-        try:
+        async with running(fast_cluster(demo_inventory)) as cluster:
             coordinator = cluster.node("rpidc1r1n1")
             replicas = cluster.replicas(REPLICATION, cluster.token(KEY))
             if coordinator in replicas:  # the coordinator must not be a replica for this case
@@ -214,17 +215,13 @@ def test_any_succeeds_with_a_hint_and_hints_replay_on_power_on(demo_inventory):
             for r in replicas:  # every replica got the hinted write
                 data = await cluster.read(r, REPLICATION, "ks", "t", KEY, CL.LOCAL_ONE)
                 assert data[()]["v"].value == b"h"
-        finally:
-            await cluster.stop()
 
     asyncio.run(scenario())
 
 
 def test_read_at_one_can_be_stale_while_quorum_reads_your_write(demo_inventory):
     async def scenario() -> None:
-        cluster = fast_cluster(demo_inventory, max_hint_window_seconds=0.001)
-        await cluster.start()
-        try:
+        async with running(fast_cluster(demo_inventory, max_hint_window_seconds=0.001)) as cluster:
             replicas = cluster.replicas(REPLICATION, cluster.token(KEY))
             stale = next(r for r in replicas if r.dc == "DC1")
             writer = next(r for r in replicas if r.dc == "DC1" and r is not stale)
@@ -242,17 +239,13 @@ def test_read_at_one_can_be_stale_while_quorum_reads_your_write(demo_inventory):
             # the quorum read repaired the stale replica
             again = await cluster.read(stale, REPLICATION, "ks", "t", KEY, CL.ONE)
             assert again[()]["v"].value == b"new"
-        finally:
-            await cluster.stop()
 
     asyncio.run(scenario())
 
 
 def test_lightweight_transactions_need_a_paxos_quorum(demo_inventory):
     async def scenario() -> None:
-        cluster = fast_cluster(demo_inventory)
-        await cluster.start()
-        try:
+        async with running(fast_cluster(demo_inventory)) as cluster:
             coordinator = cluster.node("rpidc1r1n1")
 
             def insert_if_absent(value: bytes) -> Callable:
@@ -316,8 +309,6 @@ def test_lightweight_transactions_need_a_paxos_quorum(demo_inventory):
                     CL.QUORUM,
                     CL.ONE,
                 )
-        finally:
-            await cluster.stop()
 
     asyncio.run(scenario())
 
@@ -401,8 +392,7 @@ def test_gossip_heartbeats_conviction_events_and_a_new_generation(demo_inventory
         cluster = fast_cluster(demo_inventory)
         recorder = Recorder()
         cluster.add_listener(recorder)
-        await cluster.start()
-        try:
+        async with running(cluster):
             observer, victim = cluster.node("rpidc2r1n1"), cluster.node("rpidc1r3n2")
             first = cluster.view(observer, victim).state.heartbeat
             await asyncio.sleep(GOSSIP * 3)
@@ -438,17 +428,13 @@ def test_gossip_heartbeats_conviction_events_and_a_new_generation(demo_inventory
             }
             assert ups == {n.name for n in cluster.nodes if n is not victim}
             assert cluster.view(observer, victim).state.generation == victim.generation
-        finally:
-            await cluster.stop()
 
     asyncio.run(scenario())
 
 
 def test_a_cut_dc_link_separates_both_sides_and_heals(demo_inventory):
     async def scenario() -> None:
-        cluster = fast_cluster(demo_inventory)
-        await cluster.start()
-        try:
+        async with running(fast_cluster(demo_inventory)) as cluster:
             a, b = cluster.node("rpidc1r1n1"), cluster.node("rpidc2r1n1")
             assert cluster.power_off("link:DC1-DC2") == ["link:DC1-DC2"]
             await until(lambda: not cluster.is_alive(a, b) and not cluster.is_alive(b, a))
@@ -460,8 +446,6 @@ def test_a_cut_dc_link_separates_both_sides_and_heals(demo_inventory):
             cluster.power_on("link:DC1-DC2")
             await until(lambda: cluster.is_alive(a, b) and cluster.is_alive(b, a))
             assert cluster.client_can_reach("127.0.20.1", a)
-        finally:
-            await cluster.stop()
 
     asyncio.run(scenario())
 
@@ -488,9 +472,7 @@ def test_power_targets_and_reset(demo_inventory):
 
 def test_system_views_rows_follow_the_schemas(demo_inventory):
     async def scenario() -> None:
-        cluster = fast_cluster(demo_inventory)
-        await cluster.start()
-        try:
+        async with running(fast_cluster(demo_inventory)) as cluster:
             observer = cluster.nodes[0]
             await cluster.write(observer, REPLICATION, [row(b"x", 1)], CL.ALL)
             client = ClientInfo(
@@ -512,7 +494,5 @@ def test_system_views_rows_follow_the_schemas(demo_inventory):
             assert {r["active_connections"] for r in out} == {3}
             with pytest.raises(InvalidRequest):
                 view_rows(cluster, observer, "nope")
-        finally:
-            await cluster.stop()
 
     asyncio.run(scenario())
