@@ -24,18 +24,26 @@ def _host(place: NodePlace | WriterPlace, placement: Placement) -> str:
     return place.host(simulated=placement == "sim")
 
 
+def _target_group(
+    inv: Inventory,
+    place: NodePlace | WriterPlace,
+    placement: Placement,
+    port: int,
+    *,
+    dc: str,
+    rack: str,
+) -> dict[str, object]:
+    """One file_sd entry: a process's address with the cluster/dc/rack/node labels."""
+    return {
+        "targets": [f"{_host(place, placement)}:{port}"],
+        "labels": {"cluster": inv.cluster.name, "dc": dc, "rack": rack, "node": place.name},
+    }
+
+
 def cassandra_targets(inv: Inventory, placement: Placement) -> list[dict[str, object]]:
     port = inv.ports.exporter
     return [
-        {
-            "targets": [f"{_host(place, placement)}:{port}"],
-            "labels": {
-                "cluster": inv.cluster.name,
-                "dc": place.dc,
-                "rack": place.rack,
-                "node": place.name,
-            },
-        }
+        _target_group(inv, place, placement, port, dc=place.dc, rack=place.rack)
         for place in inv.nodes()
     ]
 
@@ -43,15 +51,7 @@ def cassandra_targets(inv: Inventory, placement: Placement) -> list[dict[str, ob
 def writer_targets(inv: Inventory, placement: Placement) -> list[dict[str, object]]:
     port = inv.ports.writer
     return [
-        {
-            "targets": [f"{_host(place, placement)}:{port}"],
-            "labels": {
-                "cluster": inv.cluster.name,
-                "dc": place.local_dc,
-                "rack": WRITER_RACK,
-                "node": place.name,
-            },
-        }
+        _target_group(inv, place, placement, port, dc=place.local_dc, rack=WRITER_RACK)
         for place in inv.writer_places()
     ]
 
