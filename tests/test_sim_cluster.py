@@ -248,67 +248,32 @@ def test_lightweight_transactions_need_a_paxos_quorum(demo_inventory):
         async with running(fast_cluster(demo_inventory)) as cluster:
             coordinator = cluster.node("rpidc1r1n1")
 
-            def insert_if_absent(value: bytes) -> Callable:
-                return lambda data: None if data else [row(value, int(time.time() * 1e6))]
+            async def insert_if_absent(key: bytes, value: bytes, serial_cl: CL, commit_cl: CL):
+                """INSERT ... IF NOT EXISTS: Paxos at ``serial_cl``, the commit at ``commit_cl``."""
+                return await cluster.cas(
+                    coordinator,
+                    REPLICATION,
+                    "ks",
+                    "t",
+                    key,
+                    lambda data: None if data else [row(value, int(time.time() * 1e6))],
+                    serial_cl,
+                    commit_cl,
+                )
 
-            applied, before = await cluster.cas(
-                coordinator,
-                REPLICATION,
-                "ks",
-                "t",
-                KEY,
-                insert_if_absent(b"1"),
-                CL.SERIAL,
-                CL.QUORUM,
-            )
+            applied, before = await insert_if_absent(KEY, b"1", CL.SERIAL, CL.QUORUM)
             assert applied and not before
-            applied, before = await cluster.cas(
-                coordinator,
-                REPLICATION,
-                "ks",
-                "t",
-                KEY,
-                insert_if_absent(b"2"),
-                CL.SERIAL,
-                CL.QUORUM,
-            )
+            applied, before = await insert_if_absent(KEY, b"2", CL.SERIAL, CL.QUORUM)
             assert not applied and before[()]["v"].value == b"1"
             cluster.power_off("DC2")
             await until(lambda: not cluster.is_alive(coordinator, cluster.node("rpidc2r1n1")))
             with pytest.raises(Unavailable) as info:
-                await cluster.cas(
-                    coordinator,
-                    REPLICATION,
-                    "ks",
-                    "t",
-                    b"other",
-                    insert_if_absent(b"3"),
-                    CL.SERIAL,
-                    CL.ONE,
-                )
+                await insert_if_absent(b"other", b"3", CL.SERIAL, CL.ONE)
             assert (info.value.cl, info.value.required, info.value.alive) == (CL.SERIAL, 4, 3)
-            applied, _ = await cluster.cas(
-                coordinator,
-                REPLICATION,
-                "ks",
-                "t",
-                b"other",
-                insert_if_absent(b"3"),
-                CL.LOCAL_SERIAL,
-                CL.LOCAL_QUORUM,
-            )
+            applied, _ = await insert_if_absent(b"other", b"3", CL.LOCAL_SERIAL, CL.LOCAL_QUORUM)
             assert applied
             with pytest.raises(InvalidRequest):
-                await cluster.cas(
-                    coordinator,
-                    REPLICATION,
-                    "ks",
-                    "t",
-                    KEY,
-                    insert_if_absent(b"4"),
-                    CL.QUORUM,
-                    CL.ONE,
-                )
+                await insert_if_absent(KEY, b"4", CL.QUORUM, CL.ONE)
 
     asyncio.run(scenario())
 
