@@ -124,6 +124,12 @@ class KeyspaceDef:
     system: bool = False
 
 
+def _refuse_system_keyspace(ks: KeyspaceDef) -> None:
+    """DDL may not touch a system keyspace: Cassandra's refusal, as an InvalidRequest."""
+    if ks.system:
+        raise InvalidRequest(f"{ks.name} keyspace is not user-modifiable")
+
+
 # ---- system keyspaces ---------------------------------------------------------------------------
 
 
@@ -318,8 +324,7 @@ class Schema:
                 return False
             raise AlreadyExists(f"Keyspace {name} already exists", name)
         self.keyspaces[name] = KeyspaceDef(name, normalise_replication(replication), durable_writes)
-        self.version = self._digest()
-        return True
+        return self._schema_changed()
 
     def drop_keyspace(self, name: str, if_exists: bool) -> bool:
         ks = self.keyspaces.get(name)
@@ -327,18 +332,15 @@ class Schema:
             if if_exists:
                 return False
             raise ConfigurationException(f"Cannot drop non existing keyspace '{name}'.")
-        if ks.system:
-            raise InvalidRequest(f"{name} keyspace is not user-modifiable")
+        _refuse_system_keyspace(ks)
         del self.keyspaces[name]
-        self.version = self._digest()
-        return True
+        return self._schema_changed()
 
     def create_table(self, table: TableDef, if_not_exists: bool) -> bool:
         ks = self.keyspaces.get(table.keyspace)
         if ks is None:
             raise InvalidRequest(f"Keyspace '{table.keyspace}' doesn't exist")
-        if ks.system:
-            raise InvalidRequest(f"{table.keyspace} keyspace is not user-modifiable")
+        _refuse_system_keyspace(ks)
         if table.name in ks.tables:
             if if_not_exists:
                 return False
@@ -346,8 +348,7 @@ class Schema:
                 f"Object {table.keyspace}.{table.name} already exists", table.keyspace, table.name
             )
         ks.tables[table.name] = table
-        self.version = self._digest()
-        return True
+        return self._schema_changed()
 
     def drop_table(self, keyspace: str, name: str, if_exists: bool) -> bool:
         ks = self.keyspaces.get(keyspace)
@@ -355,9 +356,12 @@ class Schema:
             if if_exists:
                 return False
             raise InvalidRequest(f"Table '{keyspace}.{name}' doesn't exist")
-        if ks.system:
-            raise InvalidRequest(f"{keyspace} keyspace is not user-modifiable")
+        _refuse_system_keyspace(ks)
         del ks.tables[name]
+        return self._schema_changed()
+
+    def _schema_changed(self) -> bool:
+        """A new schema version (what drivers compare for agreement); True, for the DDL."""
         self.version = self._digest()
         return True
 
