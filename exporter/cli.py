@@ -25,6 +25,7 @@ import logging
 import signal
 import sys
 import threading
+from typing import Any
 
 from rackpanel.config import add_config_argument, apply_config, env_default
 
@@ -39,93 +40,85 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "inventory: Prometheus adds cluster, dc, rack and node labels."
     )
     add_config_argument(parser)
-    add = parser.add_argument
-    add(
+
+    def add_env_option(flag: str, default: Any, **kwargs: Any) -> None:
+        """``flag`` whose default is taken from ``RACKPANEL_<FLAG>`` when that is set."""
+        parser.add_argument(flag, default=env_default(flag.removeprefix("--"), default), **kwargs)
+
+    add_env_option(
         "--cassandra",
+        "127.0.0.1:9042",
         metavar="HOST[:PORT]",
-        default=env_default("cassandra", "127.0.0.1:9042"),
         help="the local node's CQL address (default %(default)s)",
     )
-    add(
+    add_env_option(
         "--listen",
+        "0.0.0.0:9500",
         metavar="ADDR:PORT",
-        default=env_default("listen", "0.0.0.0:9500"),
         help="where /metrics is served (default %(default)s)",
     )
-    add(
+    add_env_option(
         "--jolokia",
+        "auto",
         metavar="URL|auto|none",
-        default=env_default("jolokia", "auto"),
         help="Jolokia agent URL; auto tries http://<cassandra host>:8778/jolokia/ "
         "(default %(default)s)",
     )
-    add(
+    add_env_option(
         "--interval",
+        5.0,
         metavar="SECONDS",
         type=float,
-        default=env_default("interval", 5.0),
         help="collection interval (default %(default)s)",
     )
-    add(
+    add_env_option(
         "--timeout",
+        None,
         metavar="SECONDS",
         type=float,
-        default=env_default("timeout", None),
         help="per-source timeout (default: the interval, between 1 and 5 s)",
     )
-    add(
+    add_env_option(
         "--username",
-        default=env_default("username", None),
+        None,
         help="CQL user (password from $RACKPANEL_CQL_PASSWORD or --password-file)",
     )
-    add("--password", default=None, help=argparse.SUPPRESS)  # refused: see options.from_args
-    add(
-        "--password-file",
-        metavar="FILE",
-        default=env_default("password_file", None),
-        help="file holding the CQL password",
+    # refused: see options.from_args
+    parser.add_argument("--password", default=None, help=argparse.SUPPRESS)
+    add_env_option("--password-file", None, metavar="FILE", help="file holding the CQL password")
+    add_env_option(
+        "--pid-file", None, metavar="FILE", help="Cassandra's pid file, for the proc source"
     )
-    add(
-        "--pid-file",
-        metavar="FILE",
-        default=env_default("pid_file", None),
-        help="Cassandra's pid file, for the proc source",
-    )
-    add(
+    add_env_option(
         "--process-pattern",
+        DEFAULT_PROCESS_PATTERN,
         metavar="TEXT",
-        default=env_default("process_pattern", DEFAULT_PROCESS_PATTERN),
         help="find Cassandra by this command-line substring when there is no pid file "
         "('none' turns the proc source off; default %(default)s)",
     )
-    add(
+    add_env_option(
         "--gc-log",
+        None,
         metavar="PATH",
-        default=env_default("gc_log", None),
         help="the JVM's unified GC log (e.g. /var/log/cassandra/gc.log), read when Jolokia is "
         "absent",
     )
-    add(
+    add_env_option(
         "--tls-cert",
+        None,
         metavar="FILE",
-        default=env_default("tls_cert", None),
         help="serve /metrics over TLS with this certificate (with --tls-key)",
     )
-    add(
-        "--tls-key",
-        metavar="FILE",
-        default=env_default("tls_key", None),
-        help="the TLS private key",
-    )
-    add(
+    add_env_option("--tls-key", None, metavar="FILE", help="the TLS private key")
+    add_env_option(
         "--basic-auth-file",
+        None,
         metavar="FILE",
-        default=env_default("basic_auth_file", None),
         help="require HTTP basic auth; lines user:password",
     )
-    add(
+    add_env_option(
         "--log-level",
-        default=env_default("log_level", "INFO"),
+        "INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level (default %(default)s)",
     )
