@@ -8,7 +8,7 @@ exporter; ``endpoint*`` labels name the endpoint the node observes.
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders.dashboard import QueryVariable
+from grafana_foundation_sdk.builders.dashboard import QueryVariable, ThresholdsConfig
 from grafana_foundation_sdk.models import dashboard as models
 from grafana_foundation_sdk.models.common import BigValueTextMode
 
@@ -55,46 +55,67 @@ def variables() -> list[QueryVariable]:
     ]
 
 
+def value_stat(
+    title: str,
+    expr: str,
+    *,
+    unit: str = "none",
+    colour: ThresholdsConfig | None = None,
+    mappings: list[models.ValueMapping] | None = None,
+) -> widgets.stat.Panel:
+    """A stat of one instant query, showing the value alone."""
+    return widgets.stat_panel(
+        title,
+        [Query(expr, instant=True)],
+        unit=unit,
+        text_mode=BigValueTextMode.VALUE,
+        colour=colour,
+        mappings=mappings,
+    )
+
+
+def chart(
+    title: str, expr: str, legend: str, *, unit: str = "none", minimum: float | None = 0
+) -> widgets.timeseries.Panel:
+    """A time series of one query, from zero unless ``minimum`` says otherwise."""
+    return widgets.time_series(title, [Query(expr, legend)], unit=unit, minimum=minimum)
+
+
+def up_down_timeline(title: str, expr: str, legend: str) -> widgets.statetimeline.Panel:
+    """A state timeline of one 0/1 query, shown as DOWN/UP."""
+    return widgets.state_timeline(
+        title,
+        [Query(expr, legend)],
+        mappings=widgets.UP_DOWN,
+        colour=widgets.UP_DOWN_THRESHOLDS,
+    )
+
+
 def summary_panels() -> list[widgets.stat.Panel]:
     return [
         widgets.up_down_panel(
             "CQL answers", [Query(node_series("cassandra_up"), instant=True)], horizontal=False
         ),
-        widgets.stat_panel(
+        value_stat(
             "liveness judged by",
-            [Query(node_series("cassandra_endpoint_liveness_exact"), instant=True)],
-            text_mode=BigValueTextMode.VALUE,
+            node_series("cassandra_endpoint_liveness_exact"),
             mappings=value_texts({0: ("heartbeat age", ORANGE), 1: ("failure detector", GREEN)}),
         ),
-        widgets.stat_panel(
-            "CQL clients",
-            [Query(node_series("cassandra_native_clients"), instant=True)],
-            text_mode=BigValueTextMode.VALUE,
-        ),
-        widgets.stat_panel(
+        value_stat("CQL clients", node_series("cassandra_native_clients")),
+        value_stat(
             "heap used",
-            [
-                Query(
-                    f"{node_series('cassandra_jvm_memory_used_bytes', area='heap')}"
-                    f" / {node_series('cassandra_jvm_memory_max_bytes', area='heap')}",
-                    instant=True,
-                )
-            ],
+            f"{node_series('cassandra_jvm_memory_used_bytes', area='heap')}"
+            f" / {node_series('cassandra_jvm_memory_max_bytes', area='heap')}",
             unit="percentunit",
-            text_mode=BigValueTextMode.VALUE,
             colour=thresholds((None, GREEN), (0.75, ORANGE), (0.9, RED)),
         ),
-        widgets.stat_panel(
-            "process RSS",
-            [Query(node_series("cassandra_process_resident_memory_bytes"), instant=True)],
-            unit="bytes",
-            text_mode=BigValueTextMode.VALUE,
+        value_stat(
+            "process RSS", node_series("cassandra_process_resident_memory_bytes"), unit="bytes"
         ),
-        widgets.stat_panel(
+        value_stat(
             "process CPU",
-            [Query(rate("cassandra_process_cpu_seconds_total"), instant=True)],
+            rate("cassandra_process_cpu_seconds_total"),
             unit="percentunit",
-            text_mode=BigValueTextMode.VALUE,
             colour=thresholds((None, BLUE), (0.8, ORANGE)),
         ),
     ]
@@ -112,88 +133,80 @@ def sections() -> list[tuple[str, list]]:
             unit="bytes",
             minimum=0,
         ),
-        widgets.time_series(
+        chart(
             "GC collections per second",
-            [Query(rate("cassandra_jvm_gc_collections_total"), "{{gc}}")],
+            rate("cassandra_jvm_gc_collections_total"),
+            "{{gc}}",
             unit="ops",
-            minimum=0,
         ),
-        widgets.time_series(
+        chart(
             "GC time (seconds per second)",
-            [Query(rate("cassandra_jvm_gc_collection_seconds_total"), "{{gc}}")],
+            rate("cassandra_jvm_gc_collection_seconds_total"),
+            "{{gc}}",
             unit="percentunit",
-            minimum=0,
         ),
-        widgets.time_series(
-            "JVM threads", [Query(node_series("cassandra_jvm_threads"), "threads")], minimum=0
-        ),
+        chart("JVM threads", node_series("cassandra_jvm_threads"), "threads"),
     ]
     process = [
-        widgets.time_series(
+        chart(
             "resident memory",
-            [Query(node_series("cassandra_process_resident_memory_bytes"), "RSS")],
+            node_series("cassandra_process_resident_memory_bytes"),
+            "RSS",
             unit="bytes",
-            minimum=0,
         ),
-        widgets.time_series(
+        chart(
             "CPU (cores)",
-            [Query(rate("cassandra_process_cpu_seconds_total"), "CPU")],
+            rate("cassandra_process_cpu_seconds_total"),
+            "CPU",
             unit="percentunit",
-            minimum=0,
         ),
-        widgets.time_series(
-            "native clients", [Query(node_series("cassandra_native_clients"), "clients")]
-        ),
+        chart("native clients", node_series("cassandra_native_clients"), "clients", minimum=None),
     ]
     gossip = [
-        widgets.state_timeline(
+        up_down_timeline(
             "endpoints up, as this node judges them",
-            [Query(node_series("cassandra_endpoint_up"), ENDPOINT_LEGEND)],
-            mappings=widgets.UP_DOWN,
-            colour=widgets.UP_DOWN_THRESHOLDS,
+            node_series("cassandra_endpoint_up"),
+            ENDPOINT_LEGEND,
         ),
-        widgets.time_series(
+        chart(
             "gossip heartbeat age per endpoint",
-            [Query(node_series("cassandra_gossip_heartbeat_age_seconds"), ENDPOINT_LEGEND)],
+            node_series("cassandra_gossip_heartbeat_age_seconds"),
+            ENDPOINT_LEGEND,
             unit="s",
-            minimum=0,
         ),
-        widgets.time_series(
+        chart(
             "failure detector phi per endpoint (Jolokia)",
-            [Query(node_series("cassandra_endpoint_phi"), ENDPOINT_LEGEND)],
-            minimum=0,
+            node_series("cassandra_endpoint_phi"),
+            ENDPOINT_LEGEND,
         ),
     ]
     pools = [
-        widgets.time_series(
+        chart(
             f"thread pools: {kind} tasks",
-            [Query(node_series(f"cassandra_thread_pool_{kind}_tasks"), "{{pool}}")],
-            minimum=0,
+            node_series(f"cassandra_thread_pool_{kind}_tasks"),
+            "{{pool}}",
         )
         for kind in ("active", "pending", "blocked")
     ]
     hints_and_exporter = [
-        widgets.time_series(
+        chart(
             "hint files held, per target endpoint",
-            [Query(node_series("cassandra_pending_hints_files"), ENDPOINT_LEGEND)],
-            minimum=0,
+            node_series("cassandra_pending_hints_files"),
+            ENDPOINT_LEGEND,
         ),
-        widgets.state_timeline(
-            "exporter sources",
-            [Query(node_series("cassandra_exporter_source_up"), "{{source}}")],
-            mappings=widgets.UP_DOWN,
-            colour=widgets.UP_DOWN_THRESHOLDS,
+        up_down_timeline(
+            "exporter sources", node_series("cassandra_exporter_source_up"), "{{source}}"
         ),
-        widgets.time_series(
+        chart(
             "exporter collection time",
-            [Query(node_series("cassandra_exporter_collect_duration_seconds"), "{{source}}")],
+            node_series("cassandra_exporter_collect_duration_seconds"),
+            "{{source}}",
             unit="s",
-            minimum=0,
         ),
-        widgets.time_series(
+        chart(
             "exporter collection errors per second",
-            [Query(rate("cassandra_exporter_collect_errors_total"), "{{source}}")],
-            minimum=0,
+            rate("cassandra_exporter_collect_errors_total"),
+            "{{source}}",
         ),
     ]
     return [
