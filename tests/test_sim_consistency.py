@@ -15,11 +15,9 @@ import uuid
 import pytest
 from cassandra import ConsistencyLevel as CL
 from cassandra import InvalidRequest, Unavailable, WriteTimeout
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
-from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
 from cassandra.query import SimpleStatement
 
-from tests.support.sim import driver_cluster
+from tests.support.sim import driver_cluster, pinned_session
 
 KEYSPACE = "cl_tests"
 RF = {"DC1": 3, "DC2": 3}
@@ -82,20 +80,6 @@ PATTERNS = {
 }
 
 
-def pinned_session(sim, node_name: str):
-    """A session whose every request is coordinated by ``node_name``, no retries."""
-    address = str(sim.inventory.node(node_name).sim_address)
-    profile = ExecutionProfile(
-        load_balancing_policy=WhiteListRoundRobinPolicy([address]),
-        retry_policy=FallthroughRetryPolicy(),
-        request_timeout=15,
-    )
-    cluster = driver_cluster(
-        sim, contact_points=[address], execution_profiles={EXEC_PROFILE_DEFAULT: profile}
-    )
-    return cluster, cluster.connect(KEYSPACE)
-
-
 @pytest.fixture(scope="module")
 def keyspace(simulator):
     cluster = driver_cluster(simulator)
@@ -141,7 +125,7 @@ def nodes_cut_off(sim, targets: list[str], coordinator: str) -> list[str]:
 def test_every_consistency_level_against_a_failure_pattern(sim, keyspace, pattern):
     targets, coordinator, live = PATTERNS[pattern]
     coordinator_dc = sim.inventory.node(coordinator).dc
-    cluster, session = pinned_session(sim, coordinator)
+    cluster, session = pinned_session(sim, coordinator, KEYSPACE)
     try:
         key = f"{pattern}-{uuid.uuid4()}"
         session.execute(
@@ -202,7 +186,7 @@ def test_every_consistency_level_against_a_failure_pattern(sim, keyspace, patter
 
 
 def test_unconvicted_dead_replica_times_out_instead_of_failing_fast(sim, keyspace):
-    cluster, session = pinned_session(sim, "rpidc1r1n1")
+    cluster, session = pinned_session(sim, "rpidc1r1n1", KEYSPACE)
     try:
         key = f"timeout-{uuid.uuid4()}"
         sim.power("off", "DC1/RAC2")  # silent; the coordinator still believes it is UP

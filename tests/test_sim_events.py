@@ -10,12 +10,10 @@ import uuid
 import pytest
 from cassandra import ConsistencyLevel as CL
 from cassandra import ReadTimeout
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
-from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
 from cassandra.query import SimpleStatement
 
 from tests.support.inventories import shifted_inventory
-from tests.support.sim import driver_cluster, running_simulator
+from tests.support.sim import driver_cluster, pinned_session, running_simulator
 
 KEYSPACE = "event_tests"
 
@@ -27,19 +25,6 @@ def wait_for(condition, timeout: float, what: str) -> float:
             return time.monotonic() - started
         time.sleep(0.1)
     raise AssertionError(f"not within {timeout}s: {what}")
-
-
-def pinned(sim, node_name: str):
-    address = str(sim.inventory.node(node_name).sim_address)
-    profile = ExecutionProfile(
-        load_balancing_policy=WhiteListRoundRobinPolicy([address]),
-        retry_policy=FallthroughRetryPolicy(),
-        request_timeout=15,
-    )
-    cluster = driver_cluster(
-        sim, contact_points=[address], execution_profiles={EXEC_PROFILE_DEFAULT: profile}
-    )
-    return cluster, cluster.connect()
 
 
 def create_keyspace(session) -> None:
@@ -60,7 +45,7 @@ def host(cluster, sim, name: str):
 
 
 def test_down_then_up_events_reach_the_driver(sim):
-    cluster, _ = pinned(sim, "rpidc1r1n1")  # the driver holds no connection to the others
+    cluster, _ = pinned_session(sim, "rpidc1r1n1")  # the driver holds no connection to the others
     try:
         target = host(cluster, sim, "rpidc2r1n3")
         assert target.is_up is not False  # None: known from system.peers, never connected
@@ -92,7 +77,7 @@ def test_a_crash_is_noticed_at_once_by_connected_clients(sim):
 
 
 def test_hints_for_a_convicted_replica_are_replayed_when_it_returns(sim):
-    cluster, session = pinned(sim, "rpidc1r1n1")
+    cluster, session = pinned_session(sim, "rpidc1r1n1")
     try:
         create_keyspace(session)
         key = f"hinted-{uuid.uuid4()}"
@@ -108,7 +93,7 @@ def test_hints_for_a_convicted_replica_are_replayed_when_it_returns(sim):
         assert not [h for h in sim.state()["hints"] if h["target"] == "rpidc2r1n3"]
     finally:
         cluster.shutdown()
-    cluster, session = pinned(sim, "rpidc2r1n3")  # a DC2 node holds every DC2 replica
+    cluster, session = pinned_session(sim, "rpidc2r1n3")  # a DC2 node holds every DC2 replica
     try:
         read = SimpleStatement(
             f"SELECT v FROM {KEYSPACE}.kv WHERE k = %s", consistency_level=CL.ONE
@@ -133,7 +118,7 @@ def short_hint_window(tmp_path):
 
 def test_replica_that_missed_writes_reads_stale_at_one_not_at_quorum(short_hint_window):
     sim = short_hint_window
-    cluster, session = pinned(sim, "rpidc1r1n1")
+    cluster, session = pinned_session(sim, "rpidc1r1n1")
     try:
         create_keyspace(session)
         insert = f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES ('lagging', %s)"
@@ -146,7 +131,7 @@ def test_replica_that_missed_writes_reads_stale_at_one_not_at_quorum(short_hint_
         sim.power("on", "rpidc2r1n3")
     finally:
         cluster.shutdown()
-    cluster, session = pinned(sim, "rpidc2r1n3")
+    cluster, session = pinned_session(sim, "rpidc2r1n3")
     try:
         select = f"SELECT v FROM {KEYSPACE}.kv WHERE k = 'lagging'"
         assert session.execute(SimpleStatement(select, consistency_level=CL.ONE)).one().v == 1
@@ -159,7 +144,7 @@ def test_replica_that_missed_writes_reads_stale_at_one_not_at_quorum(short_hint_
 
 def test_read_from_an_unconvicted_dead_replica_times_out(short_hint_window):
     sim = short_hint_window
-    cluster, session = pinned(sim, "rpidc1r1n1")
+    cluster, session = pinned_session(sim, "rpidc1r1n1")
     try:
         create_keyspace(session)
         session.execute(f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES ('r', 1)")

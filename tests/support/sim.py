@@ -175,3 +175,24 @@ def driver_cluster(handle: SimHandle, local_dc: str | None = None, **kwargs):
         }
     settings.update(kwargs)
     return Cluster(**settings)
+
+
+def pinned_session(handle: SimHandle, node_name: str, keyspace: str | None = None):
+    """(cluster, session) whose every request ``node_name`` coordinates, with no retries.
+
+    The driver knows only that node's address (white-list load balancing, the only contact
+    point), so an outcome is the coordinator's own decision; requests time out after 15 s.
+    """
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
+    from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
+
+    address = str(handle.inventory.node(node_name).sim_address)
+    profile = ExecutionProfile(
+        load_balancing_policy=WhiteListRoundRobinPolicy([address]),
+        retry_policy=FallthroughRetryPolicy(),
+        request_timeout=15,
+    )
+    cluster = driver_cluster(
+        handle, contact_points=[address], execution_profiles={EXEC_PROFILE_DEFAULT: profile}
+    )
+    return cluster, cluster.connect(keyspace)
