@@ -10,11 +10,12 @@ delay plus one collection interval, on both paths, and bringing it back turns th
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from exporter.app import Exporter
 from exporter.options import ExporterOptions
 from tests.support.binaries import require_binary
 from tests.support.inventories import shifted_inventory
+from tests.support.waiting import seconds_until
 from tests.test_exporter_gclog import CASSANDRA_DECORATIONS, compile_alloc
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,13 +122,8 @@ def page_of(exporter: Exporter) -> str:
     return exporter.page().body.decode()
 
 
-def wait_until(check: Callable[[], bool], timeout: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if check():
-            return time.monotonic() - started
-        time.sleep(0.05)
-    raise AssertionError(f"not reached within {timeout} s")
+# seconds until a check holds, polled ten times per collection interval
+wait_until = functools.partial(seconds_until, interval=INTERVAL / 10)
 
 
 def endpoint_up(exporter: Exporter, address: str) -> float | None:

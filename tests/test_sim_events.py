@@ -14,17 +14,9 @@ from cassandra.query import SimpleStatement
 
 from tests.support.inventories import shifted_inventory
 from tests.support.sim import driver_cluster, pinned_session, running_simulator
+from tests.support.waiting import seconds_until
 
 KEYSPACE = "event_tests"
-
-
-def wait_for(condition, timeout: float, what: str) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout}s: {what}")
 
 
 def create_keyspace(session) -> None:
@@ -50,11 +42,11 @@ def test_down_then_up_events_reach_the_driver(sim):
         target = host(cluster, sim, "rpidc2r1n3")
         assert target.is_up is not False  # None: known from system.peers, never connected
         sim.power("off", "rpidc2r1n3")
-        took = wait_for(lambda: target.is_up is False, 20, "DOWN event applied")
+        took = seconds_until(lambda: target.is_up is False, 20, "DOWN event applied")
         assert took > 1.0  # only after the failure detector convicted it
         assert view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN"
         sim.power("on", "rpidc2r1n3")
-        wait_for(lambda: target.is_up, 10, "UP event applied")
+        seconds_until(lambda: target.is_up, 10, "UP event applied")
     finally:
         cluster.shutdown()
 
@@ -82,7 +74,7 @@ def test_hints_for_a_convicted_replica_are_replayed_when_it_returns(sim):
         create_keyspace(session)
         key = f"hinted-{uuid.uuid4()}"
         sim.power("off", "rpidc2r1n3")
-        wait_for(lambda: view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN", 20, "conviction")
+        seconds_until(lambda: view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN", 20, "conviction")
         write = SimpleStatement(
             f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES (%s, 7)", consistency_level=CL.LOCAL_QUORUM
         )
@@ -124,7 +116,7 @@ def test_replica_that_missed_writes_reads_stale_at_one_not_at_quorum(short_hint_
         insert = f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES ('lagging', %s)"
         session.execute(SimpleStatement(insert, consistency_level=CL.ALL), [1])
         sim.power("off", "rpidc2r1n3")
-        wait_for(lambda: view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN", 20, "conviction")
+        seconds_until(lambda: view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN", 20, "conviction")
         time.sleep(1.0)  # beyond max_hint_window: no more hints for it
         session.execute(SimpleStatement(insert, consistency_level=CL.QUORUM), [2])
         assert not sim.state()["hints"]

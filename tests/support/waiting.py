@@ -28,3 +28,22 @@ def wait_for(
             last = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+def seconds_until(
+    condition: Callable[[], object],
+    timeout: float,
+    what: str = "the condition",
+    interval: float = 0.1,
+) -> float:
+    """Seconds until ``condition()`` holds, polled every ``interval`` (the measure is exact to
+    one interval); AssertionError naming ``what`` after ``timeout``.
+
+    Unlike ``wait_for``, an exception from ``condition`` fails at once, not "not yet".
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(interval)
+    raise AssertionError(f"not within {timeout} s: {what}")
