@@ -17,7 +17,7 @@ from cassandra import ConsistencyLevel as CL
 from cassandra import InvalidRequest, Unavailable, WriteTimeout
 from cassandra.query import SimpleStatement
 
-from tests.support.sim import driver_cluster, pinned_session
+from tests.support.sim import create_keyspace, driver_cluster, pinned_session
 
 KEYSPACE = "cl_tests"
 RF = {"DC1": 3, "DC2": 3}
@@ -83,12 +83,7 @@ PATTERNS = {
 @pytest.fixture(scope="module")
 def keyspace(simulator):
     cluster = driver_cluster(simulator)
-    session = cluster.connect()
-    session.execute(
-        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
-        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
-    )
-    session.execute(f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k text PRIMARY KEY, v int)")
+    create_keyspace(cluster.connect(), KEYSPACE, "kv (k text PRIMARY KEY, v int)")
     cluster.shutdown()
     return KEYSPACE
 

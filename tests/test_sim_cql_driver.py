@@ -18,7 +18,7 @@ from cassandra.protocol import SyntaxException
 from cassandra.util import Date, Duration, Time
 
 from tests.support.inventories import shifted_inventory
-from tests.support.sim import driver_cluster, running_simulator
+from tests.support.sim import keyspace_session, running_simulator
 
 KEYSPACE = "cql_layer_tests"
 OCTET = 47  # a simulator of its own on 127.47.x.y: no state shared with other modules
@@ -93,19 +93,10 @@ def own_simulator(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def session(own_simulator):
-    cluster = driver_cluster(own_simulator, "DC1")
-    session = cluster.connect()
-    session.execute(
-        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
-        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
-    )
-    session.set_keyspace(KEYSPACE)
     definitions = ", ".join(f"{name} {spec[0]}" for name, spec in COLUMNS.items())
-    session.execute(
-        f"CREATE TABLE IF NOT EXISTS all_types (k text, c int, {definitions}, PRIMARY KEY ((k), c))"
-    )
-    yield session
-    cluster.shutdown()
+    table = f"all_types (k text, c int, {definitions}, PRIMARY KEY ((k), c))"
+    with keyspace_session(own_simulator, KEYSPACE, table) as session:
+        yield session
 
 
 def test_schema_shows_cassandras_type_names(session):

@@ -16,7 +16,7 @@ from cassandra.cluster import Cluster
 from cassandra.protocol import SyntaxException
 from cassandra.query import BatchStatement, SimpleStatement
 
-from tests.support.sim import driver_cluster
+from tests.support.sim import driver_cluster, keyspace_session
 
 KEYSPACE = "driver_tests"
 
@@ -24,15 +24,8 @@ KEYSPACE = "driver_tests"
 @pytest.fixture(scope="module", params=[4, 5], ids=["v4", "v5"])
 def session(simulator, request):
     """A session speaking protocol v4, then v5 (checksummed segments): every test runs on both."""
-    cluster = driver_cluster(simulator, "DC1", protocol_version=request.param)
-    session = cluster.connect()
-    session.execute(
-        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
-        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
-    )
-    session.execute(f"USE {KEYSPACE}")
-    yield session
-    cluster.shutdown()
+    with keyspace_session(simulator, KEYSPACE, protocol_version=request.param) as session:
+        yield session
 
 
 def test_default_connection_negotiates_v5_and_sees_the_ring(sim):

@@ -13,18 +13,16 @@ from cassandra import ReadTimeout
 from cassandra.query import SimpleStatement
 
 from tests.support.inventories import shifted_inventory
-from tests.support.sim import driver_cluster, pinned_session, running_simulator
+from tests.support.sim import (
+    create_keyspace,
+    driver_cluster,
+    pinned_session,
+    running_simulator,
+)
 from tests.support.waiting import seconds_until
 
 KEYSPACE = "event_tests"
-
-
-def create_keyspace(session) -> None:
-    session.execute(
-        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
-        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
-    )
-    session.execute(f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k text PRIMARY KEY, v int)")
+TABLE = "kv (k text PRIMARY KEY, v int)"
 
 
 def view_of(sim, observer: str, node: str) -> str:
@@ -71,7 +69,7 @@ def test_a_crash_is_noticed_at_once_by_connected_clients(sim):
 def test_hints_for_a_convicted_replica_are_replayed_when_it_returns(sim):
     cluster, session = pinned_session(sim, "rpidc1r1n1")
     try:
-        create_keyspace(session)
+        create_keyspace(session, KEYSPACE, TABLE)
         key = f"hinted-{uuid.uuid4()}"
         sim.power("off", "rpidc2r1n3")
         seconds_until(lambda: view_of(sim, "rpidc1r1n1", "rpidc2r1n3") == "DOWN", 20, "conviction")
@@ -112,7 +110,7 @@ def test_replica_that_missed_writes_reads_stale_at_one_not_at_quorum(short_hint_
     sim = short_hint_window
     cluster, session = pinned_session(sim, "rpidc1r1n1")
     try:
-        create_keyspace(session)
+        create_keyspace(session, KEYSPACE, TABLE)
         insert = f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES ('lagging', %s)"
         session.execute(SimpleStatement(insert, consistency_level=CL.ALL), [1])
         sim.power("off", "rpidc2r1n3")
@@ -138,7 +136,7 @@ def test_read_from_an_unconvicted_dead_replica_times_out(short_hint_window):
     sim = short_hint_window
     cluster, session = pinned_session(sim, "rpidc1r1n1")
     try:
-        create_keyspace(session)
+        create_keyspace(session, KEYSPACE, TABLE)
         session.execute(f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES ('r', 1)")
         sim.power("off", "rpidc2r1n2")  # silent, and not convicted yet
         select = f"SELECT v FROM {KEYSPACE}.kv WHERE k = 'r'"

@@ -10,7 +10,7 @@ from cassandra.protocol import ErrorMessage, ServerError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.sim import driver_cluster
+from tests.support.sim import keyspace_session
 
 KEYSPACE = "statement_tests"
 
@@ -79,16 +79,9 @@ ODD_STATEMENTS = [
 
 @pytest.fixture(scope="module")
 def session(simulator):
-    cluster = driver_cluster(simulator, "DC1")
-    session = cluster.connect()
-    session.execute(
-        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
-        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
-    )
-    session.execute(f"USE {KEYSPACE}")
-    session.execute("CREATE TABLE IF NOT EXISTS t (k int, c int, v int, PRIMARY KEY (k, c))")
-    yield session
-    cluster.shutdown()
+    table = "t (k int, c int, v int, PRIMARY KEY (k, c))"
+    with keyspace_session(simulator, KEYSPACE, table) as session:
+        yield session
 
 
 def outcome(session, statement: str) -> str:

@@ -31,6 +31,7 @@ from topology import Inventory, load_inventory
 REPO = Path(__file__).resolve().parents[2]
 READY_LINE = "rackpanel sim: ready"
 START_TIMEOUT = 60.0
+DEMO_REPLICATION = "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
 
 
 class SimulatorError(RuntimeError):
@@ -175,6 +176,32 @@ def driver_cluster(handle: SimHandle, local_dc: str | None = None, **kwargs):
         }
     settings.update(kwargs)
     return Cluster(**settings)
+
+
+def create_keyspace(session, keyspace: str, *tables: str) -> None:
+    """``keyspace`` with the demo's replication (three replicas in each DC) and in it each of
+    ``tables``, given as "name (columns, PRIMARY KEY ...)"; all IF NOT EXISTS."""
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {DEMO_REPLICATION}"
+    )
+    for table in tables:
+        session.execute(f"CREATE TABLE IF NOT EXISTS {keyspace}.{table}")
+
+
+@contextlib.contextmanager
+def keyspace_session(
+    handle: SimHandle, keyspace: str, *tables: str, local_dc: str = "DC1", **kwargs
+) -> Iterator:
+    """A session on ``driver_cluster(handle, local_dc, **kwargs)`` using ``keyspace``, made
+    first by ``create_keyspace(session, keyspace, *tables)``; the cluster shut down on exit."""
+    cluster = driver_cluster(handle, local_dc, **kwargs)
+    session = cluster.connect()
+    create_keyspace(session, keyspace, *tables)
+    session.set_keyspace(keyspace)
+    try:
+        yield session
+    finally:
+        cluster.shutdown()
 
 
 def pinned_session(handle: SimHandle, node_name: str, keyspace: str | None = None):
