@@ -37,7 +37,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  #
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy  # noqa: E402
 
 from tests.support.inventories import shifted_inventory  # noqa: E402
-from tests.support.sim import running_simulator  # noqa: E402
+from tests.support.sim import create_keyspace, running_simulator  # noqa: E402
 
 OCTET = 57
 ADMIN = f"127.{OCTET}.0.1:9499"
@@ -138,11 +138,7 @@ def main() -> int:
                 execution_profiles={EXEC_PROFILE_DEFAULT: profile},
             )
             session = cluster.connect()
-            session.execute(
-                "CREATE KEYSPACE bench WITH replication = "
-                "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
-            )
-            session.execute("CREATE TABLE bench.kv (k text PRIMARY KEY, v int)")
+            create_keyspace(session, "bench", "kv (k text PRIMARY KEY, v int)")
             insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
             levels = [int(level) for level in args.in_flight.split(",")]
             if args.headline not in levels:

@@ -24,6 +24,7 @@ from exporter.app import Exporter
 from exporter.options import ExporterOptions
 from tests.support.binaries import require_binary
 from tests.support.inventories import shifted_inventory
+from tests.support.sim import create_keyspace
 from tests.support.waiting import seconds_until
 from tests.test_exporter_gclog import CASSANDRA_DECORATIONS, compile_alloc
 
@@ -158,11 +159,7 @@ def write_at_one(coordinator: str, rows: int) -> None:
     )
     try:
         session = cluster.connect()
-        session.execute(
-            "CREATE KEYSPACE IF NOT EXISTS exporter_hints WITH replication = "
-            "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
-        )
-        session.execute("CREATE TABLE IF NOT EXISTS exporter_hints.t (k int PRIMARY KEY, v text)")
+        create_keyspace(session, "exporter_hints", "t (k int PRIMARY KEY, v text)")
         insert = session.prepare("INSERT INTO exporter_hints.t (k, v) VALUES (?, ?)")
         for k in range(rows):
             session.execute(insert, (k, "x"))
