@@ -44,6 +44,7 @@ from lcd_writer.cassandra_link import CassandraLink  # noqa: E402
 from lcd_writer.client import WriterClient  # noqa: E402
 from lcd_writer.options import WriterOptions  # noqa: E402
 from tests.support.inventories import shifted_inventory  # noqa: E402
+from tests.support.processes import stop_process  # noqa: E402
 from tests.support.sim import running_simulator  # noqa: E402
 
 OCTET = 53
@@ -131,15 +132,6 @@ def wait_for_successes(client: WriterClient, process: subprocess.Popen, timeout:
     raise RuntimeError("the writer never wrote")
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def writer_rate(contacts: list[str], seconds: float, warmup: float, port: int) -> Run:
     process = start_writer(contacts, port, "--rate", "100000")
     client = WriterClient(f"http://{WRITER_HTTP}:{port}")
@@ -155,7 +147,7 @@ def writer_rate(contacts: list[str], seconds: float, warmup: float, port: int) -
         ok = last - first
         return Run(ok / (time.monotonic() - start), 1000 * cpu / max(ok, 1))
     finally:
-        stop(process)
+        stop_process(process)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -198,7 +190,7 @@ def keypad_latency(sim, contacts: list[str], port: int, presses: int) -> dict[st
         sim.power("on", "DC1")
         sim.power("on", "DC2")
     finally:
-        stop(process)
+        stop_process(process)
     return {
         "press_to_cl_applied": percentiles(applied),
         "press_to_first_request_at_new_cl": percentiles(first_request),

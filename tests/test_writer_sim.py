@@ -19,6 +19,7 @@ import pytest
 
 from lcd_writer.client import WriterClient
 from tests.support.inventories import shifted_inventory
+from tests.support.processes import stop_process
 from tests.support.sim import running_simulator
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,12 +80,7 @@ def start_writer(sim, tmp_path) -> Iterator[Callable[..., WriterClient]]:
 
     yield start
     for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _answers(client: WriterClient) -> bool:
