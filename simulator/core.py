@@ -107,6 +107,14 @@ class Unavailable(CqlError):
         self.alive = alive
 
 
+def _timed_out(cl: ConsistencyLevel, received: int, block_for: int) -> str:
+    """Cassandra's wording of a read or write timeout."""
+    return (
+        f"Operation timed out - received only {received} responses "
+        f"(consistency {cl.name}, {block_for} required)"
+    )
+
+
 class WriteTimeout(CqlError):
     """Enough replicas looked alive, too few acknowledged within write_request_timeout."""
 
@@ -115,10 +123,7 @@ class WriteTimeout(CqlError):
     def __init__(
         self, cl: ConsistencyLevel, received: int, block_for: int, write_type: str = "SIMPLE"
     ) -> None:
-        super().__init__(
-            f"Operation timed out - received only {received} responses "
-            f"(consistency {cl.name}, {block_for} required)"
-        )
+        super().__init__(_timed_out(cl, received, block_for))
         self.cl = cl
         self.received = received
         self.block_for = block_for
@@ -131,10 +136,7 @@ class ReadTimeout(CqlError):
     def __init__(
         self, cl: ConsistencyLevel, received: int, block_for: int, data_present: bool
     ) -> None:
-        super().__init__(
-            f"Operation timed out - received only {received} responses "
-            f"(consistency {cl.name}, {block_for} required)"
-        )
+        super().__init__(_timed_out(cl, received, block_for))
         self.cl = cl
         self.received = received
         self.block_for = block_for
