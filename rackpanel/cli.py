@@ -69,8 +69,3 @@ def add_inventory_argument(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="inventory file (default: $RACKPANEL_INVENTORY or ./inventory.yml)",
     )
-
-
-def not_implemented(name: str) -> int:
-    print(f"rackpanel {name}: not implemented yet", file=sys.stderr)
-    return 3

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from simulator.cluster import SimCluster, SimNode
+from simulator.cluster.jolokia import start_jolokia
 from simulator.executor import NodeExecutor, SimContext
 from simulator.protocol import messages
 from simulator.protocol.server import NodeServer
@@ -80,12 +81,6 @@ class Simulator:
 
 
 async def _start_jolokia(cluster: SimCluster, port: int) -> list[Any]:
-    try:
-        from simulator.cluster.jolokia import start_jolokia
-    except ImportError:
-        print("rackpanel sim: Jolokia endpoints: not implemented yet", file=sys.stderr)
-        return []
-
     return [await start_jolokia(cluster, node, node.address, port) for node in cluster.nodes]
 
 
