@@ -1,7 +1,7 @@
 """What the panel shows, read from the running services over HTTP (never from their internals).
 
 - the writers' LCDs: ``GET /lcd`` on each writer,
-- the emergency stops: the simulator admin API ``GET /state``,
+- the emergency stops: the simulator admin API ``GET /state`` (read by the power follower),
 - the cluster map: every exporter's ``cassandra_endpoint_up``, max over observers (the same
   rule as the ``cassandra:endpoint_up:max`` recording rule, so one partitioned observer cannot
   paint a node red),
@@ -114,10 +114,3 @@ def routed_alerts(alertmanager_url: str) -> list[str]:
     except (urllib.error.URLError, OSError, ValueError):
         return []
     return sorted(_describe_alert(a.get("labels", {})) for a in data)
-
-
-def power_state(admin_url: str) -> dict[str, Any]:
-    try:
-        return get_json(admin_url.rstrip("/") + "/state")
-    except (urllib.error.URLError, OSError, ValueError):
-        return {}

@@ -29,11 +29,11 @@ from rackpanel.demo.observe import (
     endpoint_up_from_exporters,
     firing_alerts,
     post_json,
-    power_state,
     read_lcd,
     routed_alerts,
 )
-from rackpanel.demo.supervisor import Service, Supervisor
+from rackpanel.demo.power_follower import PowerFollower
+from rackpanel.demo.supervisor import Service
 from topology import Inventory
 
 BACKLIGHT = {
@@ -101,10 +101,10 @@ class PanelApp(App[None]):
         Binding("h", "hold_select", "hold SELECT"),
     ]
 
-    def __init__(self, inv: Inventory, services: list[Service], supervisor: Supervisor) -> None:
+    def __init__(self, inv: Inventory, services: list[Service], power: PowerFollower) -> None:
         super().__init__()
         self.inv = inv
-        self.supervisor = supervisor
+        self.power = power  # already polls the simulator's /state: the panel reuses its answer
         self.writers = [s for s in services if s.kind == "writer"]
         self.writer_places = list(inv.writer_places())
         self.exporter_urls = [s.url for s in services if s.kind == "exporter"]
@@ -151,11 +151,11 @@ class PanelApp(App[None]):
             widget.update(render_lcd(place.name, place.local_dc, lcd, i == self.active))
 
     async def refresh_cluster(self) -> None:
-        self.state, self.view, self.alerts = await asyncio.gather(
-            asyncio.to_thread(power_state, self.admin_url),
+        self.view, self.alerts = await asyncio.gather(
             asyncio.to_thread(endpoint_up_from_exporters, self.exporter_urls),
             self.fetch_alerts(),
         )
+        self.state = self.power.latest
         self.query_one("#stops", Static).update(self.render_stops())
         self.query_one("#map", Static).update(self.render_map())
         self.query_one("#alerts", Static).update(self.render_alerts())
@@ -236,6 +236,7 @@ class PanelApp(App[None]):
             self.message = f"power {action} {target}"
         except (urllib.error.URLError, OSError) as exc:
             self.message = f"power {action} {target} failed: {exc}"
+        await asyncio.to_thread(self.power.refresh)  # show the new state now, not in 0.5 s
         await self.refresh_cluster()
 
     def action_next_writer(self) -> None:
@@ -257,5 +258,5 @@ class PanelApp(App[None]):
         await self.action_key("select", hold=2.5)
 
 
-def run_panel(inv: Inventory, services: list[Service], supervisor: Supervisor) -> None:
-    PanelApp(inv, services, supervisor).run()
+def run_panel(inv: Inventory, services: list[Service], power: PowerFollower) -> None:
+    PanelApp(inv, services, power).run()

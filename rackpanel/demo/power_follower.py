@@ -27,6 +27,8 @@ class PowerFollower(threading.Thread):
         self.interval = interval
         self.frozen: set[str] = set()
         self.stopping = threading.Event()
+        self.latest: dict = {}  # the last /state answer: the terminal panel reads it too
+        self._lock = threading.Lock()
 
     def _signal(self, node: str, sig: signal.Signals) -> None:
         running = self.exporters[node]
@@ -46,12 +48,20 @@ class PowerFollower(threading.Thread):
                 self._signal(node, signal.SIGCONT)
                 self.frozen.discard(node)
 
+    def refresh(self) -> dict:
+        """Read the simulator's power state now, act on it, and return it."""
+        try:
+            state = get_json(f"{self.admin_url}/state")
+        except (urllib.error.URLError, OSError, ValueError):
+            return self.latest
+        with self._lock:
+            self.sync(state)
+            self.latest = state
+        return state
+
     def run(self) -> None:
         while not self.stopping.wait(self.interval):
-            try:
-                self.sync(get_json(f"{self.admin_url}/state"))
-            except (urllib.error.URLError, OSError, ValueError):
-                continue
+            self.refresh()
 
     def stop(self) -> None:
         """Stop following and thaw every exporter, so that it can be stopped cleanly."""

@@ -41,7 +41,7 @@ def prepare_run_dir(run_dir: Path) -> None:
 @contextmanager
 def running_stack(
     inv: Inventory, opts: StackOptions, say: Callable[[str], None] = lambda _: None
-) -> Iterator[tuple[Supervisor, list[Service]]]:
+) -> Iterator[tuple[Supervisor, list[Service], PowerFollower]]:
     """Start every service of the demo; on exit (or failure) stop all of them."""
     prepare_run_dir(opts.run_dir)
     groups = phases(inv, opts)
@@ -68,7 +68,7 @@ def running_stack(
         )
         follower.start()
         write_endpoints(opts.run_dir / "endpoints.json", started)
-        yield supervisor, started
+        yield supervisor, started, follower
     finally:
         if follower is not None:
             follower.stop()
@@ -107,6 +107,7 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
     with running_stack(inv, opts, say=lambda m: console.print(f"[dim]{m}…[/dim]")) as (
         supervisor,
         services,
+        follower,
     ):
         console.print(summary(inv, services, time.monotonic() - began))
         grafana = next((s for s in services if s.kind == "grafana"), None)
@@ -120,7 +121,7 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
         if ui:
             from rackpanel.demo.panel import run_panel
 
-            run_panel(inv, services, supervisor)
+            run_panel(inv, services, follower)
         else:
             console.print("running headless; Ctrl-C or SIGTERM stops everything")
             wait_for_signal(supervisor, console)
