@@ -12,71 +12,26 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from exporter.app import Exporter
 from exporter.options import ExporterOptions
 from tests.support.binaries import require_binary
+from tests.support.contract import contract, parse_page
 from tests.support.inventories import shifted_inventory
 from tests.support.sim import create_keyspace
 from tests.support.waiting import seconds_until
 from tests.test_exporter_gclog import CASSANDRA_DECORATIONS, compile_alloc
 
-REPO = Path(__file__).resolve().parents[1]
 OCTET = 41
 ADMIN = f"127.{OCTET}.0.1:9499"
 INTERVAL = 0.5
 FAST_CONVICTION = 2 * math.log(10)  # phi_convict_threshold 2 with 1 s gossip
 EXACT_PORT, INFERRED_PORT = 9500, 9501
-
-Series = dict[str, dict[tuple[tuple[str, str], ...], float]]
-
-
-def parse_page(text: str) -> tuple[dict[str, str], Series]:
-    """(family → type, family → {labels: value}) of a text exposition."""
-    types: dict[str, str] = {}
-    series: Series = {}
-    sample = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
-    label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            types[name] = kind
-        elif line and not line.startswith("#"):
-            match = sample.match(line)
-            assert match, f"unparsable line {line!r}"
-            labels = tuple(label.findall(match[2] or ""))
-            series.setdefault(match[1], {})[labels] = float(match[3])
-    return types, series
-
-
-def contract() -> dict[str, tuple[str, frozenset[str]]]:
-    """The exporter table of docs/metrics.md: name → (type, label names)."""
-    text = (REPO / "docs" / "metrics.md").read_text()
-    table = text.split("## exporter", 1)[1].split("\n## ", 1)[0]
-    wanted: dict[str, tuple[str, frozenset[str]]] = {}
-    for row in table.splitlines():
-        cells = [c.strip() for c in row.strip().strip("|").split("|")]
-        if len(cells) < 4 or not cells[0].startswith("`"):
-            continue
-        names = re.findall(r"`([a-z_]+)`", cells[0])
-        types = [t.strip().split(" ")[0] for t in cells[1].split(",")]
-        labels = set(re.findall(r"`([a-z_]+)`", cells[2]))
-        if "endpoint labels" in cells[2]:
-            labels |= {"endpoint", "endpoint_dc", "endpoint_rack"}
-        first = names[0]
-        for index, name in enumerate(names):
-            if name.startswith("_"):  # "`a_b_used_bytes` / `_max_bytes`": replaces the tail
-                name = "_".join(first.split("_")[: -len(name.strip("_").split("_"))]) + name
-            kind = types[index] if len(types) == len(names) else types[0]
-            wanted[name] = (kind, frozenset(labels))
-    return wanted
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +139,7 @@ def test_every_page_passes_promtool_and_matches_the_metric_contract(stack):
     wait_until(lambda: hint_files(exporters[(coordinator, False)]).get(victim, 0) >= 1, 10)
 
     promtool = require_binary("promtool")
-    wanted = contract()
+    wanted = contract("exporter")
     seen_types: dict[str, str] = {}
     seen_labels: dict[str, set[frozenset[str]]] = {}
     for (host, exact), exporter in exporters.items():

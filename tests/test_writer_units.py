@@ -389,3 +389,21 @@ def test_with_read_back_both_operations_share_the_lcd():
     assert shown.lines[1] == "R:Q RD TIMEOUT 1" and shown.color == RED
     ok = Outcome("read", "ONE", "success", 0.0012, DC2_NODE)
     assert dual_screen(menu.state(), write, ok, COLORS).color == (0, 0, 1)
+
+
+def test_metrics_page_carries_exactly_the_contract_families():
+    """Families, types and label names of /metrics equal the writer table of docs/metrics.md."""
+    from tests.support.binaries import require_binary
+    from tests.support.contract import contract, families
+
+    metrics = WriterMetrics("rpidc1user", "DC1")
+    metrics.selected("write", "LOCAL_QUORUM")
+    metrics.selected("read", "ONE")
+    metrics.record(Outcome("write", "LOCAL_QUORUM", "success", 0.003, DC2_NODE))
+    metrics.hosts_up([("DC1", 6), ("DC2", 3)])
+    page = metrics.exposition().decode()
+    check = subprocess.run(
+        [require_binary("promtool"), "check", "metrics"], input=page, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert families(page) == contract("writer")
