@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.promstack import DemoStack, running_demo, wait_for
 
-OCTET = 62
+OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 RESULTS = Path(__file__).resolve().parent / "results" / "alert_latency.json"
 TARGET_SECONDS = 15.0
 

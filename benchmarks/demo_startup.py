@@ -24,8 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.support.inventories import shifted_inventory  # noqa: E402
+from tests.support.lab import loopback_octet  # noqa: E402
 
-K = 201
+K = loopback_octet()
 
 
 def stack_rss_bytes(root_pid: int) -> int:

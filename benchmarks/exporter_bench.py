@@ -39,9 +39,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
+from rackpanel.exporter.sources.cql import CqlSource  # noqa: E402
+from rackpanel.exporter.sources.jolokia import REQUESTS, JolokiaSource  # noqa: E402
 
-from exporter.sources.cql import CqlSource  # noqa: E402
-from exporter.sources.jolokia import REQUESTS, JolokiaSource  # noqa: E402
 from tests.support.inventories import shifted_inventory  # noqa: E402
 from tests.support.sim import running_simulator  # noqa: E402
 

@@ -14,10 +14,10 @@ import statistics
 import time
 from pathlib import Path
 
-from simulator.cluster import SimCluster
-from simulator.core import Cell, Mutation
-from simulator.core import ConsistencyLevel as CL
-from topology import load_inventory
+from rackpanel.simulator.cluster import SimCluster
+from rackpanel.simulator.core import Cell, Mutation
+from rackpanel.simulator.core import ConsistencyLevel as CL
+from rackpanel.topology import load_inventory
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "sim_cluster.json"

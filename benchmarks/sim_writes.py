@@ -37,9 +37,10 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  #
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy  # noqa: E402
 
 from tests.support.inventories import shifted_inventory  # noqa: E402
+from tests.support.lab import loopback_octet  # noqa: E402
 from tests.support.sim import create_keyspace, running_simulator  # noqa: E402
 
-OCTET = 57
+OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 ADMIN = f"127.{OCTET}.0.1:9499"
 RESULTS = REPO / "benchmarks" / "results"
 TARGET_WRITES_PER_S = 3000

@@ -39,15 +39,16 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from cassandra import ConsistencyLevel  # noqa: E402
+from rackpanel.lcd_writer.cassandra_link import CassandraLink  # noqa: E402
+from rackpanel.lcd_writer.client import WriterClient  # noqa: E402
+from rackpanel.lcd_writer.options import WriterOptions  # noqa: E402
 
-from lcd_writer.cassandra_link import CassandraLink  # noqa: E402
-from lcd_writer.client import WriterClient  # noqa: E402
-from lcd_writer.options import WriterOptions  # noqa: E402
 from tests.support.inventories import shifted_inventory  # noqa: E402
+from tests.support.lab import loopback_octet  # noqa: E402
 from tests.support.processes import stop_process  # noqa: E402
 from tests.support.sim import running_simulator  # noqa: E402
 
-OCTET = 53
+OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 ADMIN = f"127.{OCTET}.0.1:9499"
 WRITER_HTTP = f"127.{OCTET}.10.1"
 IN_FLIGHT = 64

@@ -8,9 +8,8 @@ from typing import Any
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
-
-from dashboards import consistency, kiosk, node
-from topology import Inventory
+from rackpanel.dashboards import consistency, kiosk, node
+from rackpanel.topology import Inventory
 
 JSON_DIR = "dashboards/json"
 

@@ -14,8 +14,7 @@ from typing import Any
 from grafana_foundation_sdk.cog import plugins
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard, Panel
-
-from dashboards.promql import known_series, series_names
+from rackpanel.dashboards.promql import known_series, series_names
 
 _registered = False
 

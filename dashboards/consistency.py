@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders.dashboard import QueryVariable
 from grafana_foundation_sdk.models import dashboard as models
-
-from dashboards import widgets
-from dashboards.datasources import PROMETHEUS
-from dashboards.layout import GRID_COLUMNS, Box, Canvas
-from dashboards.promql import WINDOW, writer_selector
-from dashboards.widgets import OUTCOME_COLOURS, Query
-from topology import Inventory, WriterPlace
+from rackpanel.dashboards import widgets
+from rackpanel.dashboards.datasources import PROMETHEUS
+from rackpanel.dashboards.layout import GRID_COLUMNS, Box, Canvas
+from rackpanel.dashboards.promql import WINDOW, writer_selector
+from rackpanel.dashboards.widgets import OUTCOME_COLOURS, Query
+from rackpanel.topology import Inventory, WriterPlace
 
 UID = "rackpanel-consistency"
 TITLE = "Rackpanel consistency lab"

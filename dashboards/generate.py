@@ -6,10 +6,10 @@ Alertmanager (loopback URLs) and reads the dashboards from ``MONITOR_DASHBOARDS_
 
 from __future__ import annotations
 
-from dashboards.catalog import json_files
-from dashboards.provisioning import KIOSK_PATH, kiosk_url, provisioning
-from prometheus.profiles import get_profile
-from topology import Inventory
+from rackpanel.dashboards.catalog import json_files
+from rackpanel.dashboards.provisioning import KIOSK_PATH, kiosk_url, provisioning
+from rackpanel.prometheus.profiles import get_profile
+from rackpanel.topology import Inventory
 
 PROVISIONING_DIR = "dashboards/provisioning"
 MONITOR_DASHBOARDS_DIR = "/var/lib/grafana/dashboards/rackpanel"

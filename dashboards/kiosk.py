@@ -16,12 +16,11 @@ from itertools import groupby
 from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
 from grafana_foundation_sdk.models import dashboard as models
 from grafana_foundation_sdk.models.common import BigValueTextMode
-
-from dashboards import widgets
-from dashboards.layout import GRID_COLUMNS, KIOSK_ROWS, Box, Canvas
-from dashboards.promql import WINDOW, endpoint_regex, matchers, writer_selector
-from dashboards.widgets import GREEN, ORANGE, OUTCOME_COLOURS, RED, Query, thresholds
-from topology import Inventory, NodePlace, WriterPlace
+from rackpanel.dashboards import widgets
+from rackpanel.dashboards.layout import GRID_COLUMNS, KIOSK_ROWS, Box, Canvas
+from rackpanel.dashboards.promql import WINDOW, endpoint_regex, matchers, writer_selector
+from rackpanel.dashboards.widgets import GREEN, ORANGE, OUTCOME_COLOURS, RED, Query, thresholds
+from rackpanel.topology import Inventory, NodePlace, WriterPlace
 
 UID = "rackpanel-panel"
 TITLE = "Rackpanel panel"

@@ -11,13 +11,12 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders.dashboard import QueryVariable, ThresholdsConfig
 from grafana_foundation_sdk.models import dashboard as models
 from grafana_foundation_sdk.models.common import BigValueTextMode
-
-from dashboards import widgets
-from dashboards.datasources import PROMETHEUS
-from dashboards.layout import GRID_COLUMNS, Box, Canvas
-from dashboards.promql import WINDOW
-from dashboards.widgets import BLUE, GREEN, ORANGE, RED, Query, thresholds, value_texts
-from topology import Inventory
+from rackpanel.dashboards import widgets
+from rackpanel.dashboards.datasources import PROMETHEUS
+from rackpanel.dashboards.layout import GRID_COLUMNS, Box, Canvas
+from rackpanel.dashboards.promql import WINDOW
+from rackpanel.dashboards.widgets import BLUE, GREEN, ORANGE, RED, Query, thresholds, value_texts
+from rackpanel.topology import Inventory
 
 UID = "rackpanel-node"
 TITLE = "Rackpanel node"

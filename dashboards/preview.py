@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dashboards.layout import (
+from rackpanel.dashboards.layout import (
     GAP_PX,
     GRID_COLUMNS,
     PAGE_PADDING_PX,
@@ -111,9 +111,9 @@ def render(board: dict[str, Any], path: Path, *, min_height: int = 0) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dashboards import kiosk
-    from dashboards.catalog import dashboards
-    from topology import load_inventory
+    from rackpanel.dashboards import kiosk
+    from rackpanel.dashboards.catalog import dashboards
+    from rackpanel.topology import load_inventory
 
     parser = argparse.ArgumentParser(prog="python -m dashboards.preview", description=__doc__)
     parser.add_argument("--inventory", default=None)

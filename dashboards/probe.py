@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards.checks import PanelQuery, panel_queries
+from rackpanel.dashboards.checks import PanelQuery, panel_queries
 
 MAX_COMBINATIONS = 32
 _LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?:(?P<selector>.+),\s*)?(?P<label>\w+)\s*\)\s*$")
@@ -154,8 +154,8 @@ def probe(prom: Prometheus, board: dict[str, Any]) -> list[Probe]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dashboards.catalog import dashboards
-    from topology import load_inventory
+    from rackpanel.dashboards.catalog import dashboards
+    from rackpanel.topology import load_inventory
 
     parser = argparse.ArgumentParser(prog="python -m dashboards.probe", description=__doc__)
     parser.add_argument("--prometheus", default="http://127.0.0.1:9090")

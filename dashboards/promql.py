@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from topology import WriterPlace
+from rackpanel.topology import WriterPlace
 
 # Exporter (job cassandra) and writer (job lcd_writer) metrics, as in metrics.md.
 METRICS: frozenset[str] = frozenset(

@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 
 import yaml
-
-from dashboards import kiosk
-from dashboards.datasources import ALERTMANAGER_UID, PROMETHEUS_UID
+from rackpanel.dashboards import kiosk
+from rackpanel.dashboards.datasources import ALERTMANAGER_UID, PROMETHEUS_UID
 
 HOME_DASHBOARD_UID = kiosk.UID
 MIN_REFRESH_INTERVAL = "5s"

@@ -24,8 +24,7 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as models
 from grafana_foundation_sdk.models.heatmap import HeatmapColorMode
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
-
-from dashboards.datasources import PROMETHEUS
+from rackpanel.dashboards.datasources import PROMETHEUS
 
 REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

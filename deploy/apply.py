@@ -13,16 +13,16 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from deploy.files import HostPlan, format_actions, pending_path
-from deploy.hosts import DeployHost
-from deploy.plan import plan_host
-from deploy.progress import HostOutcome, Progress
-from deploy.remote import Remote
-from deploy.rolling import observer_for, rolling_order, wait_seen_up
-from deploy.services import action_command
-from deploy.sessions import Sessions
-from deploy.ssh import DeployError
-from topology import Inventory
+from rackpanel.deploy.files import HostPlan, format_actions, pending_path
+from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.plan import plan_host
+from rackpanel.deploy.progress import HostOutcome, Progress
+from rackpanel.deploy.remote import Remote
+from rackpanel.deploy.rolling import observer_for, rolling_order, wait_seen_up
+from rackpanel.deploy.services import action_command
+from rackpanel.deploy.sessions import Sessions
+from rackpanel.deploy.ssh import DeployError
+from rackpanel.topology import Inventory
 
 
 def as_deploy_error(host: DeployHost, exc: Exception) -> DeployError:

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from deploy.hosts import DeployHost
-from deploy.remote import Remote
-from deploy.sessions import Sessions
-from deploy.ssh import DeployError
-from topology import Inventory
+from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.remote import Remote
+from rackpanel.deploy.sessions import Sessions
+from rackpanel.deploy.ssh import DeployError
+from rackpanel.topology import Inventory
 
 MIN_FREE_BYTES = 1 << 30  # below this a node risks a full SD card during compaction
 JAVA_VERSION = re.compile(r'version "([^"]+)"')

@@ -11,7 +11,7 @@ SUDO_PASSWORD_ENV = "RACKPANEL_SUDO_PASSWORD"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from rackpanel.cli import add_inventory_argument
+    from rackpanel.settings import add_inventory_argument
 
     parser.add_argument(
         "action",
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _inventory_dir(option: str | None) -> Path:
-    from topology.loader import DEFAULT_INVENTORY, ENV_INVENTORY
+    from rackpanel.topology.loader import DEFAULT_INVENTORY, ENV_INVENTORY
 
     path = Path(option or os.environ.get(ENV_INVENTORY) or DEFAULT_INVENTORY)
     return path.resolve().parent
@@ -58,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
     import getpass
     import sys
 
-    from deploy import commands
-    from deploy.hosts import HostSelectionError, select_hosts
-    from deploy.ssh import Credentials
-    from topology import load_inventory
+    from rackpanel.deploy import commands
+    from rackpanel.deploy.hosts import HostSelectionError, select_hosts
+    from rackpanel.deploy.ssh import Credentials
+    from rackpanel.topology import load_inventory
 
     inv = load_inventory(args.inventory)
     try:

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from rackpanel.deploy.apply import apply
+from rackpanel.deploy.check import check
+from rackpanel.deploy.files import HostPlan
+from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.plan import plan_host, unified_diff
+from rackpanel.deploy.progress import Progress
+from rackpanel.deploy.rolling import rolling_order
+from rackpanel.deploy.sessions import Sessions
+from rackpanel.deploy.ssh import Credentials, DeployError
+from rackpanel.topology import Inventory
 from rich.console import Console
 from rich.table import Table
-
-from deploy.apply import apply
-from deploy.check import check
-from deploy.files import HostPlan
-from deploy.hosts import DeployHost
-from deploy.plan import plan_host, unified_diff
-from deploy.progress import Progress
-from deploy.rolling import rolling_order
-from deploy.sessions import Sessions
-from deploy.ssh import Credentials, DeployError
-from topology import Inventory
 
 
 def _console() -> Console:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from topology import Inventory, NodePlace, WriterPlace
-from topology.model import Monitor
+from rackpanel.topology import Inventory, NodePlace, WriterPlace
+from rackpanel.topology.model import Monitor
 
 Role = Literal["node", "writer", "monitor"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 import shlex
 
-from deploy.files import FileChange, HostPlan, parse_actions, pending_path, sha256
-from deploy.hosts import DeployHost
-from deploy.remote import Remote, temp_name
-from deploy.render import files_for
-from deploy.ssh import DeployError
-from deploy.textmerge import MergeError
-from topology import Inventory
+from rackpanel.deploy.files import FileChange, HostPlan, parse_actions, pending_path, sha256
+from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.remote import Remote, temp_name
+from rackpanel.deploy.render import files_for
+from rackpanel.deploy.ssh import DeployError
+from rackpanel.deploy.textmerge import MergeError
+from rackpanel.topology import Inventory
 
 
 def plan_host(inv: Inventory, host: DeployHost, remote: Remote) -> HostPlan:

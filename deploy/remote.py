@@ -15,10 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paramiko
-
-from deploy.files import sha256
-from deploy.hosts import DeployHost
-from deploy.ssh import Credentials, DeployError, connect
+from rackpanel.deploy.files import sha256
+from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.ssh import Credentials, DeployError, connect
 
 BACKUP_SUFFIX = ".rackpanel-bak"
 UploadProgress = Callable[[str, int, int], None]

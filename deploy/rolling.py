@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from deploy.hosts import DeployHost, all_hosts
-from deploy.remote import Remote
-from deploy.ssh import DeployError
-from topology import Inventory
+from rackpanel.deploy.hosts import DeployHost, all_hosts
+from rackpanel.deploy.remote import Remote
+from rackpanel.deploy.ssh import DeployError
+from rackpanel.topology import Inventory
 
 
 def rolling_order(inv: Inventory, hosts: Sequence[DeployHost]) -> list[DeployHost]:

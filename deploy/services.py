@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from deploy.files import Action
+from rackpanel.deploy.files import Action
 
 SYSTEMD = {
     "daemon-reload": "systemctl daemon-reload",

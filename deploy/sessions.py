@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from deploy.hosts import DeployHost
-from deploy.remote import Remote
-from deploy.ssh import Credentials
-from topology import Inventory
+from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.remote import Remote
+from rackpanel.deploy.ssh import Credentials
+from rackpanel.topology import Inventory
 
 
 class Sessions:

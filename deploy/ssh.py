@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
-
-from deploy.hosts import DeployHost
+from rackpanel.deploy.hosts import DeployHost
 
 
 class DeployError(Exception):

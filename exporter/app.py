@@ -12,8 +12,8 @@ import gzip
 import logging
 import threading
 
-from exporter.exposition import Family, render
-from exporter.families import (
+from rackpanel.exporter.exposition import Family, render
+from rackpanel.exporter.families import (
     SOURCES,
     SourceStatus,
     client_request_family,
@@ -24,16 +24,22 @@ from exporter.families import (
     phi_family,
     process_families,
 )
-from exporter.liveness import EndpointView, HeartbeatClock, judge
-from exporter.options import ExporterOptions
-from exporter.readings import CqlReading, EndpointId, GcLogReading, JolokiaReading, ProcReading
-from exporter.runner import SourceRunner
-from exporter.server import Page, metrics_app, serve
-from exporter.sources import Source
-from exporter.sources.cql import CqlSource
-from exporter.sources.gclog import GcLogSource
-from exporter.sources.jolokia import JolokiaSource
-from exporter.sources.proc import ProcSource
+from rackpanel.exporter.liveness import EndpointView, HeartbeatClock, judge
+from rackpanel.exporter.options import ExporterOptions
+from rackpanel.exporter.readings import (
+    CqlReading,
+    EndpointId,
+    GcLogReading,
+    JolokiaReading,
+    ProcReading,
+)
+from rackpanel.exporter.runner import SourceRunner
+from rackpanel.exporter.server import Page, metrics_app, serve
+from rackpanel.exporter.sources import Source
+from rackpanel.exporter.sources.cql import CqlSource
+from rackpanel.exporter.sources.gclog import GcLogSource
+from rackpanel.exporter.sources.jolokia import JolokiaSource
+from rackpanel.exporter.sources.proc import ProcSource
 
 
 def build_sources(options: ExporterOptions) -> list[Source]:

@@ -27,7 +27,7 @@ import sys
 import threading
 from typing import Any
 
-from rackpanel.config import add_config_argument, apply_config, env_default
+from rackpanel.settings import add_config_argument, apply_config, env_default
 
 HELP = "run one Cassandra node's Prometheus exporter (/metrics on :9500)"
 DEFAULT_PROCESS_PATTERN = "org.apache.cassandra.service.CassandraDaemon"
@@ -125,8 +125,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from exporter.app import Exporter
-    from exporter.options import from_args
+    from rackpanel.exporter.app import Exporter
+    from rackpanel.exporter.options import from_args
 
     parser = argparse.ArgumentParser(add_help=False)
     add_arguments(parser)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exporter.exposition import Family
-from exporter.liveness import EndpointView
-from exporter.readings import (
+from rackpanel.exporter.exposition import Family
+from rackpanel.exporter.liveness import EndpointView
+from rackpanel.exporter.readings import (
     CqlReading,
     EndpointId,
     GcLogReading,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from exporter.readings import EndpointId, GossipEntry
+from rackpanel.exporter.readings import EndpointId, GossipEntry
 
 GOSSIP_INTERVAL_SECONDS = 1.0
 DEAD_STATUSES = frozenset({"shutdown", "left", "removing", "removed", "hibernate"})

@@ -1,6 +1,6 @@
 """The exporter's settings, validated once from the command line / ``--config`` file.
 
-Errors are :class:`rackpanel.config.ConfigError` naming the option (and file) at fault.
+Errors are :class:`rackpanel.settings.ConfigError` naming the option (and file) at fault.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exporter.server import ConfigFileError, read_basic_auth
-from exporter.sources.cql import parse_host_port
-from rackpanel.config import ConfigError
+from rackpanel.exporter.server import ConfigFileError, read_basic_auth
+from rackpanel.exporter.sources.cql import parse_host_port
+from rackpanel.settings import ConfigError
 
 PASSWORD_ENV = "RACKPANEL_CQL_PASSWORD"
 

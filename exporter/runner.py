@@ -13,8 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from exporter.families import SourceStatus
-from exporter.sources import Source, SourceError
+from rackpanel.exporter.families import SourceStatus
+from rackpanel.exporter.sources import Source, SourceError
 
 log = logging.getLogger("exporter")
 

@@ -21,8 +21,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client.exposition import ThreadingWSGIServer
-
-from exporter.exposition import CONTENT_TYPE
+from rackpanel.exporter.exposition import CONTENT_TYPE
 
 
 @dataclass(frozen=True)

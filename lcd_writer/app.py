@@ -15,15 +15,15 @@ import threading
 import time
 from typing import Any
 
-from lcd_writer.http_api import WriterHttp
-from lcd_writer.keypad import Press
-from lcd_writer.menu import CLMenu, MenuState
-from lcd_writer.metrics import WriterMetrics
-from lcd_writer.options import WriterOptions
-from lcd_writer.outcome import Outcome, classify
-from lcd_writer.plates import Plate, PlateError, PlateView, make_plate
-from lcd_writer.scheduler import run_paced
-from lcd_writer.screen import Screen, dual_screen, screen
+from rackpanel.lcd_writer.http_api import WriterHttp
+from rackpanel.lcd_writer.keypad import Press
+from rackpanel.lcd_writer.menu import CLMenu, MenuState
+from rackpanel.lcd_writer.metrics import WriterMetrics
+from rackpanel.lcd_writer.options import WriterOptions
+from rackpanel.lcd_writer.outcome import Outcome, classify
+from rackpanel.lcd_writer.plates import Plate, PlateError, PlateView, make_plate
+from rackpanel.lcd_writer.scheduler import run_paced
+from rackpanel.lcd_writer.screen import Screen, dual_screen, screen
 
 log = logging.getLogger("lcd_writer")
 UI_PERIOD = 0.02
@@ -119,7 +119,7 @@ class Writer:
 
     # ---- the request thread ----------------------------------------------------------------
     def _request_loop(self) -> None:
-        from lcd_writer.requests import RequestIssuer
+        from rackpanel.lcd_writer.requests import RequestIssuer
 
         link = self._connect()
         if link is None:
@@ -144,7 +144,7 @@ class Writer:
 
     def _connect(self) -> Any:
         """Connect, create the schema, prepare; while that fails, count and show NO HOST."""
-        from lcd_writer.cassandra_link import CassandraLink
+        from rackpanel.lcd_writer.cassandra_link import CassandraLink
 
         retry = min(self.opts.interval, 1.0) if self.opts.rate else self.opts.interval
         last_error = ""

@@ -17,9 +17,8 @@ from typing import Any
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.policies import ExponentialReconnectionPolicy, TokenAwarePolicy
-
-from lcd_writer.options import WriterOptions
-from lcd_writer.policy import SteadyDCAwarePolicy
+from rackpanel.lcd_writer.options import WriterOptions
+from rackpanel.lcd_writer.policy import SteadyDCAwarePolicy
 
 DDL_TIMEOUT = 10.0
 TABLE = "messages"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from rackpanel.config import add_config_argument
+from rackpanel.settings import add_config_argument
 
 HELP = "run one LCD client writing at the keypad-selected consistency level"
 
@@ -127,9 +127,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lcd_writer.app import run_writer
-    from lcd_writer.options import from_args
-    from rackpanel.config import apply_config
+    from rackpanel.lcd_writer.app import run_writer
+    from rackpanel.lcd_writer.options import from_args
+    from rackpanel.settings import apply_config
 
     apply_config(_parser_of(args), args)
     return run_writer(from_args(args), log_file=args.log_file)

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from lcd_writer.keypad import Button, Press
+from rackpanel.lcd_writer.keypad import Button, Press
 
 
 class WriterHttp:

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lcd_writer.consistency import OPERATIONS, Operation, check_level, offered
-from lcd_writer.keypad import Button, Press
+from rackpanel.lcd_writer.consistency import OPERATIONS, Operation, check_level, offered
+from rackpanel.lcd_writer.keypad import Button, Press
 
 Listener = Callable[[Operation, str], None]
 

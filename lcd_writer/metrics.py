@@ -17,9 +17,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
-
-from lcd_writer.consistency import OPERATIONS, Operation, offered
-from lcd_writer.outcome import OUTCOMES, Coordinator, Outcome, answered_by
+from rackpanel.lcd_writer.consistency import OPERATIONS, Operation, offered
+from rackpanel.lcd_writer.outcome import OUTCOMES, Coordinator, Outcome, answered_by
 
 # The writer is its own process: its page carries no *_created series (metrics.md lists none).
 disable_created_metrics()

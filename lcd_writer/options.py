@@ -1,7 +1,7 @@
 """The writer's settings, checked before anything starts.
 
 :func:`from_args` turns the parsed command line (flags, ``--config`` file, environment)
-into :class:`WriterOptions` or raises :class:`~rackpanel.config.ConfigError` naming the
+into :class:`WriterOptions` or raises :class:`~rackpanel.settings.ConfigError` naming the
 option at fault, so a bad config never half-starts a writer.
 """
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from ipaddress import ip_address
 from pathlib import Path
 
-from lcd_writer.consistency import Operation, check_level
-from lcd_writer.plates import BACKENDS
-from lcd_writer.screen import Color
-from rackpanel.config import ConfigError
+from rackpanel.lcd_writer.consistency import Operation, check_level
+from rackpanel.lcd_writer.plates import BACKENDS
+from rackpanel.lcd_writer.screen import Color
+from rackpanel.settings import ConfigError
 
 PASSWORD_ENV = "RACKPANEL_CQL_PASSWORD"
 KEYSPACE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")

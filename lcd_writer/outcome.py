@@ -12,8 +12,7 @@ from typing import Any
 
 from cassandra import OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
 from cassandra.cluster import NoHostAvailable
-
-from lcd_writer.consistency import Operation
+from rackpanel.lcd_writer.consistency import Operation
 
 OUTCOMES = (
     "success",

@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cassandra.query import BoundStatement
-
-from lcd_writer.consistency import COMMIT_FOR_SERIAL, Operation, driver_level
-from lcd_writer.menu import CLMenu
-from lcd_writer.outcome import Coordinator, Outcome, classify
+from rackpanel.lcd_writer.consistency import COMMIT_FOR_SERIAL, Operation, driver_level
+from rackpanel.lcd_writer.menu import CLMenu
+from rackpanel.lcd_writer.outcome import Coordinator, Outcome, classify
 
 Record = Callable[[Outcome], None]
 

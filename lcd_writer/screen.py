@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lcd_writer.menu import MenuState
-from lcd_writer.outcome import Outcome
+from rackpanel.lcd_writer.menu import MenuState
+from rackpanel.lcd_writer.outcome import Outcome
 
 WIDTH = 16
 Color = tuple[int, int, int]

@@ -7,7 +7,7 @@ audience (and whoever is on call) sees ONE alert, not a dozen.
 
 from __future__ import annotations
 
-from prometheus.profiles import Profile
+from rackpanel.prometheus.profiles import Profile
 
 RECEIVER = "panel"
 

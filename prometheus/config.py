@@ -17,19 +17,19 @@ compose generator (``compose``).
 
 from __future__ import annotations
 
-from prometheus.alertmanager import alertmanager_config
-from prometheus.jobs import CASSANDRA_JOB, WRITER_JOB
-from prometheus.profiles import Profile, get_profile
-from prometheus.rules import rule_files
-from prometheus.targets import (
+from rackpanel.prometheus.alertmanager import alertmanager_config
+from rackpanel.prometheus.jobs import CASSANDRA_JOB, WRITER_JOB
+from rackpanel.prometheus.profiles import Profile, get_profile
+from rackpanel.prometheus.rules import rule_files
+from rackpanel.prometheus.targets import (
     PLACEMENTS,
     Placement,
     alertmanager_address,
     cassandra_targets,
     writer_targets,
 )
-from prometheus.yamltext import to_json, to_yaml
-from topology import Inventory
+from rackpanel.prometheus.yamltext import to_json, to_yaml
+from rackpanel.topology import Inventory
 
 HEADER = (
     "# Generated from the inventory by `rackpanel generate` (prometheus/config.py): do not edit.\n"

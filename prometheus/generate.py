@@ -6,8 +6,8 @@ no longer match the inventory.
 
 from __future__ import annotations
 
-from prometheus.config import render
-from topology import Inventory
+from rackpanel.prometheus.config import render
+from rackpanel.topology import Inventory
 
 ROOT = "prometheus"
 

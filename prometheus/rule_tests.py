@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prometheus import rules as R
-from prometheus.jobs import CASSANDRA_JOB, WRITER_JOB, WRITER_RACK
-from prometheus.profiles import DEMO
-from prometheus.rules import Alert, local_quorum_at_risk
-from prometheus.yamltext import to_yaml
-from topology import Inventory, NodePlace, load_inventory
+from rackpanel.prometheus import rules as R
+from rackpanel.prometheus.jobs import CASSANDRA_JOB, WRITER_JOB, WRITER_RACK
+from rackpanel.prometheus.profiles import DEMO
+from rackpanel.prometheus.rules import Alert, local_quorum_at_risk
+from rackpanel.prometheus.yamltext import to_yaml
+from rackpanel.topology import Inventory, NodePlace, load_inventory
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS_DIR = REPO / "prometheus" / "tests"

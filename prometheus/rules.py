@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus.jobs import CASSANDRA_JOB, WRITER_JOB
-from prometheus.profiles import Profile
-from topology import Inventory
+from rackpanel.prometheus.jobs import CASSANDRA_JOB, WRITER_JOB
+from rackpanel.prometheus.profiles import Profile
+from rackpanel.topology import Inventory
 
 HEAP_HIGH_RATIO = 0.9
 WRITES_FAILING_RATIO = 0.5

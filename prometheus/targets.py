@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from prometheus.jobs import WRITER_RACK
-from topology import Inventory, NodePlace, WriterPlace
+from rackpanel.prometheus.jobs import WRITER_RACK
+from rackpanel.topology import Inventory, NodePlace, WriterPlace
 
 Placement = Literal["pi", "sim", "compose"]
 PLACEMENTS: tuple[Placement, ...] = ("pi", "sim", "compose")

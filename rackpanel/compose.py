@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from rackpanel.service_options import as_argv, writer_options
-from topology import Inventory
+from rackpanel.topology import Inventory
+from rackpanel.topology.service_options import as_argv, writer_options
 
 COMPOSE_FILE = "docker-compose.yml"
 CONFIG_DIR = "compose"
@@ -126,7 +126,7 @@ def writer_service(inv: Inventory, writer_name: str) -> dict[str, Any]:
 
 
 def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
-    from dashboards.provisioning import grafana_environment
+    from rackpanel.dashboards.provisioning import grafana_environment
 
     prom_port = inv.monitor.prometheus_port if inv.monitor else 9090
     am_port = inv.monitor.alertmanager_port if inv.monitor else 9093
@@ -203,8 +203,8 @@ def node_services(inv: Inventory, target: str) -> list[str]:
 
 
 def files(inv: Inventory) -> dict[str, str]:
-    from dashboards.generate import provisioning
-    from prometheus.config import render
+    from rackpanel.dashboards.generate import provisioning
+    from rackpanel.prometheus.config import render
 
     out = {
         COMPOSE_FILE: HEADER

@@ -17,12 +17,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from simulator.cluster import SimCluster, SimNode
-from simulator.cluster.jolokia import start_jolokia
-from simulator.executor import NodeExecutor, SimContext
-from simulator.protocol import messages
-from simulator.protocol.server import NodeServer
-from topology import Inventory
+from rackpanel.simulator.cluster import SimCluster, SimNode
+from rackpanel.simulator.cluster.jolokia import start_jolokia
+from rackpanel.simulator.executor import NodeExecutor, SimContext
+from rackpanel.simulator.protocol import messages
+from rackpanel.simulator.protocol.server import NodeServer
+from rackpanel.topology import Inventory
 
 log = logging.getLogger(__name__)
 READY_LINE = "rackpanel sim: ready"
@@ -117,7 +117,7 @@ async def start_simulator(
         for server in servers.values():
             await server.start()
         if admin is not None:
-            from simulator.cluster.admin import start_admin
+            from rackpanel.simulator.cluster.admin import start_admin
 
             sim.admin = await start_admin(cluster, admin[0], admin[1])
         if jolokia:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rackpanel.cli import add_inventory_argument
+from rackpanel.settings import add_inventory_argument
 
 HELP = "run the Cassandra cluster simulator for the inventory"
 
@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from simulator.app import StartupError, parse_host_port, serve
-    from topology import load_inventory
+    from rackpanel.simulator.app import StartupError, parse_host_port, serve
+    from rackpanel.topology import load_inventory
 
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

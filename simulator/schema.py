@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from simulator.core import AlreadyExists, ConfigurationException, InvalidRequest
+from rackpanel.simulator.core import AlreadyExists, ConfigurationException, InvalidRequest
 
 _NAMESPACE = uuid.UUID("4d2c7a51-8f0e-4b3c-9a6d-2f3b8e1c0a57")
 LOCAL_STRATEGY = {"class": "org.apache.cassandra.locator.LocalStrategy"}
@@ -60,7 +60,7 @@ class ColumnDef:
 
     @cached_property
     def cql_type(self):
-        from simulator.cql.types import parse_type
+        from rackpanel.simulator.cql.types import parse_type
 
         return parse_type(self.type)
 
@@ -256,7 +256,7 @@ def _system_tables() -> list[TableDef]:
 
 def _view_tables() -> list[TableDef]:
     """system_views.* from the cluster layer's column definitions."""
-    from simulator.cluster.views import VIEWS
+    from rackpanel.simulator.cluster.views import VIEWS
 
     tables = []
     for name, defs in VIEWS.items():

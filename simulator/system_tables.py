@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from simulator.protocol.connection import CQL_VERSION
+from rackpanel.simulator.protocol.connection import CQL_VERSION
 
 NATIVE_PROTOCOL_VERSION = "4"
 STORAGE_PORT = 7000

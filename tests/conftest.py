@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from topology import Inventory, load_inventory
+from rackpanel.topology import Inventory, load_inventory
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,22 +25,18 @@ def demo_inventory() -> Inventory:
 
 @pytest.fixture(scope="session")
 def simulator(tmp_path_factory):
-    """The demo inventory's simulator, fast failure detector, admin on 127.0.0.1:9499.
+    """The demo inventory's simulator, fast failure detector, in a loopback range of its own.
 
-    ``RACKPANEL_TEST_SIM_OCTET=k`` moves it to a shifted copy (127.k.x.y, admin
-    127.k.0.1:9499), for running tests beside another session's simulator.
+    The range (127.k.x.y, admin 127.k.0.1:9499) comes from the test lab, never the demo's
+    127.0.x.y, so the suite runs beside ``./dev.sh demo`` and beside other test sessions.
     """
-    import os
-
     from tests.support.inventories import shifted_inventory
+    from tests.support.lab import loopback_octet
     from tests.support.sim import running_simulator
 
-    path, admin = REPO / "inventory.yml", None
-    octet = os.environ.get("RACKPANEL_TEST_SIM_OCTET")
-    if octet:
-        path = shifted_inventory(tmp_path_factory.mktemp("sim"), int(octet))
-        admin = f"127.{int(octet)}.0.1:9499"
-    with running_simulator(path, failure_detector="fast", admin=admin) as handle:
+    k = loopback_octet()
+    path = shifted_inventory(tmp_path_factory.mktemp("sim"), k)
+    with running_simulator(path, failure_detector="fast", admin=f"127.{k}.0.1:9499") as handle:
         yield handle
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rackpanel.topology import load_inventory
 
 from rackpanel.compose import compose_document, node_order, node_services
-from topology import load_inventory
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-
-from rackpanel.config import ConfigError, add_config_argument, apply_config, env_default
+from rackpanel.settings import ConfigError, add_config_argument, apply_config, env_default
 
 
 def parser() -> argparse.ArgumentParser:

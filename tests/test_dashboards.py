@@ -10,21 +10,27 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rackpanel.dashboards import consistency, kiosk, node
+from rackpanel.dashboards.catalog import BUILDERS, JSON_DIR, dashboards
+from rackpanel.dashboards.checks import panel_queries, round_trip_problems, unknown_series
+from rackpanel.dashboards.datasources import ALERTMANAGER_UID, PROMETHEUS_UID
+from rackpanel.dashboards.layout import GRID_COLUMNS, KIOSK_ROWS, Box, layout_problems, split
+from rackpanel.dashboards.promql import METRICS, RECORDING_RULES, series_names
+from rackpanel.dashboards.provisioning import (
+    KIOSK_PATH,
+    grafana_environment,
+    kiosk_url,
+    provisioning,
+)
+from rackpanel.topology import load_inventory, parse_inventory
 
-from dashboards import consistency, kiosk, node
-from dashboards.catalog import BUILDERS, JSON_DIR, dashboards
-from dashboards.checks import panel_queries, round_trip_problems, unknown_series
-from dashboards.datasources import ALERTMANAGER_UID, PROMETHEUS_UID
-from dashboards.layout import GRID_COLUMNS, KIOSK_ROWS, Box, layout_problems, split
-from dashboards.promql import METRICS, RECORDING_RULES, series_names
-from dashboards.provisioning import KIOSK_PATH, grafana_environment, kiosk_url, provisioning
-from rackpanel.generate import apply, plan
+from rackpanel.cli.generate import apply, plan
 from tests.support.inventories import shifted_inventory
-from topology import load_inventory, parse_inventory
+from tests.support.lab import loopback_octet
 
 REPO = Path(__file__).resolve().parent.parent
 METRICS_MD = REPO / "docs" / "metrics.md"  # the project's copy of the metric contract
-GENERATOR = ["dashboards.generate"]
+GENERATOR = ["rackpanel.dashboards.generate"]
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +121,7 @@ def test_the_map_follows_the_inventory(tmp_path, demo_inventory) -> None:
     assert [t["legendFormat"] for t in rack["targets"]] == ["rpidc2r2n1"]
     assert r"192\\.168\\.11\\.51" in rack["targets"][0]["expr"]
     # the shifted inventory's simulated addresses are what the node tiles look for
-    shifted = load_inventory(shifted_inventory(tmp_path, 71))
+    shifted = load_inventory(shifted_inventory(tmp_path, loopback_octet()))
     exprs = [q.expr for q in panel_queries(dashboards(shifted)[kiosk.UID])]
     assert any(r"127\\.71\\.12\\.1" in e for e in exprs)
     assert dashboards(demo_inventory)[kiosk.UID] != dashboards(shifted)[kiosk.UID]
@@ -192,8 +198,8 @@ def test_split_is_exact_and_proportional() -> None:
 
 def test_preview_draws_the_kiosk_at_screen_size(tmp_path, boards) -> None:
     image_module = pytest.importorskip("PIL.Image")
-    from dashboards.layout import SCREEN_HEIGHT_PX
-    from dashboards.preview import BACKGROUND, PANEL, WIDTH_PX, render
+    from rackpanel.dashboards.layout import SCREEN_HEIGHT_PX
+    from rackpanel.dashboards.preview import BACKGROUND, PANEL, WIDTH_PX, render
 
     path = render(boards[kiosk.UID], tmp_path / "panel.png", min_height=SCREEN_HEIGHT_PX)
     with image_module.open(path) as image:

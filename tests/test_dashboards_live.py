@@ -18,17 +18,18 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from rackpanel.dashboards import kiosk
+from rackpanel.dashboards.catalog import dashboards
+from rackpanel.dashboards.probe import Prometheus, probe
+from rackpanel.topology import load_inventory
 
-from dashboards import kiosk
-from dashboards.catalog import dashboards
-from dashboards.probe import Prometheus, probe
 from tests.support.binaries import require_binary
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.waiting import wait_for
-from topology import load_inventory
 
 pytestmark = pytest.mark.slow
-K = 71
+K = loopback_octet()
 CUT = ("DC1", "RAC1")
 # Panels fed by one exporter source only; the simulator has no process of its own per node,
 # so the exporters report the `proc` source down and those panels are rightly empty there.

@@ -14,12 +14,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from rackpanel.topology import load_inventory
 
 from rackpanel.demo.ports import is_free
 from tests.support.binaries import require_binary
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.waiting import wait_for
-from topology import load_inventory
 
 pytestmark = pytest.mark.slow
 RACKPANEL = [sys.executable, "-m", "rackpanel"]
@@ -96,7 +97,7 @@ def writer_hosts_up(writer_metrics_url: str, dc: str) -> float:
 
 
 def test_headless_demo_runs_reacts_to_a_rack_cut_and_stops_clean(tmp_path):
-    inventory = demo_inventory(tmp_path, 91)
+    inventory = demo_inventory(tmp_path, loopback_octet())
     inv = load_inventory(inventory)
     run_dir = tmp_path / "run"
     began = time.monotonic()
@@ -169,9 +170,9 @@ def test_headless_demo_runs_reacts_to_a_rack_cut_and_stops_clean(tmp_path):
 
 
 def test_port_in_use_is_reported_with_the_process_to_blame(tmp_path):
-    inventory = demo_inventory(tmp_path, 92)
+    inventory = demo_inventory(tmp_path, k := loopback_octet())
     blocker = socket.socket()
-    blocker.bind(("127.92.12.1", 9042))
+    blocker.bind((f"127.{k}.12.1", 9042))
     blocker.listen()
     try:
         demo = start_demo(inventory, tmp_path / "run")
@@ -179,13 +180,13 @@ def test_port_in_use_is_reported_with_the_process_to_blame(tmp_path):
     finally:
         blocker.close()
     assert demo.returncode == 2, output
-    assert "127.92.12.1:9042 is already in use" in output
+    assert f"127.{k}.12.1:9042 is already in use" in output
     assert f"pid {os.getpid()}" in output
 
 
 def test_terminal_panel_shows_both_lcds_and_a_key_cuts_a_rack(tmp_path):
     tmux = require_binary("tmux")
-    inventory = demo_inventory(tmp_path, 93)
+    inventory = demo_inventory(tmp_path, loopback_octet())
     inv = load_inventory(inventory)
     session = f"rackpanel-test-{os.getpid()}"
     command = (
@@ -233,7 +234,7 @@ def test_terminal_panel_shows_both_lcds_and_a_key_cuts_a_rack(tmp_path):
 
 def test_a_killed_demo_takes_its_services_with_it(tmp_path):
     """Even a SIGKILLed demo (no chance to clean up) leaves no process and no port behind."""
-    inventory = demo_inventory(tmp_path, 94)
+    inventory = demo_inventory(tmp_path, loopback_octet())
     inv = load_inventory(inventory)
     run_dir = tmp_path / "run"
     demo = start_demo(inventory, run_dir, "--no-prometheus")

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rackpanel.deploy.files import Action
+from rackpanel.deploy.hosts import HostSelectionError, all_hosts, select_hosts
+from rackpanel.deploy.render import files_for
+from rackpanel.deploy.render.cassandra import cassandra_files, env_block, snitch_file
+from rackpanel.deploy.render.services import exporter_config, writer_config
+from rackpanel.deploy.rolling import is_up, observer_for, rolling_order
+from rackpanel.deploy.services import action_command
+from rackpanel.deploy.textmerge import BEGIN, END, MergeError, merge_yaml_keys, with_block
+from rackpanel.settings import read_config
+from rackpanel.topology import Inventory, parse_inventory
 
-from deploy.files import Action
-from deploy.hosts import HostSelectionError, all_hosts, select_hosts
-from deploy.render import files_for
-from deploy.render.cassandra import cassandra_files, env_block, snitch_file
-from deploy.render.services import exporter_config, writer_config
-from deploy.rolling import is_up, observer_for, rolling_order
-from deploy.services import action_command
-from deploy.textmerge import BEGIN, END, MergeError, merge_yaml_keys, with_block
-from rackpanel.config import read_config
 from tests.support.sshd import STOCK_CASSANDRA_ENV, STOCK_CASSANDRA_YAML
-from topology import Inventory, parse_inventory
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -116,7 +116,7 @@ def _parsed(add_arguments, config: dict, tmp_path: Path) -> dict:
 
 
 def test_exporter_config_uses_the_exporter_options(tmp_path):
-    from exporter.cli import add_arguments
+    from rackpanel.exporter.cli import add_arguments
 
     inv = demo_with(cluster={"jolokia": True})
     values = _parsed(add_arguments, exporter_config(inv, inv.node("rpidc1r1n2")), tmp_path)
@@ -128,7 +128,7 @@ def test_exporter_config_uses_the_exporter_options(tmp_path):
 
 
 def test_writer_config_uses_the_writer_options(tmp_path):
-    from lcd_writer.cli import add_arguments
+    from rackpanel.lcd_writer.cli import add_arguments
 
     inv = demo_with()
     place = next(w for w in inv.writer_places() if w.name == "rpidc2user")
@@ -211,8 +211,8 @@ def test_service_actions_for_systemd_and_a_test_recorder():
 
 
 def test_secrets_stay_out_of_the_inventory_and_the_logs():
-    from deploy.ssh import Credentials
-    from topology import InventoryError
+    from rackpanel.deploy.ssh import Credentials
+    from rackpanel.topology import InventoryError
 
     raw = yaml.safe_load((REPO / "inventory.yml").read_text())
     raw["deploy"] = {"ssh_user": "pi", "password": "raspberry"}
@@ -223,7 +223,7 @@ def test_secrets_stay_out_of_the_inventory_and_the_logs():
 
 
 def test_deploy_commands_know_only_the_host_placeholder():
-    from topology import InventoryError
+    from rackpanel.topology import InventoryError
 
     raw = yaml.safe_load((REPO / "inventory.yml").read_text())
     raw["deploy"] = {"service_manager": "/usr/local/bin/rec {hostname}"}

@@ -10,7 +10,6 @@ sees the others; failing while the node itself is down, like nodetool against a 
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 
 from rackpanel.cli import main
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.sim import running_simulator
 from tests.support.sshd import free_port, lab_hosts, lab_inventory, sshd_fleet
 
@@ -68,21 +68,9 @@ elif command == "power-on-later":
 """
 
 
-def free_octet() -> int:
-    """One of deploy's 127.82-84 ranges whose CQL port is free (another test run may hold one)."""
-    for octet in (82, 83, 84):
-        with socket.socket() as probe:
-            try:
-                probe.bind((f"127.{octet}.11.1", 9042))
-            except OSError:
-                continue
-            return octet
-    pytest.fail("127.82-84.11.1:9042 are all taken: are three other test runs going on?")
-
-
 @pytest.fixture
 def sim_lab(tmp_path: Path):
-    octet = free_octet()
+    octet = loopback_octet()
     admin = f"127.0.0.1:{free_port('127.0.0.1')}"
     hosts = lab_hosts(octet)
     with (

@@ -1,6 +1,7 @@
 """`rackpanel deploy` against real OpenSSH servers on loopback, through paramiko.
 
-Each lab host is its own ``sshd`` (127.81.x.y); ``remote_root`` maps the host's absolute paths
+Each lab host is its own ``sshd`` in the lab's loopback range;
+``remote_root`` maps the host's absolute paths
 into ``hosts/<name>/`` and a recording ``service_manager`` logs the actions deploy takes.
 """
 
@@ -13,16 +14,18 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rackpanel.deploy.apply import apply
+from rackpanel.deploy.hosts import select_hosts
+from rackpanel.deploy.progress import Progress
+from rackpanel.deploy.sessions import Sessions
+from rackpanel.deploy.ssh import Credentials
+from rackpanel.topology import load_inventory
 
-from deploy.apply import apply
-from deploy.hosts import select_hosts
-from deploy.progress import Progress
-from deploy.sessions import Sessions
-from deploy.ssh import Credentials
 from rackpanel.cli import main
 from tests.support.sshd import (
     LAB_HOSTS,
     LAB_NODES,
+    LAB_OCTET,
     STOCK_CASSANDRA_YAML,
     STOCK_HOSTS,
     USER,
@@ -31,7 +34,6 @@ from tests.support.sshd import (
     sshd_fleet,
     write_nodetool_status,
 )
-from topology import load_inventory
 
 SEED_ORDER = ["rpidc1r1n1", "rpidc2r1n1", "rpidc1r2n1"]  # seeds first, then inventory order
 
@@ -93,7 +95,8 @@ def test_first_apply_writes_every_file_with_the_inventory_content(lab, capsys):
         conf = yaml.safe_load(lab.file(name, "/etc/cassandra/cassandra.yaml").read_text())
         assert conf["cluster_name"] == "Lab Cluster"
         assert conf["listen_address"] == conf["rpc_address"] == address
-        assert conf["seed_provider"][0]["parameters"][0]["seeds"] == "127.81.11.1,127.81.21.1"
+        seeds = f"{LAB_HOSTS['rpidc1r1n1']},{LAB_HOSTS['rpidc2r1n1']}"
+        assert conf["seed_provider"][0]["parameters"][0]["seeds"] == seeds
         assert conf["endpoint_snitch"] == "GossipingPropertyFileSnitch"
         assert conf["phi_convict_threshold"] == 8
         assert (conf["concurrent_reads"], conf["concurrent_writes"]) == (8, 8)
@@ -131,15 +134,16 @@ def test_first_apply_writes_every_file_with_the_inventory_content(lab, capsys):
 
     writer = yaml.safe_load(lab.file("rpidc1user", "/etc/rackpanel/writer.yml").read_text())
     assert writer["local-dc"] == "DC1"
-    assert writer["contact-points"] == ["127.81.11.1:9042", "127.81.12.1:9042"]
+    contact_points = [f"{LAB_HOSTS[n]}:9042" for n in ("rpidc1r1n1", "rpidc1r2n1")]
+    assert writer["contact-points"] == contact_points
 
-    from prometheus.config import render
+    from rackpanel.prometheus.config import render
 
     inv = load_inventory(lab.inventory)
     for rel, text in render(inv, "pi").items():
         assert lab.file("rpimonitor", f"/etc/prometheus/{rel}").read_text() == text
-    from dashboards.generate import files as dashboard_files
-    from dashboards.provisioning import KIOSK_PATH
+    from rackpanel.dashboards.generate import files as dashboard_files
+    from rackpanel.dashboards.provisioning import KIOSK_PATH
 
     rendered = dashboard_files(inv)
     panel = lab.file("rpimonitor", "/var/lib/grafana/dashboards/rackpanel/rackpanel-panel.json")
@@ -222,7 +226,7 @@ def test_unknown_host_key_is_refused_until_accepted_explicitly(lab, capsys):
 
     code, out = lab.deploy("apply", "--accept-new", capsys=capsys)
     assert code == 0, out
-    assert "--accept-new: trusting the new host key of [127.81.0.1]" in out
+    assert f"--accept-new: trusting the new host key of [{LAB_HOSTS['rpimonitor']}]" in out
     server = lab.fleet.servers["rpimonitor"]
     assert server.known_hosts_line() in lab.known_hosts.read_text()
 
@@ -250,24 +254,24 @@ def test_bad_credentials_and_unreachable_hosts_are_reported_by_name(lab, capsys,
     lab.edit_inventory(break_access)
     code, out = lab.deploy("check", "--limit", "rpidc1user", capsys=capsys)
     assert code == 1
-    assert f"rpidc1user: authentication failed for {USER}@127.81.10.1" in out
+    assert f"rpidc1user: authentication failed for {USER}@{LAB_HOSTS['rpidc1user']}" in out
     assert f"with key {stranger}" in out
 
     def unreachable_monitor(raw):
         raw["deploy"]["identity_file"] = str(lab.fleet.user_key)
-        raw["monitor"]["address"] = "127.81.0.9"  # nobody listens there
+        raw["monitor"]["address"] = f"127.{LAB_OCTET}.0.9"  # nobody listens there
 
     lab.edit_inventory(unreachable_monitor)
     code, out = lab.deploy("apply", capsys=capsys)
     assert code == 1
-    assert f"rpimonitor: unreachable: {USER}@127.81.0.9" in out
+    assert f"rpimonitor: unreachable: {USER}@127.{LAB_OCTET}.0.9" in out
     assert "Unable to connect" in out or "refused" in out
     assert lab.file("rpidc2r1n1", "/etc/hostname").exists()  # without --fail-fast: others done
 
 
 def test_fail_fast_starts_no_other_host(lab, capsys):
     def first_host_unreachable(raw):
-        raw["datacenters"][0]["racks"][0]["nodes"][0]["address"] = "127.81.11.9"
+        raw["datacenters"][0]["racks"][0]["nodes"][0]["address"] = f"127.{LAB_OCTET}.11.9"
         raw["deploy"]["parallel"] = 1
 
     lab.edit_inventory(first_host_unreachable)
@@ -386,13 +390,13 @@ def test_a_failing_command_is_reported_and_its_actions_are_run_by_the_next_apply
 
 
 def test_check_columns_say_how_far_each_host_got(lab):
-    from deploy.check import check
+    from rackpanel.deploy.check import check
 
     keep = [n for n in LAB_HOSTS if n not in ("rpimonitor", "rpidc1r2n1")]
     lab.fleet.write_known_hosts(lab.known_hosts, keep)
     with lab.known_hosts.open("a") as handle:
         handle.write(lab.fleet.other_key_line("rpidc1r2n1"))
-    lab.edit_inventory(lambda raw: raw["writers"][0].update(address="127.81.10.9"))
+    lab.edit_inventory(lambda raw: raw["writers"][0].update(address=f"127.{LAB_OCTET}.10.9"))
     inv = load_inventory(lab.inventory)
     creds = Credentials(user=USER, identity_file=lab.fleet.user_key, known_hosts=lab.known_hosts)
     with Sessions(inv, creds) as sessions:

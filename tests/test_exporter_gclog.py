@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
+from rackpanel.exporter.sources import SourceError
+from rackpanel.exporter.sources.gclog import GcLogSource
+from rackpanel.exporter.sources.proc import ProcSource
 
-from exporter.sources import SourceError
-from exporter.sources.gclog import GcLogSource
-from exporter.sources.proc import ProcSource
 from tests.support.binaries import require_binary
 
 PROGRAM = """

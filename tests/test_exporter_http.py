@@ -15,12 +15,14 @@ import urllib.request
 from contextlib import closing
 
 import pytest
+from rackpanel.exporter.app import Exporter
+from rackpanel.exporter.options import ExporterOptions
 
-from exporter.app import Exporter
-from exporter.options import ExporterOptions
 from tests.support.binaries import require_binary
+from tests.support.lab import loopback_octet
 
-HOST = "127.41.0.10"  # this part's own loopback range (octet 41)
+NET = f"127.{loopback_octet()}.0"  # a loopback range of its own (tests/support/lab.py)
+HOST = f"{NET}.10"
 
 
 def scrape(url: str, **kwargs) -> tuple[float, str]:
@@ -105,7 +107,7 @@ def certificate(tmp_path):
 def test_tls_and_basic_auth(certificate):
     cert, key = certificate
     options = ExporterOptions(
-        cassandra_host="127.41.0.11",  # nothing listens there: cql down, page still served
+        cassandra_host=f"{NET}.11",  # nothing listens there: cql down, page still served
         listen_host=HOST,
         listen_port=9501,
         interval=1.0,
@@ -154,7 +156,7 @@ def rackpanel(*args: str, **kwargs) -> subprocess.Popen:
 def test_cli_serves_reads_its_config_file_and_stops_cleanly(tmp_path):
     config = tmp_path / "exporter.yml"
     config.write_text(
-        f"cassandra: 127.41.0.12:9042\nlisten: {HOST}:9502\ninterval: 1\njolokia: none\n"
+        f"cassandra: {NET}.12:9042\nlisten: {HOST}:9502\ninterval: 1\njolokia: none\n"
         "process-pattern: none\n"
     )
     process = rackpanel("exporter", "--config", str(config), "--interval", "0.5")

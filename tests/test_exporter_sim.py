@@ -17,17 +17,18 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from rackpanel.exporter.app import Exporter
+from rackpanel.exporter.options import ExporterOptions
 
-from exporter.app import Exporter
-from exporter.options import ExporterOptions
 from tests.support.binaries import require_binary
 from tests.support.contract import contract, parse_page
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace
 from tests.support.waiting import seconds_until
 from tests.test_exporter_gclog import CASSANDRA_DECORATIONS, compile_alloc
 
-OCTET = 41
+OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 ADMIN = f"127.{OCTET}.0.1:9499"
 INTERVAL = 0.5
 FAST_CONVICTION = 2 * math.log(10)  # phi_convict_threshold 2 with 1 s gossip

@@ -6,14 +6,13 @@ import argparse
 import math
 
 import pytest
-
-from exporter.cli import add_arguments
-from exporter.liveness import HeartbeatClock, conviction_seconds, judge
-from exporter.options import from_args
-from exporter.readings import EndpointId, GossipEntry
-from exporter.sources.cql import gossip_status, parse_host_port
-from exporter.sources.jolokia import endpoint_address, mbean_property
-from rackpanel.config import ConfigError
+from rackpanel.exporter.cli import add_arguments
+from rackpanel.exporter.liveness import HeartbeatClock, conviction_seconds, judge
+from rackpanel.exporter.options import from_args
+from rackpanel.exporter.readings import EndpointId, GossipEntry
+from rackpanel.exporter.sources.cql import gossip_status, parse_host_port
+from rackpanel.exporter.sources.jolokia import endpoint_address, mbean_property
+from rackpanel.settings import ConfigError
 
 A = EndpointId("127.41.11.1", "DC1", "RAC1")
 B = EndpointId("127.41.12.1", "DC1", "RAC2")

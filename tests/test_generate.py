@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rackpanel.generate import GENERATORS, plan
-from topology import load_inventory
+from rackpanel.topology import load_inventory
+
+from rackpanel.cli.generate import GENERATORS, plan
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,11 @@ def generate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_part_that_generates_files_is_registered():
-    assert GENERATORS == ["prometheus.generate", "dashboards.generate", "rackpanel.compose"]
+    assert GENERATORS == [
+        "rackpanel.prometheus.generate",
+        "rackpanel.dashboards.generate",
+        "rackpanel.compose",
+    ]
 
 
 def test_committed_generated_files_are_up_to_date(demo_inventory):

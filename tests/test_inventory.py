@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from topology import InventoryError, dump_inventory, load_inventory, parse_inventory
+from rackpanel.topology import InventoryError, dump_inventory, load_inventory, parse_inventory
 
 REPO = Path(__file__).resolve().parent.parent
 

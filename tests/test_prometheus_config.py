@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rackpanel.dashboards.promql import RECORDING_RULES
+from rackpanel.prometheus import rules
+from rackpanel.prometheus.config import render
+from rackpanel.prometheus.generate import files as generated_files
+from rackpanel.prometheus.profiles import DEMO, PRODUCTION
+from rackpanel.prometheus.targets import PLACEMENTS
+from rackpanel.topology import Inventory
 
-from dashboards.promql import RECORDING_RULES
-from prometheus import rules
-from prometheus.config import render
-from prometheus.generate import files as generated_files
-from prometheus.profiles import DEMO, PRODUCTION
-from prometheus.targets import PLACEMENTS
-from rackpanel.generate import plan
+from rackpanel.cli.generate import plan
 from tests.support.binaries import require_binary
-from topology import Inventory
 
 # The recording rules of docs/metrics.md (dashboards.promql holds the contract's vocabulary and
 # tests/test_dashboards.py checks it against that file).
@@ -150,13 +150,13 @@ def test_inhibitions_follow_the_outage_hierarchy(demo_inventory: Inventory):
 def test_committed_files_are_current_and_staleness_is_caught(
     demo_inventory: Inventory, repo_root: Path, tmp_path: Path
 ):
-    assert not plan(demo_inventory, repo_root, ["prometheus.generate"]).stale
+    assert not plan(demo_inventory, repo_root, ["rackpanel.prometheus.generate"]).stale
     copy = write_tree(generated_files(demo_inventory), tmp_path)
-    assert not plan(demo_inventory, copy, ["prometheus.generate"]).stale
+    assert not plan(demo_inventory, copy, ["rackpanel.prometheus.generate"]).stale
     targets = copy / "prometheus/targets/cassandra.json"
     targets.write_text(targets.read_text().replace("rpidc2r1n3", "rpidc2r1n9"))
     (copy / "prometheus/rules/old.yml").write_text("groups: []\n")
-    result = plan(demo_inventory, copy, ["prometheus.generate"])
+    result = plan(demo_inventory, copy, ["rackpanel.prometheus.generate"])
     assert result.changed == ["prometheus/targets/cassandra.json"]
     assert result.orphaned == ["prometheus/rules/old.yml"]
 

@@ -13,9 +13,10 @@ import time
 import pytest
 
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.promstack import DemoStack, running_demo, wait_for, webhook_receiver
 
-OCTET = 61
+OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 DC_DOWN = "CassandraDatacenterUnavailable"
 INHIBITED = ("CassandraNodeDown", "CassandraRackDown")
 DC2_NODES = {"rpidc2r1n1", "rpidc2r1n2", "rpidc2r1n3"}

@@ -7,11 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from rackpanel.prometheus.config import render
+from rackpanel.prometheus.rule_tests import TESTS_DIR, build
+from rackpanel.topology import Inventory
 
-from prometheus.config import render
-from prometheus.rule_tests import TESTS_DIR, build
 from tests.support.binaries import require_binary
-from topology import Inventory
 
 
 def test_committed_promtool_tests_match_their_scenarios(demo_inventory: Inventory):

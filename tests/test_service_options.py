@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 
 import yaml
+from rackpanel.deploy.render.services import writer_config
+from rackpanel.lcd_writer.cli import add_arguments
+from rackpanel.settings import apply_config
+from rackpanel.topology.service_options import as_argv, writer_options
 
-from deploy.render.services import writer_config
-from lcd_writer.cli import add_arguments
 from rackpanel.compose import writer_service
-from rackpanel.config import apply_config
 from rackpanel.demo.stack import writer_services
-from rackpanel.service_options import as_argv, writer_options
 
 
 def writer_parser() -> argparse.ArgumentParser:

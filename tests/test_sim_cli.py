@@ -10,6 +10,7 @@ import sys
 import time
 
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 
 REPO_ARGS = [sys.executable, "-m", "rackpanel", "sim"]
 
@@ -37,15 +38,15 @@ def read_until_ready(process: subprocess.Popen, timeout: float = 30) -> list[str
 
 
 def test_sim_prints_contact_points_serves_and_stops_on_ctrl_c(tmp_path):
-    path = shifted_inventory(tmp_path, 171)
-    process = start(path, "127.171.0.1:9499")
+    path = shifted_inventory(tmp_path, k := loopback_octet())
+    process = start(path, f"127.{k}.0.1:9499")
     try:
         lines = read_until_ready(process)
         text = "\n".join(lines)
-        assert "contact points DC1: 127.171.11.1,127.171.11.2,127.171.12.1" in text
-        assert "contact points DC2: 127.171.21.1,127.171.21.2,127.171.21.3" in text
-        assert "http://127.171.0.1:9499/state" in text
-        with socket.create_connection(("127.171.21.3", 9042), timeout=5):
+        assert f"contact points DC1: 127.{k}.11.1,127.{k}.11.2,127.{k}.12.1" in text
+        assert f"contact points DC2: 127.{k}.21.1,127.{k}.21.2,127.{k}.21.3" in text
+        assert f"http://127.{k}.0.1:9499/state" in text
+        with socket.create_connection((f"127.{k}.21.3", 9042), timeout=5):
             pass
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0
@@ -57,13 +58,13 @@ def test_sim_prints_contact_points_serves_and_stops_on_ctrl_c(tmp_path):
 
 
 def test_sim_names_the_address_already_in_use(tmp_path):
-    path = shifted_inventory(tmp_path, 172)
+    path = shifted_inventory(tmp_path, k := loopback_octet())
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        squatter.bind(("127.172.12.2", 9042))
+        squatter.bind((f"127.{k}.12.2", 9042))
         squatter.listen()
-        process = start(path, "127.172.0.1:9499")
+        process = start(path, f"127.{k}.0.1:9499")
         out, err = process.communicate(timeout=30)
     assert process.returncode == 2
-    assert "127.172.12.2:9042" in err and "in use" in err
+    assert f"127.{k}.12.2:9042" in err and "in use" in err
     assert "ready" not in out

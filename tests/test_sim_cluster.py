@@ -14,12 +14,18 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-
-from simulator.cluster import SimCluster, SimNode, UnknownTarget
-from simulator.cluster.views import VIEWS, ClientInfo, view_rows
-from simulator.core import Cell, InvalidRequest, Mutation, ReadTimeout, Unavailable, WriteTimeout
-from simulator.core import ConsistencyLevel as CL
-from topology import Inventory
+from rackpanel.simulator.cluster import SimCluster, SimNode, UnknownTarget
+from rackpanel.simulator.cluster.views import VIEWS, ClientInfo, view_rows
+from rackpanel.simulator.core import (
+    Cell,
+    InvalidRequest,
+    Mutation,
+    ReadTimeout,
+    Unavailable,
+    WriteTimeout,
+)
+from rackpanel.simulator.core import ConsistencyLevel as CL
+from rackpanel.topology import Inventory
 
 REPLICATION = {
     "class": "org.apache.cassandra.locator.NetworkTopologyStrategy",

@@ -22,24 +22,19 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rackpanel.simulator.cluster import SimCluster
+from rackpanel.simulator.cluster.admin import start_admin
+from rackpanel.simulator.cluster.jolokia import start_jolokia
+from rackpanel.simulator.core import ConsistencyLevel as CL
+from rackpanel.simulator.core import Mutation, Unavailable
+from rackpanel.topology import load_inventory
 
-from simulator.cluster import SimCluster
-from simulator.cluster.admin import start_admin
-from simulator.cluster.jolokia import start_jolokia
-from simulator.core import ConsistencyLevel as CL
-from simulator.core import Mutation, Unavailable
 from tests.support.inventories import REPO, shifted_inventory
+from tests.support.lab import free_port, loopback_octet
 from tests.test_sim_cluster import REPLICATION, fast_cluster
-from topology import load_inventory
 
-SECOND_OCTET = 147  # unique to this file: no other test or benchmark uses 127.147.x.y
+SECOND_OCTET = loopback_octet()
 JOLOKIA_PORT = 8778
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

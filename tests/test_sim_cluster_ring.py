@@ -9,10 +9,9 @@ import pytest
 from cassandra.metadata import Murmur3Token, NetworkTopologyStrategy, SimpleStrategy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from simulator.cluster import SimCluster, SimNode
-from simulator.cluster.node import host_id_for, tokens_for
-from simulator.core import ConfigurationException
+from rackpanel.simulator.cluster import SimCluster, SimNode
+from rackpanel.simulator.cluster.node import host_id_for, tokens_for
+from rackpanel.simulator.core import ConfigurationException
 
 
 class DriverHost:

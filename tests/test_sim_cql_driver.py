@@ -18,10 +18,11 @@ from cassandra.protocol import SyntaxException
 from cassandra.util import Date, Duration, Time
 
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.sim import keyspace_session, running_simulator
 
 KEYSPACE = "cql_layer_tests"
-OCTET = 47  # a simulator of its own on 127.47.x.y: no state shared with other modules
+OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 
 # column name → (declared type, schema type name, a value as the driver takes it,
 #                the same value as a CQL literal)

@@ -11,10 +11,9 @@ import string
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from simulator.core import ConfigurationException, InvalidRequest, SyntaxException
-from simulator.cql import ast, parse, parse_type
-from simulator.cql.types import NATIVE_TYPES
+from rackpanel.simulator.core import ConfigurationException, InvalidRequest, SyntaxException
+from rackpanel.simulator.cql import ast, parse, parse_type
+from rackpanel.simulator.cql.types import NATIVE_TYPES
 
 CQL_ERRORS = (SyntaxException, InvalidRequest, ConfigurationException)
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

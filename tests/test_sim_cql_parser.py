@@ -8,10 +8,9 @@ from types import SimpleNamespace
 import pytest
 from cassandra import cluster as driver_cluster
 from cassandra import metadata as driver_metadata
-
-from simulator.core import ConfigurationException, InvalidRequest, SyntaxException
-from simulator.cql import ast, parse, parse_type
-from simulator.cql.ast import BindMarker, Literal
+from rackpanel.simulator.core import ConfigurationException, InvalidRequest, SyntaxException
+from rackpanel.simulator.cql import ast, parse, parse_type
+from rackpanel.simulator.cql.ast import BindMarker, Literal
 
 
 class _Recorded(Exception):

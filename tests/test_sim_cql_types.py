@@ -19,10 +19,9 @@ from cassandra.protocol import ResultMessage
 from cassandra.query import BoundStatement
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from simulator.core import InvalidRequest, SyntaxException
-from simulator.cql import ast, parse_type, routing_key
-from simulator.cql.types import Duration, split_routing_key
+from rackpanel.simulator.core import InvalidRequest, SyntaxException
+from rackpanel.simulator.cql import ast, parse_type, routing_key
+from rackpanel.simulator.cql.types import Duration, split_routing_key
 
 
 def driver_type(cql_type):

@@ -13,6 +13,7 @@ from cassandra import ReadTimeout
 from cassandra.query import SimpleStatement
 
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.sim import (
     create_keyspace,
     driver_cluster,
@@ -101,7 +102,7 @@ def short_hint_window(tmp_path):
         "read_request_timeout_seconds": 1.0,
         "admin_address": "127.163.0.1:9499",
     }
-    path = shifted_inventory(tmp_path, 163, simulator=settings)
+    path = shifted_inventory(tmp_path, loopback_octet(), simulator=settings)
     with running_simulator(path, admin="127.163.0.1:9499", extra_args=["--no-jolokia"]) as handle:
         yield handle
 

@@ -232,7 +232,7 @@ def test_a_cut_dc_link_separates_a_writer_from_the_other_dc(sim):
 
 
 def test_v5_switches_to_crc_checked_segments_after_ready(sim):
-    from simulator.protocol import segments
+    from rackpanel.simulator.protocol import segments
 
     sock = connect()
     sock.sendall(frame(STARTUP, startup_body(), version=5))

@@ -8,10 +8,9 @@ import random
 
 import pytest
 from cassandra.segment import SegmentCodec, compute_crc24
-
-from simulator.core import ProtocolError
-from simulator.protocol import segments
-from simulator.protocol.frames import encode_frame
+from rackpanel.simulator.core import ProtocolError
+from rackpanel.simulator.protocol import segments
+from rackpanel.simulator.protocol.frames import encode_frame
 
 SIZES = [0, 1, 1000, segments.MAX_PAYLOAD - 9, segments.MAX_PAYLOAD - 8, 300_000]
 

@@ -8,7 +8,6 @@ what Prometheus would scrape (/metrics).
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -16,23 +15,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from rackpanel.lcd_writer.client import WriterClient
 
-from lcd_writer.client import WriterClient
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import free_port, loopback_octet
 from tests.support.processes import stop_process
 from tests.support.sim import running_simulator
 
 REPO = Path(__file__).resolve().parent.parent
-OCTET = 51  # this part's shifted-inventory range is 127.51-54.x.y
+OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 HOST = f"127.{OCTET}.10.1"  # the DC1 writer's simulator address in the shifted inventory
 REQUESTS = "lcd_writer_requests_total"
 COORDINATORS = "lcd_writer_coordinator_requests_total"
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:

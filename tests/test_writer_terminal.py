@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import require_binary
+from tests.support.lab import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.51.10.7"  # this part's shifted-inventory range (127.51-54.x.y)
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 class Tmux:

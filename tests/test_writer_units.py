@@ -15,22 +15,23 @@ import yaml
 from cassandra import OperationTimedOut, Unavailable, WriteTimeout
 from cassandra.cluster import NoHostAvailable
 from prometheus_client.parser import text_string_to_metric_families
+from rackpanel.deploy.render.services import writer_config
+from rackpanel.lcd_writer.cli import _parser_of
+from rackpanel.lcd_writer.consistency import OFFERED, SERIAL_LEVELS, check_level
+from rackpanel.lcd_writer.http_api import WriterHttp
+from rackpanel.lcd_writer.keypad import Button, ButtonPoller, Press
+from rackpanel.lcd_writer.menu import CLMenu
+from rackpanel.lcd_writer.metrics import WriterMetrics
+from rackpanel.lcd_writer.options import from_args
+from rackpanel.lcd_writer.outcome import Coordinator, Outcome, classify
+from rackpanel.lcd_writer.plates import PlateView
+from rackpanel.lcd_writer.plates.memory import MemoryPlate
+from rackpanel.lcd_writer.scheduler import run_paced
+from rackpanel.lcd_writer.screen import RED, WHITE, dual_screen, lcd_text, screen
+from rackpanel.settings import ConfigError, apply_config
 
-from deploy.render.services import writer_config
-from lcd_writer.cli import _parser_of
-from lcd_writer.consistency import OFFERED, SERIAL_LEVELS, check_level
-from lcd_writer.http_api import WriterHttp
-from lcd_writer.keypad import Button, ButtonPoller, Press
-from lcd_writer.menu import CLMenu
-from lcd_writer.metrics import WriterMetrics
-from lcd_writer.options import from_args
-from lcd_writer.outcome import Coordinator, Outcome, classify
-from lcd_writer.plates import PlateView
-from lcd_writer.plates.memory import MemoryPlate
-from lcd_writer.scheduler import run_paced
-from lcd_writer.screen import RED, WHITE, dual_screen, lcd_text, screen
-from rackpanel.config import ConfigError, apply_config
 from tests.support.binaries import require_binary
+from tests.support.lab import loopback_octet
 
 
 class Clock:
@@ -249,7 +250,7 @@ def http_menu():
 
     def start(keypad: bool) -> str:
         server = WriterHttp(
-            "127.51.0.9", 0, lcd=lcd, press=press, metrics=metrics.exposition,
+            f"127.{loopback_octet()}.0.9", 0, lcd=lcd, press=press, metrics=metrics.exposition,
             keypad_enabled=keypad,
         )  # fmt: skip
         server.start()

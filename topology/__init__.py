@@ -1,13 +1,13 @@
 """The inventory: one typed model of the demo topology, loaded and validated from YAML."""
 
-from topology.loader import (
+from rackpanel.topology.loader import (
     DEFAULT_INVENTORY,
     InventoryError,
     dump_inventory,
     load_inventory,
     parse_inventory,
 )
-from topology.model import (
+from rackpanel.topology.model import (
     Datacenter,
     Inventory,
     Node,

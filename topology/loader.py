@@ -12,9 +12,8 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-
-from topology.model import Inventory
-from topology.validate import problems
+from rackpanel.topology.model import Inventory
+from rackpanel.topology.validate import problems
 
 DEFAULT_INVENTORY = "inventory.yml"
 ENV_INVENTORY = "RACKPANEL_INVENTORY"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from topology.model import Inventory
+from rackpanel.topology.model import Inventory
 
 
 def _duplicates(values: Iterable[str]) -> list[str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from deploy.files import ManagedFile
-from deploy.hosts import DeployHost
-from deploy.render.cassandra import cassandra_files
-from deploy.render.monitor import monitor_files
-from deploy.render.services import exporter_files, writer_files
-from deploy.render.system import system_files
-from topology import Inventory
+from rackpanel.deploy.files import ManagedFile
+from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.render.cassandra import cassandra_files
+from rackpanel.deploy.render.monitor import monitor_files
+from rackpanel.deploy.render.services import exporter_files, writer_files
+from rackpanel.deploy.render.system import system_files
+from rackpanel.topology import Inventory
 
 
 def files_for(inv: Inventory, host: DeployHost) -> list[ManagedFile]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.files import ManagedFile, whole
-from deploy.textmerge import MergeError, merge_yaml_keys, with_block
-from topology import Inventory, NodePlace
+from rackpanel.deploy.files import ManagedFile, whole
+from rackpanel.deploy.textmerge import MergeError, merge_yaml_keys, with_block
+from rackpanel.topology import Inventory, NodePlace
 
 # Sized for a Raspberry Pi (4 cores, one SD card or USB disk, a small heap): Cassandra's
 # defaults (32 reads / 32 writes) assume server hardware and only queue more work in memory.

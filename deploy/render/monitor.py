@@ -7,9 +7,9 @@ renders for the monitor host — so deploy installs exactly what ``rackpanel gen
 
 from __future__ import annotations
 
-from deploy.files import ManagedFile, whole
-from topology import Inventory
-from topology.model import Monitor
+from rackpanel.deploy.files import ManagedFile, whole
+from rackpanel.topology import Inventory
+from rackpanel.topology.model import Monitor
 
 PROMETHEUS_DIR = "/etc/prometheus"  # Debian's prometheus and prometheus-alertmanager read here
 PROMETHEUS_UNIT = "prometheus"
@@ -24,7 +24,7 @@ def prometheus_files(inv: Inventory) -> list[ManagedFile]:
 
     Target files need no restart: Prometheus re-reads file_sd files on its own.
     """
-    from prometheus.config import render
+    from rackpanel.prometheus.config import render
 
     files = []
     for rel, text in sorted(render(inv, "pi").items()):
@@ -43,8 +43,8 @@ def grafana_files(inv: Inventory) -> list[ManagedFile]:
 
     grafana.ini replaces the packaged one, whose settings are all commented-out defaults.
     """
-    from dashboards.catalog import JSON_DIR
-    from dashboards.generate import MONITOR_DASHBOARDS_DIR, PROVISIONING_DIR, files
+    from rackpanel.dashboards.catalog import JSON_DIR
+    from rackpanel.dashboards.generate import MONITOR_DASHBOARDS_DIR, PROVISIONING_DIR, files
 
     out = []
     for rel, text in sorted(files(inv).items()):
@@ -71,7 +71,7 @@ def kiosk_desktop(url: str) -> str:
 
 
 def kiosk_url(monitor: Monitor) -> str:
-    from dashboards.provisioning import kiosk_url as panel_url
+    from rackpanel.dashboards.provisioning import kiosk_url as panel_url
 
     return panel_url(f"http://localhost:{monitor.grafana_port}")
 

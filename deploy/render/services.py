@@ -1,6 +1,6 @@
 """The project's own services on the Pis: systemd units and config files of exporter and writer.
 
-Config files use the services' long option names as keys (``rackpanel.config``); a test parses
+Config files use the services' long option names as keys (``rackpanel.settings``); a test parses
 each rendered file with the real subcommand parser, so a renamed option fails the suite.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-
-from deploy.files import ManagedFile, whole
-from rackpanel.service_options import writer_options
-from topology import Inventory, NodePlace, WriterPlace
+from rackpanel.deploy.files import ManagedFile, whole
+from rackpanel.topology import Inventory, NodePlace, WriterPlace
+from rackpanel.topology.service_options import writer_options
 
 CONFIG_DIR = "/etc/rackpanel"
 UNIT_DIR = "/etc/systemd/system"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from deploy.files import ManagedFile, whole
-from deploy.hosts import DeployHost, all_hosts
-from deploy.textmerge import with_block
-from topology import Inventory
+from rackpanel.deploy.files import ManagedFile, whole
+from rackpanel.deploy.hosts import DeployHost, all_hosts
+from rackpanel.deploy.textmerge import with_block
+from rackpanel.topology import Inventory
 
 
 def hosts_block(inv: Inventory) -> str:

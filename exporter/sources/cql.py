@@ -19,8 +19,8 @@ import logging
 import time
 from typing import Any
 
-from exporter.readings import CqlReading, EndpointId, GossipEntry, LocalNode, ThreadPool
-from exporter.sources import SourceError
+from rackpanel.exporter.readings import CqlReading, EndpointId, GossipEntry, LocalNode, ThreadPool
+from rackpanel.exporter.sources import SourceError
 
 log = logging.getLogger(__name__)
 

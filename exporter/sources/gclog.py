@@ -24,8 +24,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from exporter.readings import GcLogReading, GcTotals
-from exporter.sources import SourceError
+from rackpanel.exporter.readings import GcLogReading, GcTotals
+from rackpanel.exporter.sources import SourceError
 
 _PAUSE = re.compile(
     r"\[gc\s*\]\s+GC\(\d+\)\s+Pause (?P<kind>[A-Za-z][A-Za-z ]*?)"

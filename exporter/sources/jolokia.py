@@ -16,8 +16,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from exporter.readings import GcTotals, JolokiaReading, MemoryArea
-from exporter.sources import SourceError
+from rackpanel.exporter.readings import GcTotals, JolokiaReading, MemoryArea
+from rackpanel.exporter.sources import SourceError
 
 MEMORY = "java.lang:type=Memory"
 GARBAGE_COLLECTORS = "java.lang:type=GarbageCollector,name=*"
@@ -129,7 +129,7 @@ class JolokiaSource:
             reading = self._collect()
         except SourceError as exc:
             if self.auto and not self._seen:
-                from exporter.runner import SourceAbsent
+                from rackpanel.exporter.runner import SourceAbsent
 
                 raise SourceAbsent(f"no Jolokia agent found ({exc})") from None
             raise

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from exporter.readings import ProcReading
-from exporter.sources import SourceError
+from rackpanel.exporter.readings import ProcReading
+from rackpanel.exporter.sources import SourceError
 
 DEFAULT_PATTERN = "org.apache.cassandra.service.CassandraDaemon"
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from lcd_writer.keypad import Press
-from lcd_writer.screen import Color, Screen
+from rackpanel.lcd_writer.keypad import Press
+from rackpanel.lcd_writer.screen import Color, Screen
 
 BACKENDS = ("terminal", "adafruit", "circuitpython", "none")
 
@@ -73,15 +73,15 @@ def make_plate(name: str, hold_seconds: float) -> Plate:
     if name == "none":
         return NullPlate()
     if name == "terminal":
-        from lcd_writer.plates.terminal import TerminalPlate
+        from rackpanel.lcd_writer.plates.terminal import TerminalPlate
 
         return TerminalPlate()
     if name == "adafruit":
-        from lcd_writer.plates.adafruit import LegacyAdafruitPlate
+        from rackpanel.lcd_writer.plates.adafruit import LegacyAdafruitPlate
 
         return LegacyAdafruitPlate(hold_seconds)
     if name == "circuitpython":
-        from lcd_writer.plates.adafruit import CircuitPythonPlate
+        from rackpanel.lcd_writer.plates.adafruit import CircuitPythonPlate
 
         return CircuitPythonPlate(hold_seconds)
     raise PlateError(f"unknown display {name!r}; use one of {', '.join(BACKENDS)}")

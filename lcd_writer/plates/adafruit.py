@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lcd_writer.keypad import Button, ButtonPoller, Press
-from lcd_writer.plates import PlateError
-from lcd_writer.screen import Color
+from rackpanel.lcd_writer.keypad import Button, ButtonPoller, Press
+from rackpanel.lcd_writer.plates import PlateError
+from rackpanel.lcd_writer.screen import Color
 
 
 class LegacyAdafruitPlate:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from lcd_writer.keypad import Press
-from lcd_writer.screen import WIDTH, Color
+from rackpanel.lcd_writer.keypad import Press
+from rackpanel.lcd_writer.screen import WIDTH, Color
 
 
 class MemoryPlate:

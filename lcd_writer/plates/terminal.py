@@ -15,9 +15,9 @@ import sys
 import termios
 import tty
 
-from lcd_writer.keypad import Button, Press
-from lcd_writer.plates import PlateError
-from lcd_writer.screen import WIDTH, Color
+from rackpanel.lcd_writer.keypad import Button, Press
+from rackpanel.lcd_writer.plates import PlateError
+from rackpanel.lcd_writer.screen import WIDTH, Color
 
 KEYS: dict[bytes, Button] = {
     b"\x1b[A": Button.UP,

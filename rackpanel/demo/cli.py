@@ -10,7 +10,7 @@ HELP = "run the whole demo on this machine (embedded simulator by default)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from rackpanel.cli import add_inventory_argument
+    from rackpanel.settings import add_inventory_argument
 
     add_inventory_argument(parser)
     parser.add_argument(
@@ -40,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from rackpanel.demo.run import run_demo
     from rackpanel.demo.stack import StackOptions
     from rackpanel.demo.supervisor import ServiceFailed
-    from topology import DEFAULT_INVENTORY, load_inventory
-    from topology.loader import ENV_INVENTORY
+    from rackpanel.topology import DEFAULT_INVENTORY, load_inventory
+    from rackpanel.topology.loader import ENV_INVENTORY
 
     inventory_path = Path(args.inventory or os.environ.get(ENV_INVENTORY) or DEFAULT_INVENTORY)
     inv = load_inventory(inventory_path)

@@ -34,7 +34,7 @@ from rackpanel.demo.observe import (
 )
 from rackpanel.demo.power_follower import PowerFollower
 from rackpanel.demo.supervisor import Service
-from topology import Inventory
+from rackpanel.topology import Inventory
 
 BACKLIGHT = {
     (0, 0, 0): ("grey50", "grey15"),

@@ -23,7 +23,7 @@ from rackpanel.demo.stack import (
     write_endpoints,
 )
 from rackpanel.demo.supervisor import Service, Supervisor
-from topology import Inventory
+from rackpanel.topology import Inventory
 
 STARTUP_TIMEOUT = 60.0
 # Ctrl-C, `kill`, and the terminal closing (SIGHUP) all stop the demo the same clean way.

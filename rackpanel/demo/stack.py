@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rackpanel.demo.supervisor import Service
-from rackpanel.service_options import as_argv, writer_options
-from topology import Inventory
+from rackpanel.topology import Inventory
+from rackpanel.topology.service_options import as_argv, writer_options
 
 RACKPANEL = [sys.executable, "-m", "rackpanel"]
 
@@ -139,7 +139,7 @@ def _monitor_ports(inv: Inventory) -> tuple[int, int, int]:
 
 def write_prometheus_config(inv: Inventory, directory: Path) -> Path:
     """Render the demo-profile Prometheus + Alertmanager configuration for the simulator."""
-    from prometheus.config import render
+    from rackpanel.prometheus.config import render
 
     for rel, text in render(inv, placement="sim", profile="demo").items():
         target = directory / rel
@@ -199,8 +199,8 @@ def grafana_services(inv: Inventory, opts: StackOptions) -> list[Service]:
     binary = shutil.which("grafana") or shutil.which("grafana-server")
     if not (opts.with_grafana and opts.with_prometheus and binary):
         return []
-    from dashboards.catalog import json_files
-    from dashboards.provisioning import grafana_environment, provisioning
+    from rackpanel.dashboards.catalog import json_files
+    from rackpanel.dashboards.provisioning import grafana_environment, provisioning
 
     host = monitor_host(inv)
     prom_port, am_port, grafana_port = _monitor_ports(inv)
@@ -247,7 +247,7 @@ def grafana_services(inv: Inventory, opts: StackOptions) -> list[Service]:
 
 def kiosk_path() -> str:
     try:
-        from dashboards.generate import KIOSK_PATH
+        from rackpanel.dashboards.generate import KIOSK_PATH
     except ImportError:  # the dashboards part is optional for the demo
         return "/d/rackpanel-panel?orgId=1&kiosk&refresh=5s"
     return str(KIOSK_PATH)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from simulator.cluster.http import BadRequest, Handler, HttpServer, Request, Response
-from simulator.cluster.model import UnknownTarget
+from rackpanel.simulator.cluster.http import BadRequest, Handler, HttpServer, Request, Response
+from rackpanel.simulator.cluster.model import UnknownTarget
 
 if TYPE_CHECKING:
-    from simulator.cluster.model import SimCluster
+    from rackpanel.simulator.cluster.model import SimCluster
 
 
 def _power(cluster: SimCluster, body: Any) -> Response:

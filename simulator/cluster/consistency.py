@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from simulator.cluster.node import SimNode
-from simulator.cluster.ring import NTS, Replication
-from simulator.core import ConsistencyLevel as CL
-from simulator.core import InvalidRequest
+from rackpanel.simulator.cluster.node import SimNode
+from rackpanel.simulator.cluster.ring import NTS, Replication
+from rackpanel.simulator.core import ConsistencyLevel as CL
+from rackpanel.simulator.core import InvalidRequest
 
 SERIALS = (CL.SERIAL, CL.LOCAL_SERIAL)
 LOCALS = (CL.LOCAL_ONE, CL.LOCAL_QUORUM, CL.LOCAL_SERIAL)

@@ -14,15 +14,21 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from simulator.cluster import consistency as rules
-from simulator.cluster.ring import Replication, Ring
-from simulator.cluster.ring import token as murmur3_token
-from simulator.cluster.storage import PartitionData, ReplicaStore, marker_expiry, merge, resolve
-from simulator.core import ConsistencyLevel as CL
-from simulator.core import Mutation, ReadTimeout, Unavailable, WriteTimeout
+from rackpanel.simulator.cluster import consistency as rules
+from rackpanel.simulator.cluster.ring import Replication, Ring
+from rackpanel.simulator.cluster.ring import token as murmur3_token
+from rackpanel.simulator.cluster.storage import (
+    PartitionData,
+    ReplicaStore,
+    marker_expiry,
+    merge,
+    resolve,
+)
+from rackpanel.simulator.core import ConsistencyLevel as CL
+from rackpanel.simulator.core import Mutation, ReadTimeout, Unavailable, WriteTimeout
 
 if TYPE_CHECKING:
-    from simulator.cluster.node import SimNode
+    from rackpanel.simulator.cluster.node import SimNode
 
 
 class Coordinator:

@@ -15,12 +15,12 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from simulator.cluster.http import Handler, HttpServer, Request, Response
-from simulator.cluster.mbeans import Attributes, NodeBeans, parse_name
+from rackpanel.simulator.cluster.http import Handler, HttpServer, Request, Response
+from rackpanel.simulator.cluster.mbeans import Attributes, NodeBeans, parse_name
 
 if TYPE_CHECKING:
-    from simulator.cluster.model import SimCluster
-    from simulator.cluster.node import SimNode
+    from rackpanel.simulator.cluster.model import SimCluster
+    from rackpanel.simulator.cluster.node import SimNode
 
 AGENT_VERSION = "1.7.2"
 PROTOCOL_VERSION = "7.2"

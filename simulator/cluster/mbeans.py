@@ -12,11 +12,11 @@ import fnmatch
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from simulator.core import ConsistencyLevel
+from rackpanel.simulator.core import ConsistencyLevel
 
 if TYPE_CHECKING:
-    from simulator.cluster.model import SimCluster
-    from simulator.cluster.node import SimNode
+    from rackpanel.simulator.cluster.model import SimCluster
+    from rackpanel.simulator.cluster.node import SimNode
 
 MiB = 1024 * 1024
 YOUNG_GC = "G1 Young Generation"

@@ -17,18 +17,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from simulator.cluster import consistency as rules
-from simulator.cluster.coordinator import Coordinator
-from simulator.cluster.gossip import PHI_FACTOR, EndpointView, GossipState
-from simulator.cluster.node import SimNode, tokens_for
-from simulator.cluster.ring import Replication, Ring, parse_replication
-from simulator.cluster.ring import token as murmur3_token
-from simulator.cluster.stats import NodeStats
-from simulator.cluster.storage import ReplicaStore
-from simulator.core import Mutation
+from rackpanel.simulator.cluster import consistency as rules
+from rackpanel.simulator.cluster.coordinator import Coordinator
+from rackpanel.simulator.cluster.gossip import PHI_FACTOR, EndpointView, GossipState
+from rackpanel.simulator.cluster.node import SimNode, tokens_for
+from rackpanel.simulator.cluster.ring import Replication, Ring, parse_replication
+from rackpanel.simulator.cluster.ring import token as murmur3_token
+from rackpanel.simulator.cluster.stats import NodeStats
+from rackpanel.simulator.cluster.storage import ReplicaStore
+from rackpanel.simulator.core import Mutation
 
 if TYPE_CHECKING:
-    from topology import Inventory
+    from rackpanel.topology import Inventory
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ class SimCluster(Coordinator):
     def validate_replication(self, replication: Mapping[str, str]) -> None:
         """For CREATE/ALTER KEYSPACE: ConfigurationException for an unknown class, a bad
         factor or a DC the cluster does not have (as Cassandra 4.x rejects them)."""
-        from simulator.core import ConfigurationException
+        from rackpanel.simulator.core import ConfigurationException
 
         parsed = self.replication(replication)
         unknown = sorted(set(parsed.dc_factors) - set(self.datacenters) - {""})

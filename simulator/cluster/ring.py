@@ -13,9 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cassandra.metadata import Murmur3Token
-
-from simulator.cluster.node import SimNode
-from simulator.core import ConfigurationException
+from rackpanel.simulator.cluster.node import SimNode
+from rackpanel.simulator.core import ConfigurationException
 
 NTS = "NetworkTopologyStrategy"
 SIMPLE = "SimpleStrategy"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from simulator.core import Cell, Mutation
+from rackpanel.simulator.core import Cell, Mutation
 
 Clustering = tuple[bytes, ...]
 

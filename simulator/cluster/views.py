@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from ipaddress import ip_address
 from typing import TYPE_CHECKING, Any, Literal
 
-from simulator.cluster.gossip import STATES
-from simulator.cluster.stats import POOL_LIMITS, POOLS
-from simulator.core import InvalidRequest
+from rackpanel.simulator.cluster.gossip import STATES
+from rackpanel.simulator.cluster.stats import POOL_LIMITS, POOLS
+from rackpanel.simulator.core import InvalidRequest
 
 if TYPE_CHECKING:
-    from simulator.cluster.model import SimCluster
-    from simulator.cluster.node import SimNode
+    from rackpanel.simulator.cluster.model import SimCluster
+    from rackpanel.simulator.cluster.node import SimNode
 
 KEYSPACE = "system_views"
 HINTS_PER_FILE = 1000

@@ -6,8 +6,8 @@
 - :func:`routing_key` — the partition key bytes the driver computes for token-aware routing.
 """
 
-from simulator.cql import ast
-from simulator.cql.parser import parse
-from simulator.cql.types import CqlType, parse_type, routing_key
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.cql.parser import parse
+from rackpanel.simulator.cql.types import CqlType, parse_type, routing_key
 
 __all__ = ["CqlType", "ast", "parse", "parse_type", "routing_key"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 if TYPE_CHECKING:
-    from simulator.cql.types import CqlType
+    from rackpanel.simulator.cql.types import CqlType
 
 # ---- terms ----------------------------------------------------------------------------------
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core import ConfigurationException, InvalidRequest, SyntaxException
-from simulator.cql import ast
-from simulator.cql.tokens import (
+from rackpanel.simulator.core import ConfigurationException, InvalidRequest, SyntaxException
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.cql.tokens import (
     FLOAT,
     HEX,
     IDENT,
@@ -41,7 +41,7 @@ from simulator.cql.tokens import (
     Token,
     TokenStream,
 )
-from simulator.cql.types import CqlType, parse_duration_text, read_type
+from rackpanel.simulator.cql.types import CqlType, parse_duration_text, read_type
 
 _UNSUPPORTED_STARTS = {
     "ALTER": "ALTER",

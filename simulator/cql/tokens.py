@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from simulator.core import SyntaxException
+from rackpanel.simulator.core import SyntaxException
 
 # Token kinds.
 IDENT = "ident"  # unquoted identifier or keyword; ``value`` lower-cased

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, NamedTuple
 
-from simulator.core import InvalidRequest
-from simulator.cql import ast
-from simulator.cql.tokens import IDENT, STRING, TokenStream
+from rackpanel.simulator.core import InvalidRequest
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.cql.tokens import IDENT, STRING, TokenStream
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _INT32 = struct.Struct(">i")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core import InvalidRequest
-from simulator.cql import ast
-from simulator.cql.types import parse_type
-from simulator.protocol.wire import UNSET
-from simulator.schema import TableDef
+from rackpanel.simulator.core import InvalidRequest
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.cql.types import parse_type
+from rackpanel.simulator.protocol.wire import UNSET
+from rackpanel.simulator.schema import TableDef
 
 INT = parse_type("int")
 BIGINT = parse_type("bigint")

@@ -6,10 +6,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from simulator.schema import Schema
+from rackpanel.simulator.schema import Schema
 
 if TYPE_CHECKING:
-    from simulator.cql.ast import Statement
+    from rackpanel.simulator.cql.ast import Statement
 
 PARSE_CACHE_SIZE = 2048
 
@@ -35,7 +35,7 @@ class SimContext:
         """Parse with a bounded cache: drivers send the same statements over and over."""
         statement = self._parsed.get(text)
         if statement is None:
-            from simulator.cql import parse
+            from rackpanel.simulator.cql import parse
 
             statement = parse(text)
             self._parsed[text] = statement

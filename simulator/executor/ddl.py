@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core import ConsistencyLevel, InvalidRequest, Unavailable
-from simulator.cql import ast
-from simulator.executor.context import SimContext
-from simulator.protocol import messages
-from simulator.schema import DEFAULT_TABLE_OPTIONS, ColumnDef, TableDef
+from rackpanel.simulator.core import ConsistencyLevel, InvalidRequest, Unavailable
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.executor.context import SimContext
+from rackpanel.simulator.protocol import messages
+from rackpanel.simulator.schema import DEFAULT_TABLE_OPTIONS, ColumnDef, TableDef
 
 _TABLE_OPTIONS = set(DEFAULT_TABLE_OPTIONS) - {"flags", "extensions"}
 

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.core import Cell, InvalidRequest, Mutation
-from simulator.cql import ast
-from simulator.executor.binding import BIGINT, INT, Bound, term_bytes, term_python
-from simulator.executor.keys import key_value, modification_keys
-from simulator.protocol.wire import UNSET
-from simulator.schema import TableDef
+from rackpanel.simulator.core import Cell, InvalidRequest, Mutation
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.executor.binding import BIGINT, INT, Bound, term_bytes, term_python
+from rackpanel.simulator.executor.keys import key_value, modification_keys
+from rackpanel.simulator.protocol.wire import UNSET
+from rackpanel.simulator.schema import TableDef
 
 MAX_TTL = 20 * 365 * 86400
 
@@ -76,7 +76,7 @@ def insert_mutation(table: TableDef, stmt: ast.Insert, bound: Bound, when: Write
     missing = [c.name for c in table.clustering if c.name not in values]
     if missing:
         raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
-    from simulator.cql.types import routing_key
+    from rackpanel.simulator.cql.types import routing_key
 
     key = routing_key([key_value(values[c.name], c) for c in table.partition_key])
     clustering = tuple(key_value(values[c.name], c) for c in table.clustering)

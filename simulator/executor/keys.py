@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from simulator.core import InvalidRequest
-from simulator.cql import ast
-from simulator.cql.types import parse_type, routing_key
-from simulator.executor.binding import Bound, term_bytes
-from simulator.protocol.wire import UNSET
-from simulator.schema import ColumnDef, TableDef
+from rackpanel.simulator.core import InvalidRequest
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.cql.types import parse_type, routing_key
+from rackpanel.simulator.executor.binding import Bound, term_bytes
+from rackpanel.simulator.protocol.wire import UNSET
+from rackpanel.simulator.schema import ColumnDef, TableDef
 
 
 def key_value(raw: Any, column: ColumnDef) -> bytes:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator import system_tables
-from simulator.executor.context import SimContext
+from rackpanel.simulator import system_tables
+from rackpanel.simulator.executor.context import SimContext
 
 LOCAL_KEYSPACES = frozenset(
     {"system", "system_schema", "system_views", "system_virtual_schema",
@@ -23,7 +23,7 @@ def is_local(keyspace: str) -> bool:
 
 
 def client_infos(connections: list) -> list:
-    from simulator.cluster.views import ClientInfo
+    from rackpanel.simulator.cluster.views import ClientInfo
 
     return [
         ClientInfo(
@@ -57,7 +57,7 @@ def local_rows(ctx: SimContext, node: Any, keyspace: str, table: str) -> list[di
     if keyspace == "system_virtual_schema":
         return schema.virtual_schema_rows(table)
     if keyspace == "system_views":
-        from simulator.cluster.views import view_rows
+        from rackpanel.simulator.cluster.views import view_rows
 
         return view_rows(ctx.cluster, node, table, client_infos(ctx.clients_of(node)))
     return []

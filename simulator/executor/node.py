@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.core import ConsistencyLevel, InvalidRequest, Mutation, Unprepared
-from simulator.cql import ast
-from simulator.cql.types import split_routing_key
-from simulator.executor import ddl, dml
-from simulator.executor.binding import Bound
-from simulator.executor.context import SimContext
-from simulator.executor.local_tables import is_local, local_rows
-from simulator.executor.prepared import Prepared, prepare
-from simulator.executor.select import (
+from rackpanel.simulator.core import ConsistencyLevel, InvalidRequest, Mutation, Unprepared
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.cql.types import split_routing_key
+from rackpanel.simulator.executor import ddl, dml
+from rackpanel.simulator.executor.binding import Bound
+from rackpanel.simulator.executor.context import SimContext
+from rackpanel.simulator.executor.local_tables import is_local, local_rows
+from rackpanel.simulator.executor.prepared import Prepared, prepare
+from rackpanel.simulator.executor.select import (
     BOOLEAN,
     distinct_partitions,
     find_rows,
@@ -25,9 +25,9 @@ from simulator.executor.select import (
     page,
     project,
 )
-from simulator.protocol import messages
-from simulator.protocol.messages import ColumnSpec, QueryParams
-from simulator.schema import TableDef
+from rackpanel.simulator.protocol import messages
+from rackpanel.simulator.protocol.messages import ColumnSpec, QueryParams
+from rackpanel.simulator.schema import TableDef
 
 MODIFICATIONS = (ast.Insert, ast.Update, ast.Delete)
 BATCH_WRITE_TYPES = {0: "BATCH", 1: "UNLOGGED_BATCH", 2: "COUNTER"}

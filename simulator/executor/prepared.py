@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from simulator.cql import ast
-from simulator.executor.binding import marker_columns, pk_indexes
-from simulator.executor.select import outputs
-from simulator.protocol.messages import ColumnSpec, metadata_id
-from simulator.schema import TableDef
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.executor.binding import marker_columns, pk_indexes
+from rackpanel.simulator.executor.select import outputs
+from rackpanel.simulator.protocol.messages import ColumnSpec, metadata_id
+from rackpanel.simulator.schema import TableDef
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core import Cell, ConsistencyLevel, InvalidRequest, ProtocolError
-from simulator.cql import ast
-from simulator.cql.types import parse_type, split_routing_key
-from simulator.executor.binding import INT, Bound, term_python
-from simulator.executor.keys import equal_values, partition_keys, relation_values, restrictions
-from simulator.protocol.messages import ColumnSpec
-from simulator.schema import ColumnDef, TableDef
+from rackpanel.simulator.core import Cell, ConsistencyLevel, InvalidRequest, ProtocolError
+from rackpanel.simulator.cql import ast
+from rackpanel.simulator.cql.types import parse_type, split_routing_key
+from rackpanel.simulator.executor.binding import INT, Bound, term_python
+from rackpanel.simulator.executor.keys import (
+    equal_values,
+    partition_keys,
+    relation_values,
+    restrictions,
+)
+from rackpanel.simulator.protocol.messages import ColumnSpec
+from rackpanel.simulator.schema import ColumnDef, TableDef
 
 BOOLEAN = parse_type("boolean")
 BIGINT = parse_type("bigint")

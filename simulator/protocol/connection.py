@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from simulator.core import CqlError, ProtocolError, ServerError
-from simulator.protocol import messages, segments
-from simulator.protocol.frames import (
+from rackpanel.simulator.core import CqlError, ProtocolError, ServerError
+from rackpanel.simulator.protocol import messages, segments
+from rackpanel.simulator.protocol.frames import (
     FLAG_COMPRESSED,
     HEADER,
     HEADER_SIZE,
@@ -33,8 +33,8 @@ from simulator.protocol.frames import (
     encode_frame,
     unsupported_version_message,
 )
-from simulator.protocol.segments import SegmentDecoder
-from simulator.protocol.wire import Reader
+from rackpanel.simulator.protocol.segments import SegmentDecoder
+from rackpanel.simulator.protocol.wire import Reader
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simulator.core import (
+from rackpanel.simulator.core import (
     AlreadyExists,
     ConsistencyLevel,
     CqlError,
@@ -19,7 +19,7 @@ from simulator.core import (
     Unprepared,
     WriteTimeout,
 )
-from simulator.protocol.wire import (
+from rackpanel.simulator.protocol.wire import (
     Reader,
     enc_bytes,
     enc_inet,

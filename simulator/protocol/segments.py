@@ -17,7 +17,7 @@ import functools
 import struct
 import zlib
 
-from simulator.core import ProtocolError
+from rackpanel.simulator.core import ProtocolError
 
 MAX_PAYLOAD = 128 * 1024 - 1
 HEADER_LENGTH = 3

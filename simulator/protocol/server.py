@@ -19,7 +19,7 @@ import logging
 import socket
 from collections.abc import Callable
 
-from simulator.protocol.connection import Connection, RequestHandler
+from rackpanel.simulator.protocol.connection import Connection, RequestHandler
 
 log = logging.getLogger(__name__)
 

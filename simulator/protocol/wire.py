@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from simulator.core import ProtocolError
+from rackpanel.simulator.core import ProtocolError
 
 _INT = struct.Struct(">i")
 _SHORT = struct.Struct(">H")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-
-from topology import Inventory, load_inventory
+from rackpanel.topology import Inventory, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from rackpanel.topology import Inventory, load_inventory
+
 from tests.support.binaries import require_binary
-from topology import Inventory, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -264,7 +265,7 @@ class DemoStack:
 
     def route_alerts_to(self, webhook_url: str) -> None:
         """Rewrite the demo's alertmanager.yml with a webhook receiver and reload Alertmanager."""
-        from prometheus.config import render
+        from rackpanel.prometheus.config import render
 
         config = self.run_dir / "prometheus" / "alertmanager.yml"
         if not config.is_file():

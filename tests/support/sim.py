@@ -1,4 +1,4 @@
-"""Run the simulator as a real subprocess (``python -m simulator``) for tests.
+"""Run the simulator as a real subprocess (``python -m rackpanel sim``) for tests.
 
     with running_simulator(path, failure_detector="fast") as sim:
         cluster = Cluster(sim.contact_points("DC1"), ...)
@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from topology import Inventory, load_inventory
+from rackpanel.topology import Inventory, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 READY_LINE = "rackpanel sim: ready"
@@ -118,7 +118,7 @@ def running_simulator(
     admin: str | None = None,
     extra_args: Sequence[str] = (),
 ) -> Iterator[SimHandle]:
-    """Start ``python -m simulator`` for the inventory; stop it (SIGTERM, then kill) on exit."""
+    """Start ``python -m rackpanel sim`` for the inventory; stop it (SIGTERM, then kill) on exit."""
     path = Path(inventory_path)
     inventory = load_inventory(path)
     admin_address = admin or inventory.simulator.admin_address
@@ -127,7 +127,8 @@ def running_simulator(
     command = [
         sys.executable,
         "-m",
-        "simulator",
+        "rackpanel",
+        "sim",
         "--inventory",
         str(path),
         "--failure-detector",

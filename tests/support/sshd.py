@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import IN_CI, require_binary
+from tests.support.lab import free_port, loopback_octet
 
 USER = pwd.getpwuid(os.geteuid()).pw_name  # sshd lets only this user in: the one running it
 
@@ -97,12 +98,6 @@ def _keygen(path: Path) -> None:
         check=True,
         stdin=subprocess.DEVNULL,
     )
-
-
-def free_port(address: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((address, 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_listening(address: str, port: int, process: subprocess.Popen[bytes]) -> None:
@@ -195,7 +190,7 @@ def sshd_fleet(directory: Path, hosts: dict[str, str]) -> Iterator[Fleet]:
 
 
 # ---- a deploy lab: a small inventory whose hosts are the servers above ---------------------
-def lab_hosts(octet: int = 81) -> dict[str, str]:
+def lab_hosts(octet: int) -> dict[str, str]:
     """The lab's hosts on 127.<octet>.x.y, laid out as the simulator lays out the demo's nodes."""
     return {
         "rpidc1r1n1": f"127.{octet}.11.1",
@@ -206,7 +201,8 @@ def lab_hosts(octet: int = 81) -> dict[str, str]:
     }
 
 
-LAB_HOSTS = lab_hosts()
+LAB_OCTET = loopback_octet()
+LAB_HOSTS = lab_hosts(LAB_OCTET)
 LAB_NODES = ("rpidc1r1n1", "rpidc1r2n1", "rpidc2r1n1")
 
 # An excerpt in the shape of Cassandra 4.1's packaged cassandra.yaml: comments, nested lists,
@@ -348,14 +344,14 @@ def lab_inventory(
 
 
 def demo_lab_hosts() -> dict[str, str]:
-    """Every host of the demo inventory (9 nodes, 2 writers, the monitor) on 127.81.x.y."""
-    from topology import load_inventory
+    """Every host of the demo inventory (9 nodes, 2 writers, the monitor) in the lab's range."""
+    from rackpanel.topology import load_inventory
 
     inv = load_inventory(Path(__file__).resolve().parents[2] / "inventory.yml")
     places = [*inv.nodes(), *inv.writer_places()]
-    hosts = {p.name: str(p.sim_address).replace("127.0.", "127.81.", 1) for p in places}
+    hosts = {p.name: str(p.sim_address).replace("127.0.", f"127.{LAB_OCTET}.", 1) for p in places}
     if inv.monitor is not None:
-        hosts[inv.monitor.name] = "127.81.0.1"
+        hosts[inv.monitor.name] = f"127.{LAB_OCTET}.0.1"
     return hosts
 
 

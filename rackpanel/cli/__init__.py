@@ -14,17 +14,17 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from rackpanel import __version__
-from rackpanel.config import ConfigError
-from topology import InventoryError
+from rackpanel.settings import ConfigError
+from rackpanel.topology import InventoryError
 
 SUBCOMMANDS: dict[str, str] = {
     "demo": "rackpanel.demo.cli",
-    "sim": "simulator.cli",
-    "power": "rackpanel.power",
-    "exporter": "exporter.cli",
-    "writer": "lcd_writer.cli",
-    "generate": "rackpanel.generate",
-    "deploy": "deploy.cli",
+    "sim": "rackpanel.simulator.cli",
+    "power": "rackpanel.cli.power",
+    "exporter": "rackpanel.exporter.cli",
+    "writer": "rackpanel.lcd_writer.cli",
+    "generate": "rackpanel.cli.generate",
+    "deploy": "rackpanel.deploy.cli",
 }
 
 
@@ -58,14 +58,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def add_inventory_argument(parser: argparse.ArgumentParser) -> None:
-    """The ``--inventory`` option every inventory-driven subcommand shares."""
-    parser.add_argument(
-        "--inventory",
-        "-i",
-        metavar="FILE",
-        default=None,
-        help="inventory file (default: $RACKPANEL_INVENTORY or ./inventory.yml)",
-    )

@@ -17,12 +17,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from topology import Inventory, load_inventory
+from rackpanel.topology import Inventory, load_inventory
 
 HELP = "regenerate Prometheus targets, dashboards and the compose file from the inventory"
 
 # Every generator of the project, in the order they run.
-GENERATORS: list[str] = ["prometheus.generate", "dashboards.generate", "rackpanel.compose"]
+GENERATORS: list[str] = [
+    "rackpanel.prometheus.generate",
+    "rackpanel.dashboards.generate",
+    "rackpanel.compose",
+]
 
 
 @dataclass
@@ -92,7 +96,7 @@ def apply(result: Plan, root: Path) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from rackpanel.cli import add_inventory_argument
+    from rackpanel.settings import add_inventory_argument
 
     add_inventory_argument(parser)
     parser.add_argument(

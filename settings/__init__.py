@@ -131,3 +131,14 @@ def _given_dests(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
         if flag in by_flag:
             given.add(by_flag[flag])
     return given
+
+
+def add_inventory_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--inventory`` option every inventory-driven subcommand shares."""
+    parser.add_argument(
+        "--inventory",
+        "-i",
+        metavar="FILE",
+        default=None,
+        help="inventory file (default: $RACKPANEL_INVENTORY or ./inventory.yml)",
+    )

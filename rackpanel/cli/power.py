@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from rackpanel.cli import add_inventory_argument
+from rackpanel.settings import add_inventory_argument
 
 HELP = "emergency stop: power off|on a DC, a rack, a node or a DC link"
 REQUEST_TIMEOUT_SECONDS = 5.0
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _admin_address(args: argparse.Namespace) -> str:
     if args.admin:
         return args.admin
-    from topology import load_inventory
+    from rackpanel.topology import load_inventory
 
     return load_inventory(args.inventory).simulator.admin_address
 
@@ -118,7 +118,7 @@ def power_compose(args: argparse.Namespace) -> int:
     import subprocess
 
     from rackpanel.compose import node_services
-    from topology import load_inventory
+    from rackpanel.topology import load_inventory
 
     try:
         services = node_services(load_inventory(args.inventory), args.target)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from topology import Inventory, WriterPlace
+from rackpanel.topology import Inventory, WriterPlace
 
 
 def writer_options(

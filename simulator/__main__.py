@@ -1,8 +1,0 @@
-"""``python -m simulator`` = ``rackpanel sim``."""
-
-import sys
-
-from rackpanel.cli import main
-
-if __name__ == "__main__":
-    sys.exit(main(["sim", *sys.argv[1:]]))
