@@ -2,6 +2,7 @@
 FROM python:3.11-slim
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY settings settings
 COPY topology topology
 COPY simulator simulator
 COPY exporter exporter
