@@ -48,9 +48,8 @@ def simulator_service(inv: Inventory, opts: StackOptions) -> Service:
         name="simulator",
         kind="simulator",
         argv=[
-            sys.executable,
-            "-m",
-            "simulator",
+            *RACKPANEL,
+            "sim",
             "--inventory",
             str(opts.inventory_path),
             "--failure-detector",
