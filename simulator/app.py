@@ -113,6 +113,13 @@ async def start_simulator(
     context.broadcast = broadcast
     cluster.add_listener(ServerBridge(servers, cql_port))
     sim = Simulator(cluster, context, servers)
+    if admin is not None:
+        from rackpanel.simulator.cluster.admin import AdminRefused, refuse_exposed
+
+        try:
+            refuse_exposed(admin[0])
+        except AdminRefused as exc:
+            raise StartupError(str(exc)) from None
     try:
         for server in servers.values():
             await server.start()

@@ -8,7 +8,9 @@ they never meet the session simulator.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -23,7 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rackpanel.simulator.cluster import SimCluster
-from rackpanel.simulator.cluster.admin import start_admin
+from rackpanel.simulator.cluster.admin import TOKEN_ENV, AdminRefused, start_admin
+from rackpanel.simulator.cluster.admin_client import AdminClient, AdminError
+from rackpanel.simulator.cluster.http import HttpServer, Request, Response
 from rackpanel.simulator.cluster.jolokia import start_jolokia
 from rackpanel.simulator.core import ConsistencyLevel as CL
 from rackpanel.simulator.core import Mutation, Unavailable
@@ -89,6 +93,8 @@ def fresh(served: Served) -> Served:
 def http(url: str, body: object | None = None, timeout: float = 3.0) -> tuple[int, object]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
@@ -165,6 +171,131 @@ def test_unknown_routes_and_methods(fresh):
         s.sendall(b"NONSENSE\r\n\r\n")
         assert s.recv(100).startswith(b"HTTP/1.1 400")
     assert http(f"http://{fresh.admin}/health")[0] == 200
+
+
+def raw_exchange(address: str, data: bytes, timeout: float = 5.0) -> bytes:
+    """Send ``data`` on a fresh connection; everything answered until the server closes."""
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        with contextlib.suppress(OSError):
+            s.sendall(data)
+        chunks = []
+        with contextlib.suppress(OSError):
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def post(address: str, path: str, body: bytes, **headers: str) -> bytes:
+    head = {"Host": address, "Content-Type": "application/json", **headers}
+    lines = "".join(f"{k}: {v}\r\n" for k, v in head.items() if v)
+    request = f"POST {path} HTTP/1.1\r\n{lines}Content-Length: {len(body)}\r\nConnection: close"
+    return raw_exchange(address, request.encode() + b"\r\n\r\n" + body)
+
+
+CUT = json.dumps({"action": "off", "target": "DC1/RAC1"}).encode()
+
+
+def test_a_web_page_cannot_cut_a_node(fresh):
+    # a form or fetch() from any page may send text/plain without a preflight
+    answer = post(fresh.admin, "/power", CUT, **{"Content-Type": "text/plain"})
+    assert answer.startswith(b"HTTP/1.1 415")
+    answer = post(fresh.admin, "/power", CUT, Origin="http://evil.example")
+    assert answer.startswith(b"HTTP/1.1 403") and b"cross-origin" in answer
+    assert fresh.cluster.node("rpidc1r1n1").powered
+    answer = post(fresh.admin, "/power", CUT, Origin=f"http://{fresh.admin}")
+    assert answer.startswith(b"HTTP/1.1 200") and not fresh.cluster.node("rpidc1r1n1").powered
+
+
+def test_dns_rebinding_is_refused_by_the_host_check(fresh):
+    port = fresh.admin.split(":")[1]
+    for host in (f"evil.example:{port}", "evil.example", "", f"127.0.0.2:{port}"):
+        head = f"GET /state HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        assert raw_exchange(fresh.admin, head.encode()).startswith(b"HTTP/1.1 421"), host
+    for host in (fresh.admin, f"localhost:{port}"):
+        head = f"GET /state HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        assert raw_exchange(fresh.admin, head.encode()).startswith(b"HTTP/1.1 200"), host
+
+
+def test_nested_json_and_big_bodies_get_400_and_413(fresh):
+    answer = post(fresh.admin, "/power", b"[" * 100_000 + b"]" * 100_000)
+    assert answer.startswith(b"HTTP/1.1 4")  # 413 (over 64 KiB) or 400: never a 500
+    answer = post(fresh.admin, "/power", b"[" * 20_000 + b"]" * 20_000)
+    assert answer.startswith(b"HTTP/1.1 400") and b"nested too deeply" in answer
+    answer = post(fresh.admin, "/power", b"x" * (5 * 1024 * 1024))
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:80]
+    assert http(f"http://{fresh.admin}/health")[0] == 200
+
+
+def test_reset_replays_pending_hints_instead_of_dropping_them(fresh):
+    assert http(f"http://{fresh.admin}/power", {"action": "off", "target": "rpidc1r1n1"})[0] == 200
+    holder = fresh.cluster.node("rpidc2r1n1")
+    mutation = Mutation("ks", "t", b"hinted", (), {}, row_marker=1)
+    wait_for(lambda: not fresh.cluster.is_alive(holder, fresh.cluster.node("rpidc1r1n1")), 15)
+    fresh.call(fresh.cluster.write(holder, REPLICATION, [mutation], CL.ONE))
+    assert any(h["target"] == "rpidc1r1n1" for h in http(f"http://{fresh.admin}/state")[1]["hints"])
+    status, answer = http(f"http://{fresh.admin}/reset", {})
+    assert status == 200 and answer["hints_replayed"] >= 1
+    target = fresh.cluster.node("rpidc1r1n1")
+    assert fresh.cluster._store(target).partition("ks", "t", b"hinted") is not None
+
+
+def test_a_token_guards_every_endpoint_but_health(fresh):
+    port = free_port()
+    server = fresh.call(start_admin(fresh.cluster, "127.0.0.1", port, token="s3cret"))
+    try:
+        address = f"127.0.0.1:{port}"
+        assert http(f"http://{address}/health")[0] == 200
+        assert http(f"http://{address}/state")[0] == 401
+        with pytest.raises(AdminError, match="Authorization: Bearer") as refused:
+            AdminClient(address, token="wrong").power("off", "DC2")
+        assert refused.value.status == 401 and fresh.cluster.node("rpidc2r1n1").powered
+        assert AdminClient(address, token="s3cret").power("off", "DC2")["affected"]
+    finally:
+        fresh.call(server.stop())
+
+
+def test_a_non_loopback_admin_address_needs_a_token(fresh, tmp_path):
+    with pytest.raises(AdminRefused, match="RACKPANEL_ADMIN_TOKEN"):
+        fresh.call(start_admin(fresh.cluster, "0.0.0.0", free_port(), token=""))
+    inventory = shifted_inventory(tmp_path, SECOND_OCTET)
+    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+    done = subprocess.run(
+        [sys.executable, "-m", "rackpanel", "sim", "-i", str(inventory), "--admin", "0.0.0.0:1"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 2 and "RACKPANEL_ADMIN_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+async def _echo(request: Request) -> Response:
+    return Response(200, {"path": request.path})
+
+
+def test_half_sent_and_slow_requests_are_dropped(fresh):
+    port = free_port()
+    server = HttpServer(_echo, "127.0.0.1", port, request_timeout=0.5, idle_timeout=1.0)
+    fresh.call(server.start())
+    address = f"127.0.0.1:{port}"
+    try:
+        began = time.monotonic()
+        answer = raw_exchange(address, b"GET /x HTTP/1.1\r\nHost: a\r\n")  # never finished
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - began < 3
+        began = time.monotonic()
+        answer = raw_exchange(address, b"POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nab")
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - began < 3
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:  # 1 byte a second
+            began = time.monotonic()
+            with contextlib.suppress(OSError):
+                for byte in b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n":
+                    s.sendall(bytes([byte]))
+                    time.sleep(0.2)
+            assert time.monotonic() - began < 3
+        began = time.monotonic()
+        assert raw_exchange(address, b"") == b""  # idle: closed after idle_timeout
+        assert time.monotonic() - began < 3
+    finally:
+        fresh.call(server.stop())
 
 
 # ---- Jolokia -----------------------------------------------------------------------------------

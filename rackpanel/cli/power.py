@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from rackpanel.settings import add_inventory_argument
@@ -55,30 +54,12 @@ def _admin_address(args: argparse.Namespace) -> str:
 
 def power(admin: str, action: str, target: str, crash: bool = False) -> dict:
     """POST /power to the simulator's admin API; raises PowerError with a readable message."""
-    import urllib.error
-    import urllib.request
+    from rackpanel.simulator.cluster.admin_client import AdminClient, AdminError
 
-    url = f"http://{admin}/power"
-    body = json.dumps({"action": action, "target": target, "crash": crash}).encode()
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("error", exc.reason)
-        except (ValueError, AttributeError):
-            message = exc.reason
-        raise PowerError(f"{message}", exit_code=2) from exc
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise PowerError(
-            f"cannot reach the simulator's admin API at {url} ({reason}); "
-            "is `rackpanel sim` (or `rackpanel demo`) running?",
-            exit_code=1,
-        ) from exc
+        return AdminClient(admin, timeout=REQUEST_TIMEOUT_SECONDS).power(action, target, crash)
+    except AdminError as exc:
+        raise PowerError(str(exc), exit_code=2 if exc.status else 1) from None
 
 
 class PowerError(Exception):

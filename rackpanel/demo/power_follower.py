@@ -13,19 +13,19 @@ import contextlib
 import os
 import signal
 import threading
-import urllib.error
 
-from rackpanel.demo.observe import get_json
 from rackpanel.demo.supervisor import Running
+from rackpanel.simulator.cluster.admin_client import AdminClient, AdminError
 
 
 class PowerFollower(threading.Thread):
     def __init__(self, admin_url: str, exporters: dict[str, Running], interval: float = 0.5):
         super().__init__(name="power-follower", daemon=True)
         self.admin_url = admin_url.rstrip("/")
+        self.admin = AdminClient(self.admin_url, timeout=1.0)
         self.exporters = exporters  # node name → its exporter process
         self.interval = interval
-        self.frozen: set[str] = set()
+        self.frozen: dict[str, int] = {}  # node → pid of the exporter process frozen
         self.stopping = threading.Event()
         self.latest: dict = {}  # the last /state answer: the terminal panel reads it too
         self._lock = threading.Lock()
@@ -41,18 +41,19 @@ class PowerFollower(threading.Thread):
             if node not in self.exporters:
                 continue
             off = not entry.get("powered", True)
-            if off and node not in self.frozen:
+            pid = self.exporters[node].process.pid  # a restarted exporter has a new one
+            if off and self.frozen.get(node) != pid:
                 self._signal(node, signal.SIGSTOP)
-                self.frozen.add(node)
+                self.frozen[node] = pid
             elif not off and node in self.frozen:
                 self._signal(node, signal.SIGCONT)
-                self.frozen.discard(node)
+                del self.frozen[node]
 
     def refresh(self) -> dict:
         """Read the simulator's power state now, act on it, and return it."""
         try:
-            state = get_json(f"{self.admin_url}/state")
-        except (urllib.error.URLError, OSError, ValueError):
+            state = self.admin.state()
+        except AdminError:
             return self.latest
         with self._lock:
             self.sync(state)

@@ -9,6 +9,12 @@ The admin API and the per-node Jolokia endpoints use it. Besides serving, it can
   established connection is reset (RST, via SO_LINGER 0).
 - ``revive()``: power back. Connections held silent are reset (the new process never knew
   them) and the listener serves again.
+
+Bounded like any port open to other programs: a request must arrive whole within
+``REQUEST_TIMEOUT`` seconds of its first byte (half-sent requests and one-byte-a-second senders
+are dropped with 408), an idle keep-alive connection is closed after ``IDLE_TIMEOUT``, a body
+over the server's ``max_body`` is answered 413 without being read, and JSON nested deeper than
+Python can parse is a 400. A ``guard`` may refuse a request before its handler runs.
 """
 
 from __future__ import annotations
@@ -28,19 +34,37 @@ log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 4 * 1024 * 1024
+REQUEST_TIMEOUT = 10.0  # first byte of a request → its last byte
+IDLE_TIMEOUT = 60.0  # a keep-alive connection waiting for its next request
+LINGER_SECONDS = 1.0  # after refusing a body, how long its bytes are drained before closing
+SINGLE_HEADERS = ("content-length", "host", "content-type", "origin", "authorization")
 REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
+    409: "Conflict",
     411: "Length Required",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    421: "Misdirected Request",
     500: "Internal Server Error",
 }
 
 
 class BadRequest(Exception):
-    pass
+    status = 400
+
+
+class TooLarge(BadRequest):
+    status = 413
+
+
+class RequestTimeout(BadRequest):
+    status = 408
 
 
 @dataclass
@@ -57,6 +81,8 @@ class Request:
             return json.loads(self.body.decode("utf-8") or "null")
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise BadRequest("request body is JSON nested too deeply") from None
 
 
 @dataclass
@@ -67,14 +93,18 @@ class Response:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+Guard = Callable[[Request], Response | None]
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
-    """One request from the stream; None at a clean EOF; BadRequest when malformed."""
+async def read_request(
+    reader: asyncio.StreamReader, max_body: int = MAX_BODY_BYTES, first: bytes = b""
+) -> Request | None:
+    """One request from the stream (``first``: its bytes already read); None at a clean EOF;
+    BadRequest when malformed, TooLarge when its body is over ``max_body`` (left unread)."""
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
+        head = first + await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
-        if not exc.partial.strip():
+        if not (first + exc.partial).strip():
             return None
         raise BadRequest("connection closed inside the request head") from exc
     except asyncio.LimitOverrunError as exc:
@@ -91,15 +121,18 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
         name, sep, value = line.partition(":")
         if not sep:
             raise BadRequest(f"malformed header line {line!r}")
-        headers[name.strip().lower()] = value.strip()
+        key = name.strip().lower()
+        if key in SINGLE_HEADERS and key in headers:
+            raise BadRequest(f"the {name.strip()} header is given twice")
+        headers[key] = value.strip()
     if "chunked" in headers.get("transfer-encoding", "").lower():
         raise BadRequest("chunked request bodies are not supported; send Content-Length")
-    try:
-        length = int(headers.get("content-length", "0"))
-    except ValueError as exc:
-        raise BadRequest("Content-Length is not a number") from exc
-    if length < 0 or length > MAX_BODY_BYTES:
-        raise BadRequest(f"Content-Length {length} out of range")
+    value = headers.get("content-length", "0")
+    if not (value.isascii() and value.isdigit()):
+        raise BadRequest(f"Content-Length must be a number of bytes, not {value[:40]!r}")
+    length = int(value)
+    if length > max_body:
+        raise TooLarge(f"request body of {length} bytes; at most {max_body} are accepted")
     body = await reader.readexactly(length) if length else b""
     split = urlsplit(target)
     return Request(
@@ -134,10 +167,24 @@ def reset_connection(writer: asyncio.StreamWriter) -> None:
 
 
 class HttpServer:
-    def __init__(self, handler: Handler, host: str, port: int) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        host: str,
+        port: int,
+        *,
+        guard: Guard | None = None,
+        max_body: int = MAX_BODY_BYTES,
+        request_timeout: float = REQUEST_TIMEOUT,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
         self.handler = handler
         self.host = host
         self.port = port
+        self.guard = guard
+        self.max_body = max_body
+        self.request_timeout = request_timeout
+        self.idle_timeout = idle_timeout
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
         self._silent = False
@@ -192,6 +239,58 @@ class HttpServer:
         if not writer.transport.is_closing():
             reset_connection(writer)
 
+    async def _next_request(self, reader: asyncio.StreamReader) -> Request | None:
+        """The next request, or None when the client closes or stays idle too long."""
+        try:
+            async with asyncio.timeout(self.idle_timeout):
+                first = await reader.read(1)
+        except TimeoutError:
+            return None
+        if not first:
+            return None
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await read_request(reader, self.max_body, first)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"the request did not arrive whole within {self.request_timeout:g} s"
+            ) from None
+
+    async def _answer(self, request: Request) -> Response:
+        refusal = self.guard(request) if self.guard is not None else None
+        if refusal is not None:
+            return refusal
+        try:
+            return await self.handler(request)
+        except BadRequest as exc:
+            return Response(exc.status, {"error": str(exc)})
+        except Exception as exc:
+            log.exception("HTTP handler failed for %s %s", request.method, request.path)
+            return Response(500, {"error": f"internal error: {exc}"})
+
+    async def _send(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+        """Write an answer; a client that does not read it within the request timeout is cut."""
+        writer.write(data)
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                await writer.drain()
+        except TimeoutError:
+            writer.transport.abort()
+            raise ConnectionError("the client did not read its answer") from None
+
+    async def _refuse(
+        self, writer: asyncio.StreamWriter, reader: asyncio.StreamReader, exc: BadRequest
+    ) -> None:
+        """Answer a request that cannot be read, then drain briefly so the answer is not lost
+        to a reset (closing with unread bytes would send RST)."""
+        await self._send(writer, encode_response(Response(exc.status, {"error": str(exc)}), False))
+        if writer.can_write_eof():
+            writer.write_eof()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(LINGER_SECONDS):
+                while await reader.read(64 * 1024):
+                    pass
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._connections.add(writer)
         try:
@@ -200,27 +299,25 @@ class HttpServer:
                     await self._hold(writer)
                     return
                 try:
-                    request = await read_request(reader)
+                    request = await self._next_request(reader)
                 except BadRequest as exc:
-                    if not self._silent:
-                        writer.write(encode_response(Response(400, {"error": str(exc)}), False))
-                        await writer.drain()
+                    request, refused = None, exc
+                else:
+                    refused = None
+                if self._silent:  # a powered-off server closes nothing either
+                    await self._hold(writer)
+                    return
+                if refused is not None:
+                    await self._refuse(writer, reader, refused)
                     return
                 if request is None:
                     return
-                try:
-                    response = await self.handler(request)
-                except BadRequest as exc:
-                    response = Response(400, {"error": str(exc)})
-                except Exception as exc:
-                    log.exception("HTTP handler failed for %s %s", request.method, request.path)
-                    response = Response(500, {"error": f"internal error: {exc}"})
+                response = await self._answer(request)
                 if self._silent:
                     await self._hold(writer)
                     return
                 keep_alive = request.headers.get("connection", "").lower() != "close"
-                writer.write(encode_response(response, keep_alive))
-                await writer.drain()
+                await self._send(writer, encode_response(response, keep_alive))
                 if not keep_alive:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, OSError):

@@ -504,8 +504,11 @@ class SimCluster(Coordinator):
                     theirs.reset(now, alive=True)
                     self._notify("on_status_change", other, node, True)
 
-    def reset(self) -> None:
-        """All nodes on, all links up, every view UP at once, no hints (for tests)."""
+    def reset(self) -> int:
+        """All nodes on, all links up, every view UP at once (for tests and the demo).
+
+        Pending hints are replayed to their targets, as the nodes' return would do, never
+        dropped; returns how many were replayed."""
         self.cut_links.clear()
         for node in self.nodes:
             if not node.powered:
@@ -514,8 +517,7 @@ class SimCluster(Coordinator):
                 self._boot(node)
                 self._notify("on_power_change", node, True, False)
         self._all_views_up()
-        for rt in self._runtime.values():
-            rt.hints.clear()
+        return self.dispatch_hints()
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
