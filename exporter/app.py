@@ -8,7 +8,6 @@ exporter.stop()
 
 from __future__ import annotations
 
-import gzip
 import logging
 import threading
 
@@ -34,7 +33,7 @@ from rackpanel.exporter.readings import (
     ProcReading,
 )
 from rackpanel.exporter.runner import SourceRunner
-from rackpanel.exporter.server import Page, metrics_app, serve
+from rackpanel.exporter.server import Page, serve, tls_context
 from rackpanel.exporter.sources import Source
 from rackpanel.exporter.sources.cql import CqlSource
 from rackpanel.exporter.sources.gclog import GcLogSource
@@ -71,7 +70,7 @@ class Exporter:
         self._statuses: dict[str, SourceStatus] = {}
         self._clock = HeartbeatClock()
         self._ages: dict[str, float] = {}
-        self._page = self._render()
+        self._page: Page | None = None  # rendered on the next scrape after a source reported
         self.runners = [
             SourceRunner(source, options.interval, self._publish)
             for source in (sources if sources is not None else build_sources(options))
@@ -86,24 +85,25 @@ class Exporter:
         return f"{scheme}://{host}:{self.options.listen_port}/metrics"
 
     def page(self) -> Page:
-        return self._page
+        """The exposition, rendered only when a source reported since the last scrape: with
+        nobody scraping, the exporter collects but never renders or compresses."""
+        with self._lock:
+            if self._page is None:
+                self._page = self._render()
+            return self._page
 
     def start(self) -> None:
-        app = metrics_app(self.page, self.options.basic_auth)
-        self._server, _ = serve(
-            self.options.listen_host,
-            self.options.listen_port,
-            app,
-            self.options.tls_cert,
-            self.options.tls_key,
+        options = self.options
+        tls = tls_context(options.tls_cert, options.tls_key) if options.tls_cert else None
+        self._server = serve(
+            options.listen_host, options.listen_port, self.page, options.basic_auth, tls
         )
         for runner in self.runners:
             runner.start()
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         for runner in self.runners:
             runner.stop()
@@ -113,7 +113,7 @@ class Exporter:
             self._statuses[status.name] = status
             if status.name == "cql" and isinstance(status.reading, CqlReading):
                 self._ages = self._clock.ages(status.reading.gossip)
-            self._page = self._render()
+            self._page = None
 
     def _reading(self, name: str) -> object | None:
         status = self._statuses.get(name)
@@ -156,7 +156,7 @@ class Exporter:
                 *process_families(proc),
             ]
         )
-        return Page(body, gzip.compress(body, compresslevel=1))
+        return Page(body)
 
 
 __all__ = ["SOURCES", "Exporter", "ExporterOptions", "build_sources"]

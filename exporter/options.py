@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rackpanel.exporter.server import ConfigFileError, read_basic_auth
+from rackpanel.exporter.server import ConfigFileError, read_basic_auth, tls_context
 from rackpanel.exporter.sources.cql import parse_host_port
 from rackpanel.settings import ConfigError
+
+from rackpanel.secret_files import warn_if_readable_by_others
 
 PASSWORD_ENV = "RACKPANEL_CQL_PASSWORD"
 
@@ -77,6 +79,12 @@ def from_args(args: Any) -> ExporterOptions:
     for flag, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
         if path and not Path(path).is_file():
             raise ConfigError(f"{flag}: {path}: no such file")
+    if args.tls_cert:
+        try:
+            tls_context(args.tls_cert, args.tls_key)  # loaded again at start; fail here, clearly
+        except ConfigFileError as exc:
+            raise ConfigError(str(exc)) from None
+        warn_if_readable_by_others(args.tls_key, "--tls-key")
     try:
         users = read_basic_auth(args.basic_auth_file) if args.basic_auth_file else None
     except ConfigFileError as exc:
@@ -119,7 +127,11 @@ def _url_host(host: str) -> str:
 def _password(path: str | None) -> str | None:
     if path:
         try:
-            return Path(path).read_text(encoding="utf-8").strip()
+            password = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"--password-file: {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"--password-file: {path}: not UTF-8 text") from None
+        warn_if_readable_by_others(path, "--password-file")
+        return password
     return os.environ.get(PASSWORD_ENV) or None

@@ -1,33 +1,37 @@
 """The ``/metrics`` endpoint: hands out the last rendered page, nothing is collected here.
 
-Served by prometheus-client's threading WSGI server. TLS (``--tls-cert``/``--tls-key``) wraps
-the listening socket with an ``ssl`` server context, as prometheus-client's own
-``start_http_server(certfile=..., keyfile=...)`` does; HTTP basic auth
-(``--basic-auth-file``: lines ``user:password``, ``#`` comments) is checked with a
-constant-time comparison. The gzip body is prepared with the page, so a scrape costs a lookup.
+Served by :mod:`rackpanel.httpd` (HTTP/1.1 keep-alive, request deadlines, 405 for other methods,
+no traceback per client). TLS (``--tls-cert``/``--tls-key``) wraps the listening socket with an
+``ssl`` server context; the handshake runs under the connection's deadline. HTTP basic auth
+(``--basic-auth-file``: lines ``user:password``, ``#`` comments) is checked with a constant-time
+comparison.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hmac
-import socket
 import ssl
-import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client.exposition import ThreadingWSGIServer
 from rackpanel.exporter.exposition import CONTENT_TYPE
 
+from rackpanel.httpd import HttpServer, Reply, Request, Routes, text
+from rackpanel.secret_files import warn_if_readable_by_others
 
-@dataclass(frozen=True)
+
 class Page:
-    body: bytes
-    gzipped: bytes
+    """One rendered exposition; its gzip form is made on the first scrape that asks for it."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        return gzip.compress(self.body, compresslevel=1)
 
 
 class ConfigFileError(ValueError):
@@ -37,11 +41,14 @@ class ConfigFileError(ValueError):
 def read_basic_auth(path: str) -> dict[str, str]:
     """``user:password`` per line; errors name the file and line."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text_ = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigFileError(f"{path}: cannot read the basic-auth file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigFileError(f"{path}: the basic-auth file is not UTF-8 text") from None
+    warn_if_readable_by_others(path, "--basic-auth-file")
     users: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text_.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -54,86 +61,59 @@ def read_basic_auth(path: str) -> dict[str, str]:
     return users
 
 
-class _QuietHandler(WSGIRequestHandler):
-    timeout = 10.0  # a stuck client frees its thread
+def tls_context(cert: str, key: str | None) -> ssl.SSLContext:
+    """The server context; ConfigFileError naming the files when they cannot be loaded."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certfile=cert, keyfile=key)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+        raise ConfigFileError(
+            f"--tls-cert {cert} / --tls-key {key}: cannot load the certificate and key: {reason}"
+        ) from None
+    return context
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+
+def basic_auth_guard(users: dict[str, str]) -> Callable[[Request], Reply | None]:
+    def guard(request: Request) -> Reply | None:
+        header = request.headers.get("Authorization") or ""
+        if header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user, password = "", ""
+            expected = users.get(user, "")
+            if expected and hmac.compare_digest(expected.encode(), password.encode()):
+                return None
+        return text(401, "Unauthorized", **{"WWW-Authenticate": 'Basic realm="rackpanel exporter"'})
+
+    return guard
 
 
-def metrics_app(
-    page: Callable[[], Page], users: dict[str, str] | None = None
-) -> Callable[..., Iterable[bytes]]:
-    def authorised(header: str | None) -> bool:
-        if users is None:
-            return True
-        if not header or not header.startswith("Basic "):
-            return False
-        try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return False
-        expected = users.get(user, "")
-        return bool(expected) and hmac.compare_digest(expected.encode(), password.encode())
+def metrics_routes(page: Callable[[], Page]) -> Routes:
+    def metrics(request: Request) -> Reply:
+        current = page()
+        if "gzip" in (request.headers.get("Accept-Encoding") or ""):
+            return Reply(200, current.gzipped, CONTENT_TYPE, {"Content-Encoding": "gzip"})
+        return Reply(200, current.body, CONTENT_TYPE)
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if not authorised(environ.get("HTTP_AUTHORIZATION")):
-            start_response(
-                "401 Unauthorized",
-                [
-                    ("WWW-Authenticate", 'Basic realm="rackpanel exporter"'),
-                    ("Content-Type", "text/plain"),
-                ],
-            )
-            return [b"Unauthorized\n"]
-        path = environ.get("PATH_INFO", "/")
-        if path == "/metrics":
-            current = page()
-            headers = [("Content-Type", CONTENT_TYPE)]
-            body = current.body
-            if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
-                body = current.gzipped
-                headers.append(("Content-Encoding", "gzip"))
-            headers.append(("Content-Length", str(len(body))))
-            start_response("200 OK", headers)
-            return [body]
-        if path == "/":
-            start_response("200 OK", [("Content-Type", "text/html")])
-            return [b'<html><body><a href="/metrics">metrics</a></body></html>\n']
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"Not found: try /metrics\n"]
+    def index(_: Request) -> Reply:
+        body = b'<html><body><a href="/metrics">metrics</a></body></html>\n'
+        return Reply(200, body, "text/html; charset=utf-8")
 
-    return app
+    return {"/metrics": {"GET": metrics}, "/": {"GET": index}}
 
 
 def serve(
     host: str,
     port: int,
-    app: Callable[..., Iterable[bytes]],
-    tls_cert: str | None = None,
-    tls_key: str | None = None,
-) -> tuple[ThreadingWSGIServer, threading.Thread]:
-    """Start serving ``app`` on a daemon thread; OSError when the address cannot be bound."""
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
-
-    class Server(ThreadingWSGIServer):
-        address_family = family
-
-    server = make_server(host, port, app, Server, handler_class=_QuietHandler)
-    if tls_cert:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        try:
-            context.load_cert_chain(certfile=tls_cert, keyfile=tls_key)
-        except (OSError, ssl.SSLError) as exc:
-            server.server_close()
-            raise ConfigFileError(
-                f"{tls_cert}: cannot load the TLS certificate/key ({tls_key}): {exc}"
-            ) from None
-        # the handshake happens in the request's own thread, so a client that connects and
-        # says nothing cannot stall the accept loop
-        server.socket = context.wrap_socket(
-            server.socket, server_side=True, do_handshake_on_connect=False
-        )
-    thread = threading.Thread(target=server.serve_forever, name="exporter-http", daemon=True)
-    thread.start()
-    return server, thread
+    page: Callable[[], Page],
+    users: dict[str, str] | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> HttpServer:
+    """Start serving ``/metrics`` on a daemon thread; OSError when the address cannot be bound."""
+    guard = basic_auth_guard(users) if users is not None else None
+    routes = metrics_routes(page)
+    server = HttpServer(host, port, routes, guard=guard, tls=tls, name="exporter-http")
+    server.start()
+    return server

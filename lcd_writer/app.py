@@ -53,6 +53,7 @@ class Writer:
             press=self.press,
             metrics=self.metrics.exposition,
             keypad_enabled=opts.keypad_api,
+            keypad_remote=opts.keypad_api_remote,
         )
         self._requests = threading.Thread(
             target=self._request_loop, name="writer-requests", daemon=True

@@ -121,7 +121,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ui.add_argument(
         "--keypad-api",
         action="store_true",
-        help="enable POST /keypad/<select|left|right|up|down>[?hold=S] (use on loopback)",
+        help="enable POST /keypad/<select|left|right|up|down>[?hold=S] for loopback clients",
+    )
+    ui.add_argument(
+        "--keypad-api-remote",
+        action="store_true",
+        help="let other hosts press the keys too (implies --keypad-api; the port has no auth)",
     )
     ui.add_argument("--log-file", default=None, help="write the log here (default: stderr)")
 

@@ -26,7 +26,12 @@ class WriterClient:
 
     def press(self, button: str, hold: float = 0.0) -> dict[str, Any]:
         query = f"?hold={hold}" if hold else ""
-        request = urllib.request.Request(f"{self.base_url}/keypad/{button}{query}", method="POST")
+        request = urllib.request.Request(
+            f"{self.base_url}/keypad/{button}{query}",
+            data=b"{}",
+            method="POST",
+            headers={"Content-Type": "application/json"},  # the keypad refuses anything else
+        )
         with urllib.request.urlopen(request, timeout=self.timeout) as answer:
             return json.load(answer)
 

@@ -19,6 +19,8 @@ from rackpanel.lcd_writer.plates import BACKENDS
 from rackpanel.lcd_writer.screen import Color
 from rackpanel.settings import ConfigError
 
+from rackpanel.secret_files import warn_if_readable_by_others
+
 PASSWORD_ENV = "RACKPANEL_CQL_PASSWORD"
 KEYSPACE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 DC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -33,6 +35,7 @@ class WriterOptions:
     listen: tuple[str, int] = ("0.0.0.0", 9501)
     display: str = "none"
     keypad_api: bool = False
+    keypad_api_remote: bool = False
     conditional: bool = False
     write_cl: str = "LOCAL_ONE"
     read_cl: str = "ONE"
@@ -120,9 +123,13 @@ def _address(text: str | None, option: str) -> str | None:
 def _password(args: argparse.Namespace) -> str | None:
     if args.password_file:
         try:
-            return Path(args.password_file).read_text(encoding="utf-8").strip()
+            password = Path(args.password_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"--password-file: {args.password_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"--password-file: {args.password_file}: not UTF-8 text") from None
+        warn_if_readable_by_others(args.password_file, "--password-file")
+        return password
     return os.environ.get(PASSWORD_ENV)
 
 
@@ -178,7 +185,8 @@ def from_args(args: argparse.Namespace) -> WriterOptions:
         contact_points=contacts,
         listen=parse_hostport(args.listen, 9501, "--listen"),
         display=args.display,
-        keypad_api=args.keypad_api,
+        keypad_api=args.keypad_api or args.keypad_api_remote,
+        keypad_api_remote=args.keypad_api_remote,
         conditional=args.conditional,
         write_cl=write_cl,
         read_cl=read_cl,

@@ -202,3 +202,63 @@ def test_cli_reports_a_taken_port():
         _, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert f"cannot listen on {HOST}:9504" in err
+
+
+def _run_exporter(*args: str) -> tuple[int, str]:
+    process = rackpanel("exporter", "--listen", f"{HOST}:9505", "--jolokia", "none", *args)
+    try:
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    return process.returncode, err
+
+
+def test_cli_tls_files_that_cannot_be_loaded_are_one_clear_line(tmp_path, certificate):
+    cert, key = certificate
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    garbage.chmod(0o600)
+    for args in (
+        ("--tls-cert", str(garbage), "--tls-key", str(key)),
+        ("--tls-cert", str(cert), "--tls-key", str(cert)),  # the certificate as its key
+        ("--tls-cert", str(tmp_path), "--tls-key", str(key)),  # a folder
+    ):
+        code, err = _run_exporter(*args)
+        assert code == 2 and "Traceback" not in err, err
+        assert "--tls-cert" in err and len(err.splitlines()) <= 2, err
+
+
+def test_cli_warns_about_secret_files_others_can_read(tmp_path, certificate):
+    cert, key = certificate
+    users = tmp_path / "users"
+    users.write_text("prometheus:s3cret\n")
+    users.chmod(0o644)
+    key.chmod(0o640)
+    process = rackpanel(
+        "exporter", "--listen", f"{HOST}:9506", "--jolokia", "none", "--basic-auth-file",
+        str(users), "--tls-cert", str(cert), "--tls-key", str(key),
+    )  # fmt: skip
+    try:
+        assert process.stdout.readline().startswith("rackpanel exporter: serving https://")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert f"--basic-auth-file {users} holds a secret but everyone can read it (mode 0644)" in err
+    assert f"--tls-key {key} holds a secret but its group can read it (mode 0640)" in err
+    assert f"chmod 600 {users}" in err
+
+
+def test_nothing_is_rendered_until_someone_scrapes(monkeypatch):
+    from rackpanel.exporter.families import SourceStatus
+
+    exporter = Exporter(ExporterOptions(jolokia_url=None, process_pattern=None), sources=[])
+    renders = []
+    real = exporter._render
+    monkeypatch.setattr(exporter, "_render", lambda: renders.append(1) or real())
+    for _ in range(100):  # a minute of one source reporting every 0.6 s, nobody scraping
+        exporter._publish(SourceStatus("proc", up=False, duration=0.1, errors=1, reading=None))
+    assert renders == []
+    first = exporter.page()
+    assert exporter.page() is first and len(renders) == 1  # one render per change
+    assert "gzipped" not in vars(first) and first.gzipped  # gzip only when asked

@@ -265,7 +265,10 @@ def http_menu():
 
 def post(url: str) -> tuple[int, dict]:
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="POST")) as answer:
+        request = urllib.request.Request(
+            url, data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request) as answer:
             return answer.status, json.load(answer)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
