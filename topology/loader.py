@@ -7,6 +7,7 @@ Loading never half-succeeds: either the whole file is valid and a frozen model c
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,12 @@ from rackpanel.topology.validate import problems
 
 DEFAULT_INVENTORY = "inventory.yml"
 ENV_INVENTORY = "RACKPANEL_INVENTORY"
+# Limits checked before the YAML is parsed, so a careless or hostile file fails at once with a
+# one-screen message instead of minutes of parsing, a RecursionError or a MemoryError. The
+# demo inventory is 2 KiB and 6 levels deep; a 1,000-node inventory is about 100 KiB.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 20
+MAX_SHOWN_PROBLEMS = 20
 
 
 class InventoryError(ValueError):
@@ -25,17 +32,31 @@ class InventoryError(ValueError):
     def __init__(self, path: str | os.PathLike[str], problems: list[str]) -> None:
         self.path = str(path)
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
+        shown = [f"  - {p}" for p in problems[:MAX_SHOWN_PROBLEMS]]
+        if len(problems) > MAX_SHOWN_PROBLEMS:
+            shown.append(f"  … and {len(problems) - MAX_SHOWN_PROBLEMS} more")
+        lines = "\n".join(shown)
         super().__init__(f"{self.path}: invalid inventory ({len(problems)} problem(s)):\n{lines}")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's C parser when PyYAML was built with it (events only; no objects are built)
+_ParseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_ParseLoader):  # type: ignore[misc,valid-type]
     """A SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    "a mapping key must be a plain value, not a list or mapping",
+                    key_node.start_mark,
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -88,11 +109,9 @@ def parse_inventory(raw: Any, source: str = "<inventory>") -> Inventory:
 def load_inventory(path: str | os.PathLike[str] | None = None) -> Inventory:
     """Load and validate an inventory file (default: ``$RACKPANEL_INVENTORY`` or inventory.yml)."""
     target = Path(path or os.environ.get(ENV_INVENTORY) or DEFAULT_INVENTORY)
+    text = _read_text(target)
     try:
-        text = target.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(target, [f"cannot read the file: {exc.strerror or exc}"]) from None
-    try:
+        _check_shape(text)
         raw = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -100,6 +119,49 @@ def load_inventory(path: str | os.PathLike[str] | None = None) -> Inventory:
         problem = getattr(exc, "problem", None) or str(exc)
         raise InventoryError(target, [f"{where}not valid YAML: {problem}"]) from None
     return parse_inventory(raw, str(target))
+
+
+def _read_text(target: Path) -> str:
+    """The file as text, refused before reading when it is not a regular file or too big."""
+    try:
+        with open(target, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise InventoryError(target, ["not a regular file (a device, a pipe or a folder)"])
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InventoryError(target, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InventoryError(
+            target, [f"the file is over {MAX_FILE_BYTES // 1024} KiB; an inventory is far smaller"]
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InventoryError(
+            target, [f"line {line}: not UTF-8 text (byte {data[exc.start]:#04x}); save it as UTF-8"]
+        ) from None
+
+
+def _marked(event: yaml.Event, problem: str) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=event.start_mark)
+
+
+def _check_shape(text: str) -> None:
+    """Refuse, from the parser's events alone, nesting deeper than MAX_DEPTH and aliases.
+
+    Aliases (``*name``) are refused because a few of them, nested, expand into billions of
+    values (the "billion laughs"); an inventory has no use for them."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_ParseLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _marked(event, f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            raise _marked(event, "aliases (*name) are not accepted in an inventory")
 
 
 def dump_inventory(inv: Inventory) -> str:

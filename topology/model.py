@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, ip_address
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,9 +19,10 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 class Strict(BaseModel):
-    """Base for every inventory section: unknown keys are errors, values are not coerced."""
+    """Base for every inventory section: unknown keys are errors, values are not coerced,
+    numbers are finite (``.inf`` and ``.nan`` are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Ports(Strict):
@@ -99,10 +100,27 @@ class SimulatorSettings(Strict):
 
     failure_detector: Literal["realistic", "fast"] = "realistic"
     gossip_interval_seconds: float = Field(1.0, gt=0)
-    admin_address: str = "127.0.0.1:9499"
+    admin_address: str = Field(
+        "127.0.0.1:9499",
+        description="HOST:PORT of the admin API; a non-loopback host needs $RACKPANEL_ADMIN_TOKEN",
+    )
     write_request_timeout_seconds: float = Field(2.0, gt=0)
     read_request_timeout_seconds: float = Field(5.0, gt=0)
     max_hint_window_seconds: float = Field(3 * 3600, gt=0)
+
+    @field_validator("admin_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep:
+            raise ValueError("expected IP:PORT, e.g. 127.0.0.1:9499")
+        try:
+            ip_address(host.strip("[]")) if host != "localhost" else None
+        except ValueError:
+            raise ValueError(f"expected IP:PORT, and {host!r} is not an IP address") from None
+        if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError("expected IP:PORT with a port between 1 and 65535")
+        return value
 
 
 class PrometheusSettings(Strict):

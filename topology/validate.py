@@ -12,9 +12,47 @@ def _duplicates(values: Iterable[str]) -> list[str]:
     return sorted(v for v, n in Counter(values).items() if n > 1)
 
 
+# The kiosk dashboard draws a rack as one panel with one query per node, and Grafana names a
+# panel's queries A to Z: `generate` cannot lay out a bigger rack.
+MAX_NODES_PER_RACK = 26
+
+
+def layout_problems(inv: Inventory) -> list[str]:
+    """Limits of the layout that the derived views (simulator addresses, dashboards) need."""
+    found: list[str] = []
+    for dc_index, dc in enumerate(inv.datacenters, start=1):
+        for rack_index, rack in enumerate(dc.racks, start=1):
+            where = f"datacenters.{dc.name}.racks.{rack.name}.nodes"
+            if len(rack.nodes) > MAX_NODES_PER_RACK:
+                found.append(
+                    f"{where}: {len(rack.nodes)} nodes; a rack holds at most "
+                    f"{MAX_NODES_PER_RACK} (the kiosk dashboard's rack panel has one query per "
+                    "node, named A to Z)"
+                )
+            third = int(f"{dc_index}{rack_index}")
+            if third > 255 and any(n.sim_address is None for n in rack.nodes):
+                found.append(
+                    f"{where}: the default simulator addresses 127.0.{third}.N are not valid "
+                    "IPv4 (DC number and rack number side by side); give these nodes a "
+                    "sim_address"
+                )
+    writers_per_dc = Counter(w.local_dc for w in inv.writers if w.sim_address is None)
+    dc_index = {dc.name: i for i, dc in enumerate(inv.datacenters, start=1)}
+    for dc, count in writers_per_dc.items():
+        third = dc_index.get(dc, 0) * 10
+        if third > 255 or count > 255:
+            found.append(
+                f"writers: the default simulator addresses 127.0.{third}.N of DC {dc}'s writers "
+                "are not valid IPv4; give them a sim_address"
+            )
+    return found
+
+
 def problems(inv: Inventory) -> list[str]:
     """Every cross-field problem of ``inv``; an empty list means the inventory is sound."""
-    found: list[str] = []
+    found = layout_problems(inv)
+    if found:  # the checks below derive addresses that do not exist in such a layout
+        return found
     node_names = {p.name for p in inv.nodes()}
     dc_names = [dc.name for dc in inv.datacenters]
 
