@@ -254,3 +254,32 @@ def test_a_killed_demo_takes_its_services_with_it(tmp_path):
     hosts = [(str(p.sim_address), inv.ports.exporter) for p in inv.nodes()]
     hosts += [(str(p.sim_address), inv.ports.cql) for p in inv.nodes()]
     wait_for(lambda: all(is_free(h, port) for h, port in hosts), 15, what="every port freed")
+
+
+def test_a_crashed_exporter_comes_back_and_a_dead_simulator_stops_the_demo(tmp_path):
+    inventory = demo_inventory(tmp_path, loopback_octet())
+    run_dir = tmp_path / "run"
+    demo = start_demo(inventory, run_dir, "--no-prometheus")
+    try:
+        wait_ready(demo, run_dir / "endpoints.json")
+        services = json.loads((run_dir / "endpoints.json").read_text())["services"]
+        exporter = next(s for s in services if s["kind"] == "exporter")
+        pids = subprocess.run(
+            ["pgrep", "-f", "--", f"--listen {urllib.parse.urlsplit(exporter['url']).netloc}"],
+            capture_output=True, text=True, check=False,
+        ).stdout.split()  # fmt: skip
+        assert len(pids) == 1, pids
+        os.kill(int(pids[0]), signal.SIGKILL)  # the demo's own child, found by its address
+        wait_for(lambda: get(exporter["url"]), 30, what="the exporter back after its crash")
+        simulator_pid = int((run_dir / "simulator.pid").read_text())
+        os.kill(simulator_pid, signal.SIGKILL)
+        output, _ = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.communicate()
+    assert f"{exporter['name']} exited with status -9; restarting in 1 s" in output
+    assert f"{exporter['name']} restarted" in output
+    assert demo.returncode == 1
+    assert "the simulator exited with status -9; the demo cannot go on" in output
+    assert "stopped: every process of the demo has exited" in output

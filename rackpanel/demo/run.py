@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import threading
@@ -67,6 +68,8 @@ def running_stack(
             },
         )
         follower.start()
+        # a dead simulator ends the demo the same clean way as Ctrl-C (SIGTERM to ourselves)
+        supervisor.watch(lambda _reason: os.kill(os.getpid(), signal.SIGTERM))
         write_endpoints(opts.run_dir / "endpoints.json", started)
         yield supervisor, started, follower
     finally:
@@ -86,19 +89,16 @@ def summary(inv: Inventory, services: list[Service], seconds: float) -> Table:
 
 
 def wait_for_signal(supervisor: Supervisor, console: Console) -> None:
-    """Headless mode: run until SIGINT/SIGTERM; report (once) any service that dies."""
+    """Headless mode: run until SIGINT/SIGTERM; print each crash and restart as it happens."""
     stop = threading.Event()
     for sig in STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
-    reported: set[str] = set()
+    shown = 0
     while not stop.wait(1.0):
-        for dead in supervisor.dead():
-            if dead.service.name not in reported:
-                reported.add(dead.service.name)
-                console.print(
-                    f"[red]{dead.service.name} exited with status "
-                    f"{dead.process.returncode}; see {dead.log}[/red]"
-                )
+        total, events = supervisor.events_total, list(supervisor.events)
+        for line in events[len(events) - min(total - shown, len(events)) :]:
+            console.print(f"[yellow]{line}[/yellow]", soft_wrap=True)
+        shown = total
 
 
 def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
@@ -127,4 +127,7 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
             wait_for_signal(supervisor, console)
         console.print("stopping…")
     console.print("stopped: every process of the demo has exited")
+    if supervisor.fatal:
+        console.print(f"[red]{supervisor.fatal}[/red]", soft_wrap=True, highlight=False)
+        return 1
     return 0

@@ -1,8 +1,14 @@
-"""Start child services, wait until each is ready, and stop every one of them (no leftovers).
+"""Start child services, wait until each is ready, keep them up, and stop every one of them.
 
 Each service runs in its own session (process group) with its output in ``<logs>/<name>.log``,
 so stopping it stops whatever it spawned too. Readiness is a real probe: an HTTP GET answering
 2xx, or a TCP connect.
+
+Once the demo runs, :meth:`Supervisor.watch` keeps it up: an exporter or a writer that exits is
+started again after a backoff (1 s, doubling to 30 s; back to 1 s once it has run a minute),
+and every crash and restart is one line in :attr:`Supervisor.events` (the panel shows them).
+The simulator is the cluster itself: if it exits, the watch calls ``on_fatal`` with the reason
+and the tail of its log, and the demo stops rather than run on without it.
 """
 
 from __future__ import annotations
@@ -14,16 +20,23 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rackpanel.demo.ports import check_free
 
 PR_SET_PDEATHSIG = 1
+RESTARTED_KINDS = ("exporter", "writer")
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 30.0
+STABLE_AFTER = 60.0  # a service up this long starts its backoff again from BACKOFF_FIRST
+WATCH_INTERVAL = 0.5
 
 
 @dataclass
@@ -45,11 +58,22 @@ class ServiceFailed(RuntimeError):
     pass
 
 
+class SimulatorDied(ServiceFailed):
+    pass
+
+
 @dataclass
 class Running:
     service: Service
     process: subprocess.Popen[bytes]
     log: Path
+    started: float = field(default_factory=time.monotonic)
+    restarts: int = 0  # in a row, without a stable run in between
+    due: float | None = None  # when a dead service is started again
+    reported: bool = False  # its death is in the events already
+
+    def backoff(self) -> float:
+        return min(BACKOFF_MAX, BACKOFF_FIRST * 2**self.restarts)
 
 
 def _die_with_parent() -> None:
@@ -90,13 +114,19 @@ class Supervisor:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.running: list[Running] = []
+        self.events: deque[str] = deque(maxlen=100)  # newest last; the panel shows the tail
+        self._lock = threading.RLock()
+        self._watching = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.events_total = 0  # every line ever added (the deque keeps the last 100)
+        self.fatal: str | None = None  # why the watch gave up (the simulator died)
 
     def check_ports(self, services: Iterable[Service]) -> None:
         for service in services:
             for host, port in service.binds:
                 check_free(service.name, host, port)
 
-    def start(self, service: Service) -> Running:
+    def _spawn(self, service: Service) -> tuple[subprocess.Popen[bytes], Path]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{service.name}.log"
         with open(log, "ab") as handle:
@@ -110,8 +140,13 @@ class Supervisor:
                 start_new_session=True,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
+        return process, log
+
+    def start(self, service: Service) -> Running:
+        process, log = self._spawn(service)
         running = Running(service, process, log)
-        self.running.append(running)
+        with self._lock:
+            self.running.append(running)
         return running
 
     def _is_ready(self, running: Running) -> bool:
@@ -141,8 +176,63 @@ class Supervisor:
     def dead(self) -> list[Running]:
         return [r for r in self.running if r.process.poll() is not None]
 
+    def _event(self, line: str) -> None:
+        self.events.append(f"{time.strftime('%H:%M:%S')} {line}")
+        self.events_total += 1
+
+    def check(self) -> None:
+        """One round of the watch: restart what is due; SimulatorDied if the simulator exited."""
+        now = time.monotonic()
+        with self._lock:
+            for r in self.running:
+                code = r.process.poll()
+                if code is None:
+                    if r.restarts and now - r.started > STABLE_AFTER:
+                        r.restarts = 0
+                    continue
+                kind = r.service.kind
+                if kind == "simulator":
+                    raise SimulatorDied(
+                        f"the simulator exited with status {code}; the demo cannot go on without "
+                        f"its cluster. Last lines of {r.log}:\n{tail(r.log)}"
+                    )
+                if not r.reported:
+                    r.reported = True
+                    if kind in RESTARTED_KINDS:
+                        r.due = now + r.backoff()
+                        self._event(
+                            f"{r.service.name} exited with status {code}; restarting in "
+                            f"{r.backoff():g} s (log: {r.log})"
+                        )
+                    else:
+                        self._event(f"{r.service.name} exited with status {code}; see {r.log}")
+                if r.due is not None and now >= r.due:
+                    r.process, r.log = self._spawn(r.service)
+                    r.started, r.due, r.reported = now, None, False
+                    r.restarts += 1
+                    self._event(f"{r.service.name} restarted (restart {r.restarts} in a row)")
+
+    def watch(self, on_fatal: Callable[[str], None], interval: float = WATCH_INTERVAL) -> None:
+        """Run :meth:`check` on a thread until :meth:`stop`; ``on_fatal(message)`` once."""
+
+        def loop() -> None:
+            while not self._watching.wait(interval):
+                try:
+                    self.check()
+                except SimulatorDied as exc:
+                    self._event("the simulator died: stopping the demo")
+                    self.fatal = str(exc)
+                    on_fatal(self.fatal)
+                    return
+
+        self._watcher = threading.Thread(target=loop, name="supervisor-watch", daemon=True)
+        self._watcher.start()
+
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM every process group (newest first), then SIGKILL what is still alive."""
+        self._watching.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout=5)
         for running in reversed(self.running):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(running.process.pid, signal.SIGTERM)
