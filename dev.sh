@@ -96,6 +96,9 @@ ensure_system_packages() {
     command -v tmux >/dev/null || missing+=(tmux)
     command -v openssl >/dev/null || missing+=(openssl)  # exporter TLS test certificates
     command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)  # gc-log tests compile Java
+    # the web panel tests drive Debian's Chromium through its chromedriver (no browser download)
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
     install_missing "${missing[@]}" \
         || echo "tests that need them will be skipped (or fail under CI=true)" >&2
 }

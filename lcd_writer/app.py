@@ -51,6 +51,7 @@ class Writer:
             *opts.listen,
             lcd=self.lcd_json,
             press=self.press,
+            cancel=self.cancel_menu,
             metrics=self.metrics.exposition,
             keypad_enabled=opts.keypad_api,
             keypad_remote=opts.keypad_api_remote,
@@ -84,6 +85,10 @@ class Writer:
 
     def press(self, press: Press) -> dict[str, Any]:
         self.menu.press(press)
+        return self.lcd_json()
+
+    def cancel_menu(self) -> dict[str, Any]:
+        self.menu.cancel()
         return self.lcd_json()
 
     def record(self, outcome: Outcome) -> None:

@@ -8,6 +8,8 @@
   JSON. Only with ``--keypad-api`` (otherwise 403), only from a loopback client unless
   ``--keypad-api-remote`` (403), and only as ``Content-Type: application/json`` with no foreign
   ``Origin`` (415/403), so a web page cannot press the keys. Unknown button or bad hold: 400.
+- ``POST /keypad/cancel``: close an open CL menu unchanged (the terminal panel's Escape; the
+  plate has no such button, its menu closes by itself when left alone). Same checks.
 """
 
 from __future__ import annotations
@@ -37,11 +39,12 @@ class WriterHttp:
         *,
         lcd: Callable[[], dict[str, Any]],
         press: Callable[[Press], dict[str, Any]],
+        cancel: Callable[[], dict[str, Any]],
         metrics: Callable[[], bytes],
         keypad_enabled: bool,
         keypad_remote: bool = False,
     ) -> None:
-        self.lcd, self.press, self.metrics = lcd, press, metrics
+        self.lcd, self.press, self.cancel, self.metrics = lcd, press, cancel, metrics
         self.keypad_enabled = keypad_enabled
         self.keypad_remote = keypad_remote
         self.server = HttpServer(host, port, self._routes(), name="writer-http")
@@ -91,6 +94,8 @@ class WriterHttp:
         refusal = self._refusal(request)
         if refusal is not None:
             return refusal
+        if parts[1] == "cancel":
+            return _json(200, self.cancel())
         try:
             button = Button.parse(parts[1])
             hold = float(request.query.get("hold", ["0"])[0])

@@ -2,9 +2,11 @@
 
 While requests run (no menu open), holding SELECT for ``hold_seconds`` opens the write-CL
 menu. In a menu, LEFT/RIGHT cycle through the levels offered for that operation, UP/DOWN
-switch between the write-CL and read-CL menus, and SELECT applies the level shown and
-closes the menu. The next request uses it: nothing reconnects. A menu left alone for
-``idle_close_seconds`` closes without changing anything.
+switch between the write-CL and read-CL menus (each keeps the level it was browsed to while
+the menu stays open), and SELECT applies the level shown and closes the menu; ``cancel()``
+(Escape on the terminal panel) closes it without changing anything. The next request uses
+the level applied: nothing reconnects. A menu left alone for ``idle_close_seconds`` closes
+without changing anything.
 
 The menu is shared by the UI loop, the HTTP keypad and the request threads: every public
 method takes its lock, and listeners are called outside it.
@@ -55,6 +57,7 @@ class CLMenu:
         self._clock = clock
         self._menu: Operation | None = None
         self._candidate: str | None = None
+        self._browsed: dict[Operation, str] = {}  # where each menu was left while open
         self._last_press = clock()
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
@@ -85,16 +88,25 @@ class CLMenu:
             elif press.button in (Button.LEFT, Button.RIGHT):
                 self._cycle(-1 if press.button is Button.LEFT else 1)
             elif press.button in (Button.UP, Button.DOWN):
+                assert self._candidate is not None
+                self._browsed[self._menu] = self._candidate
                 self._open("read" if self._menu == "write" else "write")
             elif press.button is Button.SELECT:
                 applied = (self._menu, self._candidate or self._selected[self._menu])
                 self._selected[self._menu] = applied[1]
-                self._menu = self._candidate = None
+                self._close()
             state = self._state()
         if applied is not None:
             for listener in self._listeners:
                 listener(*applied)
         return state
+
+    def cancel(self) -> MenuState:
+        """Close an open menu without applying anything."""
+        with self._lock:
+            self._last_press = self._clock()
+            self._close()
+            return self._state()
 
     # ---- internals (lock held) ------------------------------------------------------------
     def _state(self) -> MenuState:
@@ -104,7 +116,11 @@ class CLMenu:
 
     def _open(self, operation: Operation) -> None:
         self._menu = operation
-        self._candidate = self._selected[operation]
+        self._candidate = self._browsed.get(operation, self._selected[operation])
+
+    def _close(self) -> None:
+        self._menu = self._candidate = None
+        self._browsed.clear()
 
     def _cycle(self, step: int) -> None:
         assert self._menu is not None and self._candidate is not None
@@ -113,4 +129,4 @@ class CLMenu:
 
     def _close_if_idle(self) -> None:
         if self._menu is not None and self._clock() - self._last_press > self._idle_close:
-            self._menu = self._candidate = None
+            self._close()

@@ -202,6 +202,12 @@ def node_services(inv: Inventory, target: str) -> list[str]:
     return [s for p in places for s in (p.name, f"exporter-{p.name}")]
 
 
+def compose_command(compose_file: str, action: str, services: list[str]) -> list[str]:
+    """The docker compose call for a power action on ``services``."""
+    verb = ["kill", "-s", "SIGKILL"] if action == "off" else ["start"]
+    return ["docker", "compose", "-f", compose_file, *verb, *services]
+
+
 def files(inv: Inventory) -> dict[str, str]:
     from rackpanel.dashboards.generate import provisioning
     from rackpanel.prometheus.config import render

@@ -18,55 +18,18 @@ from rackpanel.topology import load_inventory
 
 from rackpanel.demo.ports import is_free
 from tests.support.binaries import require_binary
-from tests.support.inventories import shifted_inventory
+from tests.support.demo import (
+    RACKPANEL,
+    demo_inventory,
+    get,
+    start_demo,
+    stop_demo,
+    wait_ready,
+)
 from tests.support.lab import loopback_octet
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
-RACKPANEL = [sys.executable, "-m", "rackpanel"]
-
-
-def get(url: str, timeout: float = 2.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read()
-
-
-def wait_ready(demo: subprocess.Popen[str], endpoints_file: Path, timeout: float = 90) -> None:
-    """Wait for endpoints.json; if the demo gives up first (60 s), fail with what it said."""
-
-    def ready_or_exited() -> bool:
-        if demo.poll() is not None:
-            raise AssertionError(f"the demo exited ({demo.returncode}): {demo.stdout.read()}")
-        return endpoints_file.exists()
-
-    wait_for(ready_or_exited, timeout, what="endpoints.json")
-
-
-def demo_inventory(tmp_path: Path, k: int) -> Path:
-    return shifted_inventory(
-        tmp_path, k, simulator={"admin_address": f"127.{k}.0.1:9499", "failure_detector": "fast"}
-    )
-
-
-def start_demo(inventory: Path, run_dir: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rackpanel",
-            "demo",
-            "--no-ui",
-            "--inventory",
-            str(inventory),
-            "--run-dir",
-            str(run_dir),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def endpoint_up(exporter_url: str) -> dict[tuple[str, str], float]:
@@ -152,12 +115,7 @@ def test_headless_demo_runs_reacts_to_a_rack_cut_and_stops_clean(tmp_path):
             what="the DC1 writer to drop the two cut hosts",
         )
     finally:
-        demo.send_signal(signal.SIGTERM)
-        try:
-            output, _ = demo.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(demo.pid, signal.SIGKILL)
-            output, _ = demo.communicate()
+        output = stop_demo(demo)
     assert demo.returncode == 0, output
     assert "stopped" in output
     # Nothing left behind: every port the demo used is free again.

@@ -86,6 +86,31 @@ def test_menu_opens_on_long_select_cycles_switches_and_applies():
     assert changes[-1] == ("read", "EACH_QUORUM")
 
 
+def test_up_then_down_keeps_where_each_menu_was_browsed_to():
+    """Issue 15: switching to the read menu and back reset the write menu's position."""
+    menu = CLMenu("LOCAL_ONE", "ONE", hold_seconds=2)
+    menu.press(Press(Button.SELECT, 2))
+    menu.press(Press(Button.RIGHT))
+    assert menu.press(Press(Button.RIGHT)).candidate == "EACH_QUORUM"
+    assert menu.press(Press(Button.UP)).menu == "read"
+    menu.press(Press(Button.RIGHT))
+    state = menu.press(Press(Button.DOWN))
+    assert (state.menu, state.candidate) == ("write", "EACH_QUORUM")
+    assert menu.press(Press(Button.UP)).candidate == "TWO"  # the read menu kept its place too
+    menu.press(Press(Button.SELECT))
+    # once closed, a new menu starts again from the levels in use
+    assert menu.press(Press(Button.SELECT, 2)).candidate == "LOCAL_ONE"
+
+
+def test_cancel_closes_the_menu_unchanged():
+    menu = CLMenu("LOCAL_ONE", "ONE", hold_seconds=2)
+    menu.press(Press(Button.SELECT, 2))
+    menu.press(Press(Button.LEFT))
+    state = menu.cancel()
+    assert (state.menu, state.write_cl) == (None, "LOCAL_ONE")
+    assert menu.press(Press(Button.SELECT, 2)).candidate == "LOCAL_ONE"
+
+
 def test_idle_menu_closes_without_changing_anything():
     clock = Clock()
     menu = CLMenu("ONE", "ONE", hold_seconds=2, idle_close_seconds=10, clock=clock)
@@ -246,11 +271,16 @@ def http_menu():
         menu.press(p)
         return lcd()
 
+    def cancel():
+        menu.cancel()
+        return lcd()
+
     servers = []
 
     def start(keypad: bool) -> str:
         server = WriterHttp(
-            f"127.{loopback_octet()}.0.9", 0, lcd=lcd, press=press, metrics=metrics.exposition,
+            f"127.{loopback_octet()}.0.9", 0, lcd=lcd, press=press, cancel=cancel,
+            metrics=metrics.exposition,
             keypad_enabled=keypad,
         )  # fmt: skip
         server.start()
@@ -284,6 +314,10 @@ def test_http_keypad_changes_the_cl_gauge(http_menu):
     page = urllib.request.urlopen(f"{base}/metrics").read().decode()
     assert 'lcd_writer_consistency_level{cl="LOCAL_QUORUM",operation="write"} 1.0' in page
     assert 'lcd_writer_consistency_level{cl="LOCAL_ONE",operation="write"} 0.0' in page
+    post(f"{base}/keypad/select?hold=2")
+    post(f"{base}/keypad/right")
+    status, body = post(f"{base}/keypad/cancel")  # the terminal panel's Escape
+    assert (status, body["write_cl"], body["menu"]) == (200, "LOCAL_QUORUM", None)
     assert post(f"{base}/keypad/jump")[0] == 400
     assert post(f"{base}/keypad/select?hold=-1")[0] == 400
 

@@ -19,6 +19,7 @@ from rackpanel.topology import InventoryError
 
 SUBCOMMANDS: dict[str, str] = {
     "demo": "rackpanel.demo.cli",
+    "panel": "rackpanel.panel.cli",
     "sim": "rackpanel.simulator.cli",
     "power": "rackpanel.cli.power",
     "exporter": "rackpanel.exporter.cli",

@@ -87,18 +87,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def compose_command(compose_file: str, action: str, services: list[str]) -> list[str]:
-    """The docker compose call for a power action on ``services``."""
-    verb = ["kill", "-s", "SIGKILL"] if action == "off" else ["start"]
-    return ["docker", "compose", "-f", compose_file, *verb, *services]
-
-
 def power_compose(args: argparse.Namespace) -> int:
     """Cut or restore a target of the compose stack (a Pi = its node and its exporter)."""
     import shutil
     import subprocess
 
-    from rackpanel.compose import node_services
+    from rackpanel.compose import compose_command, node_services
     from rackpanel.topology import load_inventory
 
     try:

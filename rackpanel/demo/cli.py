@@ -31,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-prometheus", action="store_true", help="do not start Prometheus/Alertmanager"
     )
     parser.add_argument("--no-grafana", action="store_true", help="do not start Grafana")
+    parser.add_argument(
+        "--web-port",
+        type=int,
+        default=8080,
+        metavar="PORT",
+        help="the web panel's port on the monitor's address (default 8080)",
+    )
+    parser.add_argument("--no-web", action="store_true", help="do not serve the web panel")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         failure_detector=args.failure_detector,
         with_prometheus=not args.no_prometheus,
         with_grafana=not args.no_grafana,
+        web_port=None if args.no_web else args.web_port,
     )
     try:
         return run_demo(inv, opts, ui=not args.no_ui)

@@ -1,40 +1,30 @@
-"""The physical panel on a screen: the writers' LCDs and keypads, the emergency stops, the
-cluster map as the exporters see it, and the firing alerts.
+"""The physical panel on a terminal (right at 80x24): both LCDs and keypads, the emergency stops,
+the cluster as each DC sees it, and the alerts as Alertmanager routes them.
 
-Keys: digits toggle the emergency stop of a rack (and the DC links after them), Tab picks the
-writer whose keypad the arrows drive, arrows = LEFT/RIGHT/UP/DOWN, Enter = SELECT, h = hold
-SELECT (opens the CL menu during a run), q quits (and stops every service of the demo).
+It shows the same snapshot as the web panel (:mod:`rackpanel.panel.snapshot`), read from the
+running services over HTTP. Keys: digits toggle a rack's emergency stop, ``0`` the DC link;
+Tab picks the writer whose keypad the keys drive; arrows = LEFT/RIGHT/UP/DOWN, Enter = SELECT,
+``h`` = hold SELECT (opens the CL menu), Escape closes the menu unchanged; ``q`` quits (and
+stops every service of the demo).
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-import urllib.error
 from dataclasses import dataclass
-from itertools import combinations
+from typing import Any
 
 from rich.console import Group
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
-from rackpanel.demo.observe import (
-    ClusterView,
-    Lcd,
-    endpoint_up_from_exporters,
-    firing_alerts,
-    post_json,
-    read_lcd,
-    routed_alerts,
-)
-from rackpanel.demo.power_follower import PowerFollower
-from rackpanel.demo.supervisor import Service
-from rackpanel.topology import Inventory
+from rackpanel.panel.snapshot import Poller
+from rackpanel.panel.sources import ActionFailed, Sources
 
 BACKLIGHT = {
     (0, 0, 0): ("grey50", "grey15"),
@@ -46,217 +36,249 @@ BACKLIGHT = {
     (1, 0, 1): ("black", "magenta3"),
     (1, 1, 1): ("black", "grey93"),
 }
+MARKS = {
+    "up": ("●", "bold green"),
+    "down": ("✖", "bold red"),
+    "off": ("○", "grey50"),
+    "crashed": ("⊘", "bold red"),
+    "partitioned": ("◐", "bold yellow"),
+    "unknown": ("?", "dim"),
+}
+LEGEND = "● up ✖ down ○ off ⊘ crashed ◐ partitioned"
 RACK_KEYS = "123456789"
 LINK_KEYS = "0"
+HOLD_SECONDS = 2.5  # a long press of SELECT: longer than the writer's 2 s
 
 
 @dataclass(frozen=True)
-class StopButton:
+class StopKey:
     key: str
     target: str  # "DC1/RAC2" or "link:DC1-DC2"
-    label: str
 
 
-def stop_buttons(inv: Inventory) -> list[StopButton]:
-    buttons = []
-    racks = [(dc.name, rack.name) for dc in inv.datacenters for rack in dc.racks]
-    for key, (dc, rack) in zip(RACK_KEYS, racks, strict=False):
-        buttons.append(StopButton(key, f"{dc}/{rack}", f"{dc}/{rack}"))
-    links = list(combinations([dc.name for dc in inv.datacenters], 2))
-    for key, (a, b) in zip(LINK_KEYS, links, strict=False):
-        buttons.append(StopButton(key, f"link:{a}-{b}", f"link {a}-{b}"))
-    return buttons
+def stop_keys(snapshot: dict[str, Any]) -> list[StopKey]:
+    racks = [r["target"] for dc in snapshot["datacenters"] for r in dc["racks"]]
+    links = [link["target"] for link in snapshot["dc_links"]]
+    return [StopKey(k, t) for k, t in zip(RACK_KEYS, racks, strict=False)] + [
+        StopKey(k, t) for k, t in zip(LINK_KEYS, links, strict=False)
+    ]
 
 
-def render_lcd(name: str, local_dc: str, lcd: Lcd, active: bool) -> Panel:
-    fg, bg = BACKLIGHT.get(lcd.color, BACKLIGHT[(1, 1, 1)])
-    body = Text()
-    for i, line in enumerate(lcd.lines):
+def _line(*parts: tuple[str, str]) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for chunk, style in parts:
+        text.append(chunk, style=style)
+    return text
+
+
+def render_lcd(writer: dict[str, Any], active: bool) -> Panel:
+    fg, bg = BACKLIGHT.get(tuple(writer["color"]), BACKLIGHT[(1, 1, 1)])
+    body = Text(no_wrap=True, overflow="crop")
+    for i, line in enumerate(writer["lines"]):
         body.append(f" {line[:16]:<16} ", style=f"bold {fg} on {bg}")
         if i == 0:
             body.append("\n")
-    title = f"{'▶ ' if active else ''}{name} ({local_dc})"
-    cls = f"write {lcd.write_cl or '?'}  read {lcd.read_cl or '?'}"
+    title = f"{'▶ ' if active else ''}{writer['name']} ({writer['local_dc']})"
+    if writer["reachable"]:
+        cls = f"W {writer['write_cl'] or '?'} R {writer['read_cl'] or '?'}"
+        if writer["menu"]:
+            cls = f"{writer['menu']} menu · {cls}"
+    else:
+        cls = "not answering"
     return Panel(body, title=title, subtitle=cls, border_style="bold" if active else "dim")
+
+
+def _switch(on: bool | None) -> tuple[str, str]:
+    if on is None:
+        return (" ? ", "dim")
+    return (" ON ", "bold black on green3") if on else (" OFF", "bold white on red3")
+
+
+def dc_sees(snapshot: dict[str, Any], observer: str, other: str) -> bool | None:
+    """Whether the observers of one DC see any node of another DC up (None: nothing known)."""
+    seen = [
+        n["views"].get(observer)
+        for dc in snapshot["datacenters"]
+        if dc["name"] == other
+        for rack in dc["racks"]
+        for n in rack["nodes"]
+    ]
+    known = [v for v in seen if v is not None]
+    return any(known) if known else None
+
+
+def render_board(snapshot: dict[str, Any], keys: list[StopKey]) -> Panel:
+    key_of = {k.target: k.key for k in keys}
+    lines: list[Text] = []
+    for dc in snapshot["datacenters"]:
+        for rack in dc["racks"]:
+            key = key_of.get(rack["target"], " ")
+            parts = [(f"[{key}]", "bold"), _switch(rack["on"]), (f" {rack['target']:<9}", "bold")]
+            for node in rack["nodes"]:
+                mark, style = MARKS.get(node["state"], MARKS["unknown"])
+                parts.append((f" {mark} {node['name']}", style))
+            lines.append(_line(*parts))
+    for link in snapshot["dc_links"]:
+        a, b = link["target"].removeprefix("link:").split("-", 1)
+        parts = [(f"[{key_of.get(link['target'], ' ')}]", "bold"), _switch(link["up"])]
+        parts.append((f" link {a}-{b}", "bold"))
+        for observer, other in ((a, b), (b, a)):
+            sees = dc_sees(snapshot, observer, other)
+            word = {True: "up", False: "DOWN", None: "?"}[sees]
+            parts.append((f"  {observer} sees {other} {word}", "bold red" if sees is False else ""))
+        lines.append(_line(*parts))
+    exporters = snapshot["exporters"]
+    lines.append(
+        _line((f"{LEGEND} · {exporters['answering']}/{exporters['total']} exporters", "dim"))
+    )
+    return Panel(Group(*lines), title="stops (key) and nodes as their peers see them")
+
+
+def render_alerts(snapshot: dict[str, Any], room: int) -> Panel:
+    source = snapshot["alerts_source"]
+    if source is None:
+        return Panel(_line(("Prometheus not running", "dim")), title="alerts")
+    alerts = snapshot["alerts"]
+    lines = [
+        _line(
+            (a["name"], "bold red" if a["severity"] == "critical" else "bold yellow"),
+            (f" {a['where']}", ""),
+        )
+        for a in alerts
+    ] or [_line(("none firing", "dim"))]
+    if len(lines) > room:
+        lines = [*lines[: room - 1], _line((f"… and {len(alerts) - room + 1} more", "dim"))]
+    return Panel(Group(*lines), title=f"alerts ({source})")
 
 
 class PanelApp(App[None]):
     CSS = """
-    Screen { layout: vertical; }
-    #lcds { height: 6; }
-    #lcds Static { width: 40; }
-    #stops { height: auto; }
-    #map { height: auto; }
-    #alerts { height: auto; }
+    Screen { layout: vertical; overflow: hidden; }
+    #lcds { height: 4; }
+    #lcds Static { width: 1fr; max-width: 40; }
+    #board { height: auto; }
+    #alerts { height: 1fr; min-height: 3; overflow: hidden; }
+    #status { height: 1; color: yellow; }
     """
     BINDINGS = [
         Binding("q", "quit", "quit"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
-        Binding("tab", "next_writer", "next keypad"),
+        # priority: the screen's own tab (focus next) would shadow it otherwise
+        Binding("tab", "next_writer", "next keypad", priority=True),
         Binding("left", "key('left')", "LEFT", show=False),
         Binding("right", "key('right')", "RIGHT", show=False),
         Binding("up", "key('up')", "UP", show=False),
         Binding("down", "key('down')", "DOWN", show=False),
         Binding("enter", "key('select')", "SELECT"),
         Binding("h", "hold_select", "hold SELECT"),
+        Binding("escape", "key('cancel')", "cancel menu"),
     ]
 
-    def __init__(self, inv: Inventory, services: list[Service], power: PowerFollower) -> None:
+    def __init__(self, poller: Poller, sources: Sources) -> None:
         super().__init__()
-        self.inv = inv
-        self.power = power  # already polls the simulator's /state: the panel reuses its answer
-        self.writers = [s for s in services if s.kind == "writer"]
-        self.writer_places = list(inv.writer_places())
-        self.exporter_urls = [s.url for s in services if s.kind == "exporter"]
-        self.prometheus = next((s.url for s in services if s.kind == "prometheus"), None)
-        self.alertmanager = next((s.url for s in services if s.kind == "alertmanager"), None)
-        sim = next(s for s in services if s.kind == "simulator")
-        self.admin_url = sim.url.rsplit("/", 1)[0]
-        self.buttons = stop_buttons(inv)
+        self.poller = poller
+        self.sources = sources
         self.active = 0
-        self.lcds: list[Lcd] = [Lcd() for _ in self.writers]
-        self.state: dict = {}
-        self.view = ClusterView()
-        self.alerts: list[str] = []
-        self.message = ""
+        self.keys: list[StopKey] = []
+        self.expecting: tuple[str, bool] | None = None  # (target, on) the status line reports
+        self.status = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="lcds"):
-            for i in range(len(self.writers)):
-                yield Static(id=f"lcd{i}")
-        yield Static(id="stops")
-        yield Static(id="map")
+            yield Static(id="lcd0")
+            yield Static(id="lcd1")
+        yield Static(id="board")
         yield Static(id="alerts")
+        yield Static(id="status")
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.title = f"rackpanel — {self.inv.cluster.name}"
-        for button in self.buttons:
-            self.bind(button.key, f"toggle('{button.target}')", description=button.label)
+        self.title = f"rackpanel — {self.poller.info.inv.cluster.name}"
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, self.exit)
-        self.set_interval(0.25, self.refresh_lcds)
-        self.set_interval(1.0, self.refresh_cluster)
-        await self.refresh_lcds()
-        await self.refresh_cluster()
+        await self.poller.start()
+        self.keys = stop_keys(self.poller.snapshot)
+        for key in self.keys:
+            self.bind(key.key, f"toggle('{key.target}')", show=False)
+        self.redraw()
+        self.run_worker(self.follow(), exclusive=True)
 
-    # ---- polling -------------------------------------------------------------------------
-    async def refresh_lcds(self) -> None:
-        self.lcds = list(
-            await asyncio.gather(*(asyncio.to_thread(read_lcd, w.url) for w in self.writers))
-        )
-        for i, (lcd, place) in enumerate(zip(self.lcds, self.writer_places, strict=False)):
-            widget = self.query_one(f"#lcd{i}", Static)
-            widget.update(render_lcd(place.name, place.local_dc, lcd, i == self.active))
+    async def on_unmount(self) -> None:
+        await self.poller.stop()
+        await self.sources.close()
 
-    async def refresh_cluster(self) -> None:
-        self.view, self.alerts = await asyncio.gather(
-            asyncio.to_thread(endpoint_up_from_exporters, self.exporter_urls),
-            self.fetch_alerts(),
-        )
-        self.state = self.power.latest
-        self.query_one("#stops", Static).update(self.render_stops())
-        self.query_one("#map", Static).update(self.render_map())
-        self.query_one("#alerts", Static).update(self.render_alerts())
+    async def follow(self) -> None:
+        seen = self.poller.version
+        while True:
+            await self.poller.changed(seen, 1.0)
+            seen = self.poller.version
+            self.redraw()
 
-    async def fetch_alerts(self) -> list[str]:
-        if self.alertmanager:
-            return await asyncio.to_thread(routed_alerts, self.alertmanager)
-        if self.prometheus:
-            return await asyncio.to_thread(firing_alerts, self.prometheus)
-        return []
+    def on_resize(self) -> None:
+        if self.poller.snapshot:
+            self.redraw()
 
-    # ---- rendering -----------------------------------------------------------------------
-    def _powered(self) -> dict[str, bool]:
-        return {n["name"]: bool(n.get("powered", True)) for n in self.state.get("nodes", [])}
+    # ---- drawing ---------------------------------------------------------------------------
+    def _on(self, target: str) -> bool | None:
+        s = self.poller.snapshot
+        for item in [r for dc in s["datacenters"] for r in dc["racks"]] + s["dc_links"]:
+            if item["target"] == target:
+                return item["on"] if "on" in item else item["up"]
+        return None
 
-    def _link_up(self, target: str) -> bool:
-        a, b = target.removeprefix("link:").split("-", 1)
-        for link in self.state.get("links", []):
-            if {link.get("a"), link.get("b")} == {a, b}:
-                return bool(link.get("up", True))
-        return True
+    def redraw(self) -> None:
+        s = self.poller.snapshot
+        writers = s["writers"]
+        for i, widget in enumerate(self.query("#lcds Static").results(Static)):
+            if i < len(writers):
+                widget.update(render_lcd(writers[i], i == self.active))
+        self.query_one("#board", Static).update(render_board(s, self.keys))
+        alerts = self.query_one("#alerts", Static)
+        alerts.update(render_alerts(s, max(1, alerts.size.height - 2)))
+        if self.expecting is not None and self._on(self.expecting[0]) != self.expecting[1]:
+            self.expecting, self.status = None, ""  # changed since (e.g. from the CLI)
+        self.query_one("#status", Static).update(Text(self.status, no_wrap=True))
 
-    def button_on(self, button: StopButton) -> bool:
-        if button.target.startswith("link:"):
-            return self._link_up(button.target)
-        dc, rack = button.target.split("/")
-        powered = self._powered()
-        names = [p.name for p in self.inv.nodes() if p.dc == dc and p.rack == rack]
-        return any(powered.get(n, True) for n in names)
+    def say(self, text: str) -> None:
+        self.status = text
+        self.redraw()
 
-    def render_stops(self) -> Panel:
-        text = Text()
-        for button in self.buttons:
-            on = self.button_on(button)
-            style = "bold black on green3" if on else "bold white on red3"
-            text.append(f" [{button.key}] {button.label} {'ON' if on else 'OFF'} ", style=style)
-            text.append("  ")
-        if self.message:
-            text.append(f"\n{self.message}", style="yellow")
-        return Panel(text, title="emergency stops (press the key to cut / restore)")
-
-    def render_map(self) -> Panel:
-        powered = self._powered()
-        table = Table.grid(padding=(0, 2))
-        for dc in self.inv.datacenters:
-            row: list[Text] = [Text(dc.name, style="bold")]
-            for rack in dc.racks:
-                cell = Text(f"{rack.name}: ")
-                for node in rack.nodes:
-                    address = str(self.inv.node(node.name).sim_address)
-                    up = self.view.up.get(address)
-                    style = {1: "bold green", 0: "bold red", None: "dim"}[up]
-                    mark = {1: "●", 0: "✖", None: "?"}[up]
-                    power = "" if powered.get(node.name, True) else " (off)"
-                    cell.append(f"{mark} {node.name}{power}  ", style=style)
-                row.append(cell)
-            table.add_row(*row)
-        caption = f"{self.view.exporters_answering}/{len(self.exporter_urls)} exporters answering"
-        return Panel(Group(table, Text(caption, style="dim")), title="cluster (exporters' view)")
-
-    def render_alerts(self) -> Panel:
-        if self.prometheus is None:
-            return Panel(Text("Prometheus not running", style="dim"), title="alerts")
-        body = Text(
-            "\n".join(self.alerts) or "none firing", style="bold red" if self.alerts else ""
-        )
-        source = "Alertmanager: inhibited ones hidden" if self.alertmanager else "Prometheus"
-        return Panel(body, title=f"firing alerts ({source})")
-
-    # ---- actions -------------------------------------------------------------------------
+    # ---- actions ---------------------------------------------------------------------------
     async def action_toggle(self, target: str) -> None:
-        button = next(b for b in self.buttons if b.target == target)
-        action = "off" if self.button_on(button) else "on"
+        on = self._on(target)
+        action = "on" if on is False else "off"
         try:
-            await asyncio.to_thread(
-                post_json, f"{self.admin_url}/power", {"action": action, "target": target}
-            )
-            self.message = f"power {action} {target}"
-        except (urllib.error.URLError, OSError) as exc:
-            self.message = f"power {action} {target} failed: {exc}"
-        await asyncio.to_thread(self.power.refresh)  # show the new state now, not in 0.5 s
-        await self.refresh_cluster()
+            await self.sources.power(action, target)
+        except ActionFailed as exc:
+            self.expecting = None
+            self.say(f"power {action} {target} failed: {exc}")
+            return
+        await self.poller.refresh()
+        self.expecting = (target, action == "on")
+        self.say(f"{'cut' if action == 'off' else 'restored'}: {target}")
 
     def action_next_writer(self) -> None:
-        if self.writers:
-            self.active = (self.active + 1) % len(self.writers)
+        writers = self.poller.snapshot.get("writers", [])
+        if writers:
+            self.active = (self.active + 1) % len(writers)
+            self.say(f"keypad: {writers[self.active]['name']}")
 
     async def action_key(self, button: str, hold: float | None = None) -> None:
-        if not self.writers:
+        writers = self.poller.snapshot.get("writers", [])
+        if not writers:
             return
-        base = self.writers[self.active].url.rsplit("/", 1)[0]
-        query = f"?hold={hold}" if hold else ""
+        name = writers[self.active]["name"]
         try:
-            await asyncio.to_thread(post_json, f"{base}/keypad/{button}{query}")
-        except (urllib.error.URLError, OSError) as exc:
-            self.message = f"keypad {button} failed: {exc}"
-        await self.refresh_lcds()
+            await self.sources.press(name, button, hold)
+        except ActionFailed as exc:
+            self.say(f"{name} {button} failed: {exc}")
+            return
+        await self.poller.refresh()
 
     async def action_hold_select(self) -> None:
-        await self.action_key("select", hold=2.5)
+        await self.action_key("select", hold=HOLD_SECONDS)
 
 
-def run_panel(inv: Inventory, services: list[Service], power: PowerFollower) -> None:
-    PanelApp(inv, services, power).run()
+def run_panel(poller: Poller, sources: Sources) -> None:
+    PanelApp(poller, sources).run()

@@ -27,7 +27,7 @@ class PowerFollower(threading.Thread):
         self.interval = interval
         self.frozen: dict[str, int] = {}  # node → pid of the exporter process frozen
         self.stopping = threading.Event()
-        self.latest: dict = {}  # the last /state answer: the terminal panel reads it too
+        self.latest: dict = {}  # the last /state answer
         self._lock = threading.Lock()
 
     def _signal(self, node: str, sig: signal.Signals) -> None:

@@ -107,7 +107,7 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
     with running_stack(inv, opts, say=lambda m: console.print(f"[dim]{m}…[/dim]")) as (
         supervisor,
         services,
-        follower,
+        _follower,
     ):
         console.print(summary(inv, services, time.monotonic() - began))
         grafana = next((s for s in services if s.kind == "grafana"), None)
@@ -117,11 +117,20 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
             port = inv.monitor.grafana_port if inv.monitor else 3000
             console.print(f"kiosk: http://{monitor_host(inv)}:{port}{kiosk_path()}", soft_wrap=True)
             console.print("[dim](grafana is not on PATH, so it was not started)[/dim]")
+        web = next((s for s in services if s.kind == "web-panel"), None)
+        if web:
+            console.print(f"web panel: {web.url}", soft_wrap=True)
         console.print(f"run directory: {opts.run_dir} (endpoints.json, logs/)")
         if ui:
             from rackpanel.demo.panel import run_panel
+            from rackpanel.panel.app import panel_parts
+            from rackpanel.panel.stacks import Monitoring
 
-            run_panel(inv, services, follower)
+            urls = {s.kind: s.url.rstrip("/") for s in services}
+            monitoring = Monitoring(
+                urls.get("prometheus", ""), urls.get("alertmanager", ""), urls.get("grafana", "")
+            )
+            run_panel(*panel_parts(inv, "sim", monitoring))
         else:
             console.print("running headless; Ctrl-C or SIGTERM stops everything")
             wait_for_signal(supervisor, console)

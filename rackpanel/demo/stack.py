@@ -27,6 +27,7 @@ class StackOptions:
     exporter_interval: float = 1.0
     with_prometheus: bool = True
     with_grafana: bool = True
+    web_port: int | None = 8080  # the web panel's port on the monitor host; None: no web panel
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -252,10 +253,41 @@ def kiosk_path() -> str:
     return str(KIOSK_PATH)
 
 
+def web_panel_service(inv: Inventory, opts: StackOptions, monitoring: list[Service]) -> Service:
+    """`rackpanel panel` for this stack, told which monitoring services really run."""
+    host = monitor_host(inv)
+    urls = {s.kind: s.url.rstrip("/") for s in monitoring}
+    return Service(
+        name="web-panel",
+        kind="web-panel",
+        argv=[
+            *RACKPANEL,
+            "panel",
+            "--inventory",
+            str(opts.inventory_path),
+            "--stack",
+            "sim",
+            "--listen",
+            f"{host}:{opts.web_port}",
+            "--prometheus",
+            urls.get("prometheus", ""),
+            "--alertmanager",
+            urls.get("alertmanager", ""),
+            "--grafana",
+            urls.get("grafana", ""),
+        ],
+        url=f"http://{host}:{opts.web_port}/",
+        binds=[(host, opts.web_port or 0)],
+        ready_http=f"http://{host}:{opts.web_port}/api/snapshot",
+    )
+
+
 def phases(inv: Inventory, opts: StackOptions) -> list[list[Service]]:
     """Start order: the simulator first, then everything that talks to it, all at once."""
-    rest = exporter_services(inv, opts) + writer_services(inv)
-    rest += prometheus_services(inv, opts) + grafana_services(inv, opts)
+    monitoring = prometheus_services(inv, opts) + grafana_services(inv, opts)
+    rest = exporter_services(inv, opts) + writer_services(inv) + monitoring
+    if opts.web_port is not None:
+        rest.append(web_panel_service(inv, opts, monitoring))
     return [[simulator_service(inv, opts)], rest]
 
 

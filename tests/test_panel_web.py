@@ -1,0 +1,132 @@
+"""The web panel in a real headless Chromium, against a real `rackpanel demo` (issue 15).
+
+Click a rack's emergency stop → the simulator cuts it and the page shows it off within 2 s;
+long-press SELECT and pick ALL → the writer's own ``/lcd`` says ALL; the page fits a desktop
+and a phone without overflow; the screenshots the README shows are written to docs/img.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import DESKTOP, PHONE, chromium, full_page_screenshot, overflow, viewport
+from tests.support.demo import get, get_json, running_demo
+from tests.support.lab import loopback_octet
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
+SHOTS = REPO / "docs" / "img"
+STOP_SHOWN_WITHIN = 2.0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    with running_demo(tmp_path_factory.mktemp("web"), loopback_octet()) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def page(demo):
+    from selenium.webdriver.common.by import By
+
+    with chromium() as driver:
+        viewport(driver, DESKTOP)
+        driver.get(demo.url("web-panel"))
+        wait_for(
+            lambda: driver.find_elements(By.CSS_SELECTOR, ".node[data-state='up']"),
+            20,
+            what="the page to show live nodes",
+        )
+        yield driver
+
+
+def css(driver, selector: str):  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector)
+
+
+def lcd_text(driver, writer: str) -> str:  # type: ignore[no-untyped-def]
+    return css(driver, f".client[data-writer='{writer}'] .lcd").text
+
+
+def test_page_is_served_with_its_assets_and_no_cdn(demo):
+    html = get(demo.url("web-panel")).decode()
+    assert "static/panel.js" in html and "static/panel.css" in html
+    assert "http" not in html.split("<body>")[0].replace("http-equiv", "")  # nothing remote
+    for asset in ("static/panel.js", "static/panel.css"):
+        assert get(demo.url("web-panel") + asset)
+
+
+def test_clicking_a_rack_stop_cuts_it_and_the_page_shows_it_off_within_2_s(demo, page):
+    stop = css(page, ".rack[data-rack='DC1/RAC2'] .stop")
+    assert stop.get_attribute("data-on") == "true"
+    clicked = time.monotonic()
+    stop.click()
+
+    def cut_in_simulator() -> bool:
+        nodes = get_json(f"{demo.admin}/state")["nodes"]  # type: ignore[index]
+        return all(not n["powered"] for n in nodes if (n["dc"], n["rack"]) == ("DC1", "RAC2"))
+
+    def shown_off() -> bool:
+        rack = css(page, ".rack[data-rack='DC1/RAC2']")
+        states = {
+            n.get_attribute("data-state") for n in rack.find_elements("css selector", ".node")
+        }
+        return rack.get_attribute("data-on") == "false" and states == {"off"}
+
+    wait_for(shown_off, 10, interval=0.05, what="the page to show DC1/RAC2 off")
+    shown = time.monotonic() - clicked
+    assert cut_in_simulator()
+    print(f"stop clicked → page shows the rack off in {shown:.2f} s")
+    assert shown <= STOP_SHOWN_WITHIN
+    assert "OFF" in stop.text
+
+
+def test_long_press_select_and_pick_all_sets_the_writers_cl(demo, page):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    writer = demo.inventory.writers[0].name
+    card = f".client[data-writer='{writer}']"
+    ActionChains(page).click_and_hold(css(page, f"{card} .key.select")).pause(
+        2.4
+    ).release().perform()
+    wait_for(lambda: "CL WRITE" in lcd_text(page, writer), 5, what="the CL menu on the page's LCD")
+    for _ in range(12):
+        if "< ALL >" in lcd_text(page, writer):
+            break
+        before = lcd_text(page, writer)
+        css(page, f"{card} .key.right").click()
+        wait_for(
+            lambda shown=before: lcd_text(page, writer) != shown, 3, interval=0.05, what="RIGHT"
+        )
+    assert "< ALL >" in lcd_text(page, writer)
+    css(page, f"{card} .key.select").click()
+    writer_lcd = dict(
+        zip([w.name for w in demo.inventory.writer_places()], demo.urls("writer"), strict=True)
+    )[writer]
+    wait_for(lambda: get_json(writer_lcd)["write_cl"] == "ALL", 5, what="the writer at ALL")
+    wait_for(lambda: "write ALL" in css(page, f"{card} .cls").text, 3, what="the page at ALL")
+
+
+@pytest.mark.parametrize(("size", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_the_page_fits_desktop_and_phone_and_is_screenshotted(demo, page, size, name):
+    viewport(page, size)
+    time.sleep(0.5)  # layout after the resize
+    fit = overflow(page)
+    assert fit["scroll"] == fit["client"] == size[0], fit
+    assert fit["wide"] == [], fit
+    # every LCD shows its 16 columns in full
+    for lcd in page.find_elements("css selector", ".lcd"):
+        assert lcd.size["width"] <= size[0]
+    if demo.urls("prometheus"):
+        wait_for(
+            lambda: page.find_elements("css selector", "[data-alert='CassandraRackDown']"),
+            30,
+            what="CassandraRackDown on the page",
+        )
+    full_page_screenshot(page, SHOTS / f"web-panel-{name}.png", size)
