@@ -23,8 +23,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
-from rackpanel.panel.snapshot import Poller
+from rackpanel.panel.snapshot import Poller, dc_link_targets
 from rackpanel.panel.sources import ActionFailed, Sources
+from rackpanel.topology import Inventory
 
 BACKLIGHT = {
     (0, 0, 0): ("grey50", "grey15"),
@@ -56,9 +57,9 @@ class StopKey:
     target: str  # "DC1/RAC2" or "link:DC1-DC2"
 
 
-def stop_keys(snapshot: dict[str, Any]) -> list[StopKey]:
-    racks = [r["target"] for dc in snapshot["datacenters"] for r in dc["racks"]]
-    links = [link["target"] for link in snapshot["dc_links"]]
+def stop_keys(inv: Inventory) -> list[StopKey]:
+    racks = [f"{dc.name}/{rack.name}" for dc in inv.datacenters for rack in dc.racks]
+    links = dc_link_targets(inv)
     return [StopKey(k, t) for k, t in zip(RACK_KEYS, racks, strict=False)] + [
         StopKey(k, t) for k, t in zip(LINK_KEYS, links, strict=False)
     ]
@@ -197,11 +198,10 @@ class PanelApp(App[None]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, self.exit)
-        await self.poller.start()
-        self.keys = stop_keys(self.poller.snapshot)
+        self.keys = stop_keys(self.poller.info.inv)
         for key in self.keys:
             self.bind(key.key, f"toggle('{key.target}')", show=False)
-        self.redraw()
+        self.query_one("#status", Static).update("reading the services…")
         self.run_worker(self.follow(), exclusive=True)
 
     async def on_unmount(self) -> None:
@@ -209,6 +209,8 @@ class PanelApp(App[None]):
         await self.sources.close()
 
     async def follow(self) -> None:
+        await self.poller.start()
+        self.redraw()
         seen = self.poller.version
         while True:
             await self.poller.changed(seen, 1.0)
@@ -229,6 +231,8 @@ class PanelApp(App[None]):
 
     def redraw(self) -> None:
         s = self.poller.snapshot
+        if not s:
+            return
         writers = s["writers"]
         for i, widget in enumerate(self.query("#lcds Static").results(Static)):
             if i < len(writers):
