@@ -176,7 +176,7 @@ def test_terminal_panel_shows_both_lcds_and_a_key_cuts_a_rack(tmp_path):
             )
 
         wait_for(rack_off, 15, what="key 1 to power off DC1/RAC1")
-        wait_for(lambda: "DC1/RAC1 OFF" in screen(), 10, what="the stop button to show OFF")
+        wait_for(lambda: "OFF DC1/RAC1" in screen(), 10, what="the stop button to show OFF")
         subprocess.run([tmux, "send-keys", "-t", session, "q"], check=True)
         wait_for(
             lambda: (

@@ -132,7 +132,7 @@ def render_board(snapshot: dict[str, Any], keys: list[StopKey]) -> Panel:
     lines.append(
         _line((f"{LEGEND} · {exporters['answering']}/{exporters['total']} exporters", "dim"))
     )
-    return Panel(Group(*lines), title="stops (key) and nodes as their peers see them")
+    return Panel(Group(*lines), title="emergency stops (key) · nodes as their peers see them")
 
 
 def render_alerts(snapshot: dict[str, Any], room: int) -> Panel:

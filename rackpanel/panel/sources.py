@@ -266,4 +266,5 @@ class Sources:
         if writer not in self.endpoints.writers:
             raise ActionFailed(f"unknown writer {writer!r}")
         query = f"?hold={hold:g}" if hold else ""
-        return await self._post(f"{self.endpoints.writers[writer]}/keypad/{button}{query}", None)
+        # JSON, as the writer's keypad API requires of a caller (a web page cannot forge it)
+        return await self._post(f"{self.endpoints.writers[writer]}/keypad/{button}{query}", {})

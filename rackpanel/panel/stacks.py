@@ -62,8 +62,11 @@ def endpoints(inv: Inventory, stack: str, monitoring: Monitoring = NO_OVERRIDES)
     )
     simulated = stack == "sim"
     reachable = stack != "compose"  # compose publishes no exporter or writer port
+    from rackpanel.simulator.cluster.admin import admin_token
+
     return Endpoints(
         admin=f"http://{inv.simulator.admin_address}" if simulated else None,
+        admin_token=admin_token() if simulated else None,
         writers={
             w.name: f"http://{w.host(simulated)}:{inv.ports.writer}"
             for w in inv.writer_places()
