@@ -3,6 +3,7 @@ FROM python:3.11-slim
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY settings settings
+COPY contract contract
 COPY topology topology
 COPY simulator simulator
 COPY exporter exporter

@@ -8,7 +8,9 @@ from typing import Any
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
+from rackpanel.contract import ContractError
 from rackpanel.dashboards import consistency, kiosk, node
+from rackpanel.dashboards.queries import unknown_series
 from rackpanel.topology import Inventory
 
 JSON_DIR = "dashboards/json"
@@ -31,5 +33,14 @@ def dashboards(inv: Inventory) -> dict[str, dict[str, Any]]:
 
 
 def json_files(inv: Inventory) -> dict[str, str]:
-    """``dashboards/json/<uid>.json`` → text, for every dashboard."""
-    return {f"{JSON_DIR}/{uid}.json": render(build(inv)) for uid, build in BUILDERS.items()}
+    """``dashboards/json/<uid>.json`` → text, for every dashboard.
+
+    ContractError when a query names a series the contract does not hold.
+    """
+    out = {f"{JSON_DIR}/{uid}.json": render(build(inv)) for uid, build in BUILDERS.items()}
+    problems = [p for text in out.values() for p in unknown_series(json.loads(text))]
+    if problems:
+        raise ContractError(
+            "dashboards use series outside the contract:\n  " + "\n  ".join(problems)
+        )
+    return out

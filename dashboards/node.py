@@ -11,6 +11,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders.dashboard import QueryVariable, ThresholdsConfig
 from grafana_foundation_sdk.models import dashboard as models
 from grafana_foundation_sdk.models.common import BigValueTextMode
+from rackpanel.contract import families as m
 from rackpanel.dashboards import widgets
 from rackpanel.dashboards.datasources import PROMETHEUS
 from rackpanel.dashboards.layout import GRID_COLUMNS, Box, Canvas
@@ -180,12 +181,12 @@ def sections() -> list[tuple[str, list]]:
         ),
     ]
     pools = [
-        chart(
-            f"thread pools: {kind} tasks",
-            node_series(f"cassandra_thread_pool_{kind}_tasks"),
-            "{{pool}}",
+        chart(f"thread pools: {kind} tasks", node_series(family.name), "{{pool}}")
+        for kind, family in (
+            ("active", m.POOL_ACTIVE),
+            ("pending", m.POOL_PENDING),
+            ("blocked", m.POOL_BLOCKED),
         )
-        for kind in ("active", "pending", "blocked")
     ]
     hints_and_exporter = [
         chart(

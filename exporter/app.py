@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from rackpanel.contract import families as m
 from rackpanel.exporter.exposition import Family, render
 from rackpanel.exporter.families import (
     SOURCES,
@@ -141,9 +142,7 @@ class Exporter:
                 cql.phi_convict_threshold,
                 jolokia.endpoint_up if jolokia is not None else None,
             )
-        up = Family("cassandra_up", "gauge", "1 if the local node answers CQL").add(
-            1 if cql is not None else 0
-        )
+        up = Family(m.UP).add(1 if cql is not None else 0)
         body = render(
             [
                 up,

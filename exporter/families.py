@@ -1,4 +1,4 @@
-"""The metric contract (shared/design/metrics.md): latest readings → metric families.
+"""Latest readings → the metric families of :mod:`rackpanel.contract` (docs/metrics.md).
 
 Endpoint series carry ``endpoint``, ``endpoint_dc``, ``endpoint_rack`` and never
 cluster/dc/rack/node (Prometheus adds those from its targets). A source that failed on its
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rackpanel.contract import SOURCES
+from rackpanel.contract import families as m
 from rackpanel.exporter.exposition import Family
 from rackpanel.exporter.liveness import EndpointView
 from rackpanel.exporter.readings import (
@@ -19,8 +21,6 @@ from rackpanel.exporter.readings import (
     JolokiaReading,
     ProcReading,
 )
-
-SOURCES = ("cql", "jolokia", "proc", "gclog")
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,9 @@ def _endpoint_labels(endpoint: EndpointId) -> dict[str, str]:
 
 
 def exporter_families(statuses: dict[str, SourceStatus]) -> list[Family]:
-    up = Family(
-        "cassandra_exporter_source_up", "gauge", "1 if that source was read on the last collection"
-    )
-    duration = Family(
-        "cassandra_exporter_collect_duration_seconds",
-        "gauge",
-        "Time the last collection of that source took",
-    )
-    errors = Family("cassandra_exporter_collect_errors_total", "counter", "Failed collections")
+    up = Family(m.SOURCE_UP)
+    duration = Family(m.COLLECT_DURATION)
+    errors = Family(m.COLLECT_ERRORS)
     for name in SOURCES:
         status = statuses.get(name)
         up.add(1 if status and status.up else 0, source=name)
@@ -60,24 +54,19 @@ def exporter_families(statuses: dict[str, SourceStatus]) -> list[Family]:
 
 
 def cql_families(reading: CqlReading | None) -> list[Family]:
-    info = Family("cassandra_node_info", "gauge", "The local node's identity")
-    status = Family("cassandra_gossip_status", "gauge", "The gossip STATUS of each endpoint")
-    heartbeat = Family("cassandra_gossip_heartbeat", "gauge", "Gossip heartbeat version")
-    generation = Family(
-        "cassandra_gossip_generation", "gauge", "Gossip generation (node start time)"
-    )
+    info = Family(m.NODE_INFO)
+    status = Family(m.GOSSIP_STATUS)
+    heartbeat = Family(m.GOSSIP_HEARTBEAT)
+    generation = Family(m.GOSSIP_GENERATION)
     pools = {
-        kind: Family(f"cassandra_thread_pool_{kind}", type_, help_)
-        for kind, type_, help_ in (
-            ("active_tasks", "gauge", "Tasks running in the pool"),
-            ("pending_tasks", "gauge", "Tasks queued in the pool"),
-            ("blocked_tasks", "gauge", "Tasks blocked on a full pool queue"),
-            ("completed_tasks_total", "counter", "Tasks the pool completed"),
-            ("blocked_tasks_total", "counter", "Tasks ever blocked on a full pool queue"),
-        )
+        "active": Family(m.POOL_ACTIVE),
+        "pending": Family(m.POOL_PENDING),
+        "blocked": Family(m.POOL_BLOCKED),
+        "completed_total": Family(m.POOL_COMPLETED),
+        "blocked_total": Family(m.POOL_BLOCKED_TOTAL),
     }
-    clients = Family("cassandra_native_clients", "gauge", "Connected CQL clients")
-    hints = Family("cassandra_pending_hints_files", "gauge", "Hint files held for an endpoint")
+    clients = Family(m.NATIVE_CLIENTS)
+    hints = Family(m.PENDING_HINTS_FILES)
     families = [info, status, heartbeat, generation, *pools.values(), clients, hints]
     if reading is None:
         return families
@@ -98,11 +87,8 @@ def cql_families(reading: CqlReading | None) -> list[Family]:
         if entry.generation is not None:
             generation.add(entry.generation, **labels)
     for pool in reading.thread_pools:
-        pools["active_tasks"].add(pool.active, pool=pool.name)
-        pools["pending_tasks"].add(pool.pending, pool=pool.name)
-        pools["blocked_tasks"].add(pool.blocked, pool=pool.name)
-        pools["completed_tasks_total"].add(pool.completed_total, pool=pool.name)
-        pools["blocked_tasks_total"].add(pool.blocked_total, pool=pool.name)
+        for kind, family in pools.items():
+            family.add(getattr(pool, kind), pool=pool.name)
     clients.add(reading.native_clients)
     for endpoint, files in reading.pending_hints:
         hints.add(files, **_endpoint_labels(endpoint))
@@ -110,17 +96,9 @@ def cql_families(reading: CqlReading | None) -> list[Family]:
 
 
 def liveness_families(views: list[EndpointView], exact: bool | None) -> list[Family]:
-    up = Family("cassandra_endpoint_up", "gauge", "1 if this node judges that endpoint alive")
-    age = Family(
-        "cassandra_gossip_heartbeat_age_seconds",
-        "gauge",
-        "Seconds since the endpoint's gossip heartbeat last advanced",
-    )
-    exact_family = Family(
-        "cassandra_endpoint_liveness_exact",
-        "gauge",
-        "1 when cassandra_endpoint_up comes from the failure detector, 0 when inferred",
-    )
+    up = Family(m.ENDPOINT_UP)
+    age = Family(m.GOSSIP_HEARTBEAT_AGE)
+    exact_family = Family(m.LIVENESS_EXACT)
     for view in views:
         labels = _endpoint_labels(view.endpoint)
         if view.up is not None:
@@ -133,7 +111,7 @@ def liveness_families(views: list[EndpointView], exact: bool | None) -> list[Fam
 
 
 def phi_family(reading: JolokiaReading | None, endpoints: dict[str, EndpointId]) -> Family:
-    phi = Family("cassandra_endpoint_phi", "gauge", "Failure detector phi of the endpoint")
+    phi = Family(m.ENDPOINT_PHI)
     for address, value in sorted((reading.endpoint_phi if reading else {}).items()):
         if address in endpoints:
             phi.add(value, **_endpoint_labels(endpoints[address]))
@@ -142,16 +120,13 @@ def phi_family(reading: JolokiaReading | None, endpoints: dict[str, EndpointId])
 
 def jvm_families(jolokia: JolokiaReading | None, gclog: GcLogReading | None) -> list[Family]:
     memory = {
-        kind: Family(f"cassandra_jvm_memory_{kind}_bytes", "gauge", f"JVM memory {kind}")
-        for kind in ("used", "committed", "max")
+        "used": Family(m.JVM_MEMORY_USED),
+        "committed": Family(m.JVM_MEMORY_COMMITTED),
+        "max": Family(m.JVM_MEMORY_MAX),
     }
-    collections = Family(
-        "cassandra_jvm_gc_collections_total", "counter", "Collections per collector"
-    )
-    seconds = Family(
-        "cassandra_jvm_gc_collection_seconds_total", "counter", "Time spent per collector"
-    )
-    threads = Family("cassandra_jvm_threads", "gauge", "Live JVM threads")
+    collections = Family(m.JVM_GC_COLLECTIONS)
+    seconds = Family(m.JVM_GC_SECONDS)
+    threads = Family(m.JVM_THREADS)
     gc: dict[str, GcTotals] = {}
     if jolokia is not None:
         for area, figures in jolokia.memory.items():
@@ -169,11 +144,7 @@ def jvm_families(jolokia: JolokiaReading | None, gclog: GcLogReading | None) -> 
 
 
 def client_request_family(reading: JolokiaReading | None) -> Family:
-    family = Family(
-        "cassandra_client_request_failures_total",
-        "counter",
-        "Coordinator-side request errors by consistency level",
-    )
+    family = Family(m.CLIENT_REQUEST_FAILURES)
     for (operation, cl, kind), count in sorted(
         (reading.client_request_failures if reading else {}).items()
     ):
@@ -182,14 +153,8 @@ def client_request_family(reading: JolokiaReading | None) -> Family:
 
 
 def process_families(reading: ProcReading | None) -> list[Family]:
-    rss = Family(
-        "cassandra_process_resident_memory_bytes",
-        "gauge",
-        "Resident memory of the Cassandra process",
-    )
-    cpu = Family(
-        "cassandra_process_cpu_seconds_total", "counter", "CPU time of the Cassandra process"
-    )
+    rss = Family(m.PROCESS_RSS)
+    cpu = Family(m.PROCESS_CPU)
     if reading is not None:
         rss.add(reading.resident_bytes)
         cpu.add(reading.cpu_seconds)

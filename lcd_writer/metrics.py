@@ -1,4 +1,4 @@
-"""The writer's /metrics page, exactly as the writer section of metrics.md specifies.
+"""The writer's /metrics page: the writer families of :mod:`rackpanel.contract`.
 
 The three per-request families (requests, latency histogram, coordinators) are kept by
 :class:`RequestTally`, one lock and plain integers per request, and turned into metric
@@ -17,6 +17,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
+from rackpanel.contract import MetricFamily
+from rackpanel.contract import families as m
 from rackpanel.lcd_writer.consistency import OPERATIONS, Operation, offered
 from rackpanel.lcd_writer.outcome import OUTCOMES, Coordinator, Outcome, answered_by
 
@@ -24,8 +26,6 @@ from rackpanel.lcd_writer.outcome import OUTCOMES, Coordinator, Outcome, answere
 disable_created_metrics()
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-REQUEST_LABELS = ["operation", "cl", "outcome"]
-COORDINATOR_LABELS = ["operation", "cl", "coordinator_dc", "coordinator_rack", "coordinator"]
 
 
 class RequestTally:
@@ -67,17 +67,13 @@ class RequestTally:
             requests = dict(self._requests)
             latency = {key: list(values) for key, values in self._latency.items()}
             coordinators = dict(self._coordinators)
-        family = CounterMetricFamily(
-            "lcd_writer_requests", "every request and how it ended", labels=REQUEST_LABELS
-        )
+        spec = m.WRITER_REQUESTS
+        family = CounterMetricFamily(spec.name, spec.help, labels=spec.labels)
         for key, count in requests.items():
             family.add_metric(list(key), count)
         yield family
-        histogram = HistogramMetricFamily(
-            "lcd_writer_request_duration_seconds",
-            "end-to-end latency as the client saw it",
-            labels=REQUEST_LABELS,
-        )
+        spec = m.WRITER_REQUEST_DURATION
+        histogram = HistogramMetricFamily(spec.name, spec.help, labels=spec.labels)
         for key, values in latency.items():
             cumulative, total = [], 0.0
             for le, count in zip(self._le, values[:-1], strict=True):
@@ -85,39 +81,27 @@ class RequestTally:
                 cumulative.append((le, total))
             histogram.add_metric(list(key), cumulative, values[-1])
         yield histogram
-        family = CounterMetricFamily(
-            "lcd_writer_coordinator_requests",
-            "which coordinator answered each request (client timeouts and no-host excluded)",
-            labels=COORDINATOR_LABELS,
-        )
+        spec = m.WRITER_COORDINATOR_REQUESTS
+        family = CounterMetricFamily(spec.name, spec.help, labels=spec.labels)
         for (operation, cl, where), count in coordinators.items():
             family.add_metric([operation, cl, where.dc, where.rack, where.address], count)
         yield family
+
+
+def _gauge(spec: MetricFamily, registry: CollectorRegistry) -> Gauge:
+    return Gauge(spec.name, spec.help, spec.labels, registry=registry)
 
 
 class WriterMetrics:
     def __init__(self, writer: str, local_dc: str, *, conditional: bool = False) -> None:
         self._conditional = conditional
         self.registry = CollectorRegistry(auto_describe=True)
-        info = Gauge(
-            "lcd_writer_info", "identity of this writer", ["writer", "local_dc"],
-            registry=self.registry,
-        )  # fmt: skip
+        info = _gauge(m.WRITER_INFO, self.registry)
         info.labels(writer, local_dc).set(1)
-        self._cl = Gauge(
-            "lcd_writer_consistency_level",
-            "1 for the consistency level selected on the keypad, 0 for the other offered ones",
-            ["operation", "cl"],
-            registry=self.registry,
-        )
+        self._cl = _gauge(m.WRITER_CONSISTENCY_LEVEL, self.registry)
         self._tally = RequestTally()
         self.registry.register(self._tally)
-        self._hosts_up = Gauge(
-            "lcd_writer_cluster_hosts_up",
-            "hosts the driver currently considers up, per DC",
-            ["host_dc"],
-            registry=self.registry,
-        )
+        self._hosts_up = _gauge(m.WRITER_HOSTS_UP, self.registry)
         for operation in OPERATIONS:
             for cl in offered(operation, conditional):
                 for outcome in OUTCOMES:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rackpanel.contract import ContractError, alerts, record_names, unknown_series
+from rackpanel.contract import alert_names as contract_alert_names
 from rackpanel.prometheus.jobs import CASSANDRA_JOB, WRITER_JOB
 from rackpanel.prometheus.profiles import Profile
 from rackpanel.topology import Inventory
@@ -260,11 +262,31 @@ def local_quorum_at_risk(inv: Inventory) -> list[Alert]:
 CASSANDRA_ALERTS = [DC_UNAVAILABLE, RACK_DOWN, NODE_DOWN, EXPORTER_DOWN, JVM_HEAP_HIGH]
 
 
+def contract_problems(records: list[Record], alerts: list[Alert]) -> list[str]:
+    """Names and series of these rules that the contract does not hold."""
+    problems = [
+        f"record {r.record}: not in the contract" for r in records if r.record not in record_names()
+    ]
+    problems += [
+        f"alert {a.name}: not in the contract"
+        for a in alerts
+        if a.name not in contract_alert_names()
+    ]
+    for rule, expr in [(r.record, r.expr) for r in records] + [(a.name, a.expr) for a in alerts]:
+        problems += [f"{rule}: unknown series {name!r}" for name in unknown_series(expr)]
+    return problems
+
+
 def _one_group(
     name: str, records: list[Record], alerts: list[Alert], profile: Profile
 ) -> dict[str, object]:
     """Records first, then the alerts using them: rules of one group run in order at the same
-    timestamp, so an alert sees this evaluation's records, not the previous one's."""
+    timestamp, so an alert sees this evaluation's records, not the previous one's.
+
+    ContractError when a rule records, alerts or reads a name outside the contract."""
+    problems = contract_problems(records, alerts)
+    if problems:
+        raise ContractError(f"rule group {name}:\n  " + "\n  ".join(problems))
     rules = [r.to_yaml() for r in records] + [a.to_yaml(profile) for a in alerts]
     return {"groups": [{"name": name, "rules": rules}]}
 
@@ -280,10 +302,5 @@ def rule_files(inv: Inventory, profile: Profile) -> dict[str, dict[str, object]]
 
 
 def alert_names() -> list[str]:
-    """Every alert name the rules can raise (for tests and dashboards)."""
-    return [
-        *(a.name for a in CASSANDRA_ALERTS),
-        "CassandraLocalQuorumAtRisk",
-        "LcdWriterWritesFailing",
-        WRITER_DOWN.name,
-    ]
+    """Every alert name the rules can raise: the contract's (rule_files refuses any other)."""
+    return [a.name for a in alerts()]

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import configparser
 import json
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from rackpanel.contract import series_names
 from rackpanel.dashboards import consistency, kiosk, node
 from rackpanel.dashboards.catalog import BUILDERS, JSON_DIR, dashboards
 from rackpanel.dashboards.checks import panel_queries, round_trip_problems, unknown_series
 from rackpanel.dashboards.datasources import ALERTMANAGER_UID, PROMETHEUS_UID
 from rackpanel.dashboards.layout import GRID_COLUMNS, KIOSK_ROWS, Box, layout_problems, split
-from rackpanel.dashboards.promql import METRICS, RECORDING_RULES, series_names
 from rackpanel.dashboards.provisioning import (
     KIOSK_PATH,
     grafana_environment,
@@ -29,7 +28,6 @@ from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 
 REPO = Path(__file__).resolve().parent.parent
-METRICS_MD = REPO / "docs" / "metrics.md"  # the project's copy of the metric contract
 GENERATOR = ["rackpanel.dashboards.generate"]
 
 
@@ -78,23 +76,6 @@ def test_queries_use_only_contract_series_with_ref_ids_and_the_fixed_datasource(
         refs = [t["refId"] for t in panel["targets"]]
         assert len(refs) == len(set(refs)) and all(refs), panel["title"]
         assert all(t["datasource"]["uid"] == PROMETHEUS_UID for t in panel["targets"])
-
-
-def test_vocabulary_matches_metrics_md() -> None:
-    text = METRICS_MD.read_text()
-    documented: set[str] = set()
-    for line in text.splitlines():
-        if not line.startswith("| `"):
-            continue
-        cell = line.split("|")[1]
-        names = re.findall(r"`([a-z0-9_:]+)`", cell)
-        for name in names:
-            if name.startswith("_"):
-                # `x_jvm_memory_used_bytes` / `_committed_bytes`: replace as many trailing words
-                stem = names[0].split("_")[: -(name.count("_"))]
-                name = "_".join(stem) + name
-            documented.add(name)
-    assert documented == METRICS | RECORDING_RULES
 
 
 def test_series_names_ignore_labels_functions_and_durations() -> None:

@@ -140,7 +140,7 @@ def test_every_page_passes_promtool_and_matches_the_metric_contract(stack):
     wait_until(lambda: hint_files(exporters[(coordinator, False)]).get(victim, 0) >= 1, 10)
 
     promtool = require_binary("promtool")
-    wanted = contract("exporter")
+    wanted = contract("cassandra")
     seen_types: dict[str, str] = {}
     seen_labels: dict[str, set[frozenset[str]]] = {}
     for (host, exact), exporter in exporters.items():
@@ -167,7 +167,7 @@ def test_every_page_passes_promtool_and_matches_the_metric_contract(stack):
         assert len(alive) == 9 and alive[host] == 1  # every node, the local one included
         (info,) = series["cassandra_node_info"]
         assert dict(info)["endpoint"] == host
-    assert set(seen_types) == set(wanted), "families differ from docs/metrics.md"
+    assert set(seen_types) == set(wanted), "families differ from the contract"
     for name, (kind, labels) in wanted.items():
         assert seen_types[name] == kind, name
         assert seen_labels[name] == {labels}, name

@@ -430,7 +430,7 @@ def test_with_read_back_both_operations_share_the_lcd():
 
 
 def test_metrics_page_carries_exactly_the_contract_families():
-    """Families, types and label names of /metrics equal the writer table of docs/metrics.md."""
+    """Families, types and label names of /metrics equal the writer families of the contract."""
     from tests.support.binaries import require_binary
     from tests.support.contract import contract, families
 
@@ -444,4 +444,4 @@ def test_metrics_page_carries_exactly_the_contract_families():
         [require_binary("promtool"), "check", "metrics"], input=page, capture_output=True, text=True
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert families(page) == contract("writer")
+    assert families(page) == contract("lcd_writer")

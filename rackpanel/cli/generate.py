@@ -17,12 +17,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rackpanel.contract import ContractError
 from rackpanel.topology import Inventory, load_inventory
 
 HELP = "regenerate Prometheus targets, dashboards and the compose file from the inventory"
 
 # Every generator of the project, in the order they run.
 GENERATORS: list[str] = [
+    "rackpanel.contract.docs",
     "rackpanel.prometheus.generate",
     "rackpanel.dashboards.generate",
     "rackpanel.compose",
@@ -111,7 +113,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     inv = load_inventory(args.inventory)
     root = Path(args.root)
-    result = plan(inv, root)
+    try:
+        result = plan(inv, root)
+    except ContractError as exc:  # a generator names a series, rule or alert the contract lacks
+        print(f"generate: {exc}", file=sys.stderr)
+        return 1
     if args.check:
         for rel in result.changed:
             print(f"stale: {rel}", file=sys.stderr)

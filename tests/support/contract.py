@@ -1,65 +1,42 @@
-"""The metric contract (docs/metrics.md) as data, and /metrics pages parsed to compare with it."""
+"""The metric contract (rackpanel.contract) as the tests compare it, and /metrics pages read
+with prometheus_client's own parser."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+from prometheus_client.parser import text_string_to_metric_families
+from rackpanel.contract import metric_families
 
-REPO = Path(__file__).resolve().parents[2]
-
-Series = dict[str, dict[tuple[tuple[str, str], ...], float]]
+Labels = tuple[tuple[str, str], ...]
+Series = dict[str, dict[Labels, float]]
 
 
 def parse_page(text: str) -> tuple[dict[str, str], Series]:
-    """(family → type, family → {labels: value}) of a text exposition."""
+    """(sample name → family type, sample name → {labels: value}) of a text exposition.
+
+    Families are named as the page names them (``x_total`` for a counter), labels sorted.
+    """
     types: dict[str, str] = {}
     series: Series = {}
-    sample = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
-    label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            types[name] = kind
-        elif line and not line.startswith("#"):
-            match = sample.match(line)
-            assert match, f"unparsable line {line!r}"
-            labels = tuple(label.findall(match[2] or ""))
-            series.setdefault(match[1], {})[labels] = float(match[3])
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            types.setdefault(sample.name, family.type)
+            labels = tuple(sorted(sample.labels.items()))
+            series.setdefault(sample.name, {})[labels] = sample.value
     return types, series
 
 
-def contract(section: str) -> dict[str, tuple[str, frozenset[str]]]:
-    """A table of docs/metrics.md (``exporter`` or ``writer``): name → (type, label names)."""
-    text = (REPO / "docs" / "metrics.md").read_text()
-    table = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
-    wanted: dict[str, tuple[str, frozenset[str]]] = {}
-    for row in table.splitlines():
-        cells = [c.strip() for c in row.strip().strip("|").split("|")]
-        if len(cells) < 4 or not cells[0].startswith("`"):
-            continue
-        names = re.findall(r"`([a-z_]+)`", cells[0])
-        types = [t.strip().split(" ")[0] for t in cells[1].split(",")]
-        labels = set(re.findall(r"`([a-z_]+)`", cells[2]))
-        if "endpoint labels" in cells[2]:
-            labels |= {"endpoint", "endpoint_dc", "endpoint_rack"}
-        first = names[0]
-        for index, name in enumerate(names):
-            if name.startswith("_"):  # "`a_b_used_bytes` / `_max_bytes`": replaces the tail
-                name = "_".join(first.split("_")[: -len(name.strip("_").split("_"))]) + name
-            kind = types[index] if len(types) == len(names) else types[0]
-            wanted[name] = (kind, frozenset(labels))
-    return wanted
-
-
-HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
+def contract(job: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """The families of a job (``cassandra`` or ``lcd_writer``): name → (type, label names)."""
+    return {
+        f.name: (f.type, frozenset(f.labels)) for f in metric_families() if f.job == job
+    }
 
 
 def families(text: str) -> dict[str, tuple[str, frozenset[str]]]:
     """Every family of a page: name → (type, label names), histogram samples folded in."""
-    types, series = parse_page(text)
     found: dict[str, tuple[str, frozenset[str]]] = {}
-    for name, kind in types.items():
-        samples = [name] if kind != "histogram" else [name + s for s in HISTOGRAM_SUFFIXES]
-        labels = {key for sample in samples for keys in series.get(sample, {}) for key, _ in keys}
-        found[name] = (kind, frozenset(labels - {"le"}))
+    for family in text_string_to_metric_families(text):
+        name = family.name + "_total" if family.type == "counter" else family.name
+        labels = {key for sample in family.samples for key in sample.labels}
+        found[name] = (family.type, frozenset(labels - {"le"}))
     return found
