@@ -95,10 +95,11 @@ def test_help_type_and_labels_come_from_the_contract(monkeypatch):
         exporter_page()
 
 
-def test_a_removed_alert_is_refused_by_the_rules(monkeypatch, inventory):
+def test_an_alert_the_contract_does_not_name_is_refused_by_the_rules(monkeypatch, inventory):
     from rackpanel.contract import rules as contract_rules
 
-    monkeypatch.delattr(contract_rules, "RACK_DOWN")
+    renamed = dataclasses.replace(contract_rules.RACK_DOWN, name="CassandraRackGone")
+    monkeypatch.setattr(contract_rules, "RACK_DOWN", renamed)
     with pytest.raises(ContractError, match="alert CassandraRackDown: not in the contract"):
         rule_files(inventory, DEMO)
 
