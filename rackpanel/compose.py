@@ -137,7 +137,6 @@ def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
             "command": [
                 "--config.file=/etc/prometheus/prometheus.yml",
                 "--storage.tsdb.path=/prometheus",
-                "--web.enable-lifecycle",
             ],
             "volumes": [f"./{CONFIG_DIR}/prometheus:/etc/prometheus:ro"],
             "ports": [f"127.0.0.1:{prom_port}:9090"],
@@ -158,6 +157,8 @@ def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
             "environment": {
                 **grafana_environment(GRAFANA_DASHBOARDS),
                 "GF_ANALYTICS_REPORTING_ENABLED": "false",
+                # never admin/admin: compose refuses to start without the variable
+                "GF_SECURITY_ADMIN_PASSWORD": "${GRAFANA_ADMIN_PASSWORD:?set it (env or .env)}",
             },
             "volumes": [
                 f"./{CONFIG_DIR}/grafana/provisioning:/etc/grafana/provisioning:ro",

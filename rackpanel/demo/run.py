@@ -17,6 +17,7 @@ from rich.table import Table
 from rackpanel.demo.power_follower import PowerFollower
 from rackpanel.demo.stack import (
     StackOptions,
+    grafana_admin_password_file,
     kiosk_path,
     monitor_host,
     phases,
@@ -113,6 +114,8 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
         grafana = next((s for s in services if s.kind == "grafana"), None)
         if grafana:
             console.print(f"kiosk: {grafana.url}", soft_wrap=True)
+            password = grafana_admin_password_file(opts.run_dir)
+            console.print(f"grafana admin password (user admin): in {password}", soft_wrap=True)
         else:
             port = inv.monitor.grafana_port if inv.monitor else 3000
             console.print(f"kiosk: http://{monitor_host(inv)}:{port}{kiosk_path()}", soft_wrap=True)

@@ -7,12 +7,15 @@ Prometheus see nine distinct hosts exactly as on the panel's Pis.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from rackpanel.demo.supervisor import Service
+from rackpanel.secret_files import warn_if_readable_by_others
 from rackpanel.topology import Inventory
 from rackpanel.topology.service_options import as_argv, writer_options
 
@@ -165,7 +168,6 @@ def prometheus_services(inv: Inventory, opts: StackOptions) -> list[Service]:
                 f"--config.file={conf / 'prometheus.yml'}",
                 f"--storage.tsdb.path={opts.run_dir / 'data' / 'prometheus'}",
                 f"--web.listen-address={host}:{prom_port}",
-                "--web.enable-lifecycle",
                 "--storage.tsdb.retention.time=1d",
             ],
             url=f"http://{host}:{prom_port}/",
@@ -240,9 +242,27 @@ def grafana_services(inv: Inventory, opts: StackOptions) -> list[Service]:
                 "GF_SERVER_HTTP_PORT": str(grafana_port),
                 "GF_ANALYTICS_REPORTING_ENABLED": "false",
                 "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+                "GF_SECURITY_ADMIN_PASSWORD": grafana_admin_password(opts.run_dir),
             },
         )
     ]
+
+
+def grafana_admin_password_file(run_dir: Path) -> Path:
+    return run_dir / "grafana-admin-password"
+
+
+def grafana_admin_password(run_dir: Path) -> str:
+    """The demo Grafana's admin password: generated on the first run into the run directory
+    (mode 0600) and kept for the next runs, so Grafana never starts with admin/admin."""
+    path = grafana_admin_password_file(run_dir)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(18) + "\n")
+    warn_if_readable_by_others(path, "the Grafana admin password file")
+    return path.read_text().strip()
 
 
 def kiosk_path() -> str:
