@@ -219,7 +219,8 @@ def test_unknown_host_key_is_refused_until_accepted_explicitly(lab, capsys):
     lab.fleet.write_known_hosts(lab.known_hosts, known)
     code, out = lab.deploy("apply", capsys=capsys)
     assert code == 1
-    assert re.search(r"rpimonitor: refused: host key of \[127\.81\.0\.1\]:\d+ is not in", out)
+    monitor = re.escape(LAB_HOSTS["rpimonitor"])
+    assert re.search(rf"rpimonitor: refused: host key of \[{monitor}\]:\d+ is not in", out)
     assert "--accept-new" in out
     assert not lab.file("rpimonitor", "/etc/hostname").exists()
     assert lab.file("rpidc1user", "/etc/hostname").exists()  # the others finished
