@@ -2,7 +2,7 @@
 
 It talks to its local node only and never reads the inventory (Prometheus adds the cluster,
 dc, rack and node labels). Every option is also a key of ``--config FILE`` (YAML, keys = long
-option names) and most have an environment default ``RACKPANEL_<OPTION>``:
+option names) and can be set by ``RACKPANEL_<OPTION>``; flag > environment > file > default:
 
   --cassandra HOST[:PORT]   the node's CQL address (default 127.0.0.1:9042)
   --listen ADDR:PORT        where /metrics is served (default 0.0.0.0:9500)
@@ -25,100 +25,104 @@ import logging
 import signal
 import sys
 import threading
-from typing import Any
 
-from rackpanel.settings import add_config_argument, apply_config, env_default
+from rackpanel.settings import add_config_argument, flag, load_args
 
 HELP = "run one Cassandra node's Prometheus exporter (/metrics on :9500)"
-DEFAULT_PROCESS_PATTERN = "org.apache.cassandra.service.CassandraDaemon"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from rackpanel.exporter.options import ExporterSettings as S
+
     parser.epilog = (
-        "Every option is also a key of the --config file and takes its default from "
-        "$RACKPANEL_<OPTION> (e.g. RACKPANEL_CASSANDRA). The exporter never reads the "
-        "inventory: Prometheus adds cluster, dc, rack and node labels."
+        "Every option is also a key of the --config file and takes its value from "
+        "$RACKPANEL_<OPTION> when set (e.g. RACKPANEL_CASSANDRA); flags win over both. The "
+        "exporter never reads the inventory: Prometheus adds cluster, dc, rack and node labels."
     )
     add_config_argument(parser)
-
-    def add_env_option(flag: str, default: Any, **kwargs: Any) -> None:
-        """``flag`` whose default is taken from ``RACKPANEL_<FLAG>`` when that is set."""
-        parser.add_argument(flag, default=env_default(flag.removeprefix("--"), default), **kwargs)
-
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--cassandra",
-        "127.0.0.1:9042",
         metavar="HOST[:PORT]",
         help="the local node's CQL address (default %(default)s)",
     )
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--listen",
-        "0.0.0.0:9500",
         metavar="ADDR:PORT",
         help="where /metrics is served (default %(default)s)",
     )
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--jolokia",
-        "auto",
         metavar="URL|auto|none",
         help="Jolokia agent URL; auto tries http://<cassandra host>:8778/jolokia/ "
         "(default %(default)s)",
     )
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--interval",
-        5.0,
         metavar="SECONDS",
         type=float,
         help="collection interval (default %(default)s)",
     )
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--timeout",
-        None,
         metavar="SECONDS",
         type=float,
         help="per-source timeout (default: the interval, between 1 and 5 s)",
     )
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--username",
-        None,
         help="CQL user (password from $RACKPANEL_CQL_PASSWORD or --password-file)",
     )
     # refused: see options.from_args
-    parser.add_argument("--password", default=None, help=argparse.SUPPRESS)
-    add_env_option("--password-file", None, metavar="FILE", help="file holding the CQL password")
-    add_env_option(
-        "--pid-file", None, metavar="FILE", help="Cassandra's pid file, for the proc source"
-    )
-    add_env_option(
+    flag(parser, S, "--password", help=argparse.SUPPRESS)
+    flag(parser, S, "--password-file", metavar="FILE", help="file holding the CQL password")
+    flag(parser, S, "--pid-file", metavar="FILE", help="Cassandra's pid file, for the proc source")
+    flag(
+        parser,
+        S,
         "--process-pattern",
-        DEFAULT_PROCESS_PATTERN,
         metavar="TEXT",
         help="find Cassandra by this command-line substring when there is no pid file "
         "('none' turns the proc source off; default %(default)s)",
     )
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--gc-log",
-        None,
         metavar="PATH",
         help="the JVM's unified GC log (e.g. /var/log/cassandra/gc.log), read when Jolokia is "
         "absent",
     )
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--tls-cert",
-        None,
         metavar="FILE",
         help="serve /metrics over TLS with this certificate (with --tls-key)",
     )
-    add_env_option("--tls-key", None, metavar="FILE", help="the TLS private key")
-    add_env_option(
+    flag(parser, S, "--tls-key", metavar="FILE", help="the TLS private key")
+    flag(
+        parser,
+        S,
         "--basic-auth-file",
-        None,
         metavar="FILE",
         help="require HTTP basic auth; lines user:password",
     )
-    add_env_option(
+    flag(
+        parser,
+        S,
         "--log-level",
-        "INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level (default %(default)s)",
     )
@@ -126,14 +130,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rackpanel.exporter.app import Exporter
-    from rackpanel.exporter.options import from_args
+    from rackpanel.exporter.options import ExporterSettings, from_args
 
-    parser = argparse.ArgumentParser(add_help=False)
-    add_arguments(parser)
-    apply_config(parser, args)
-    options = from_args(args)
+    settings = load_args(ExporterSettings, args)
+    options = from_args(settings)
     logging.basicConfig(
-        level=args.log_level,
+        level=settings.log_level,
         format="%(asctime)s rackpanel exporter %(levelname)s %(message)s",
         stream=sys.stderr,
     )

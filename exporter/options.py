@@ -8,15 +8,36 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rackpanel.exporter.server import ConfigFileError, read_basic_auth, tls_context
 from rackpanel.exporter.sources.cql import parse_host_port
-from rackpanel.settings import ConfigError
+from rackpanel.settings import ConfigError, ServiceSettings, option
 
 from rackpanel.secret_files import warn_if_readable_by_others
 
 PASSWORD_ENV = "RACKPANEL_CQL_PASSWORD"
+DEFAULT_PROCESS_PATTERN = "org.apache.cassandra.service.CassandraDaemon"
+
+
+class ExporterSettings(ServiceSettings):
+    """The exporter's options as given (flags, RACKPANEL_<OPTION>, --config file, defaults)."""
+
+    cassandra: str = option("127.0.0.1:9042", env=True)
+    listen: str = option("0.0.0.0:9500", env=True)
+    jolokia: str = option("auto", env=True)
+    interval: float = option(5.0, env=True)
+    timeout: float | None = option(None, env=True)
+    username: str | None = option(None, env=True)
+    password: str | None = option(None)  # refused by from_args, whatever its source
+    password_file: str | None = option(None, env=True)
+    pid_file: str | None = option(None, env=True)
+    process_pattern: str = option(DEFAULT_PROCESS_PATTERN, env=True)
+    gc_log: str | None = option(None, env=True)
+    tls_cert: str | None = option(None, env=True)
+    tls_key: str | None = option(None, env=True)
+    basic_auth_file: str | None = option(None, env=True)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = option("INFO", env=True)
 
 
 @dataclass(frozen=True)

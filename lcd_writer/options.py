@@ -7,7 +7,6 @@ option at fault, so a bad config never half-starts a writer.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from pathlib import Path
 from rackpanel.lcd_writer.consistency import Operation, check_level
 from rackpanel.lcd_writer.plates import BACKENDS
 from rackpanel.lcd_writer.screen import Color
-from rackpanel.settings import ConfigError
+from rackpanel.settings import ConfigError, ServiceSettings, StrList
+from rackpanel.settings import option as setting
 
 from rackpanel.secret_files import warn_if_readable_by_others
 
@@ -25,6 +25,39 @@ PASSWORD_ENV = "RACKPANEL_CQL_PASSWORD"
 KEYSPACE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 DC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 DEFAULT_COLORS: dict[str, Color] = {"DC1": (0, 1, 0), "DC2": (0, 0, 1)}
+
+
+class WriterSettings(ServiceSettings):
+    """The writer's options as given (flags, --config file, defaults; no environment)."""
+
+    name: str = setting("writer")
+    local_dc: str | None = setting(None)
+    contact_points: StrList | None = setting(None)
+    keyspace: str = setting("demorpi")
+    replication: StrList = setting(["DC1:3", "DC2:3"])
+    used_hosts_per_remote_dc: int = setting(3)
+    token_aware: bool = setting(False)
+    protocol_version: int | None = setting(None)
+    source_address: str | None = setting(None)
+    username: str | None = setting(None)
+    password_file: str | None = setting(None)
+    write_cl: str | None = setting(None)
+    conditional: bool = setting(False)
+    read_cl: str = setting("ONE")
+    interval: float = setting(5.0)
+    rate: float | None = setting(None)
+    max_in_flight: int = setting(64)
+    read: bool = setting(False)
+    request_timeout: float = setting(0.5)
+    connect_timeout: float = setting(2.0)
+    heartbeat_interval: float = setting(2.0)
+    display: str = setting("none")
+    colors: StrList | None = setting(None)
+    hold: float = setting(2.0)
+    listen: str = setting("0.0.0.0:9501")
+    keypad_api: bool = setting(False)
+    keypad_api_remote: bool = setting(False)
+    log_file: str | None = setting(None)
 
 
 @dataclass(frozen=True)
@@ -120,7 +153,7 @@ def _address(text: str | None, option: str) -> str | None:
         raise ConfigError(f"{option}: {text!r} is not an IP address") from None
 
 
-def _password(args: argparse.Namespace) -> str | None:
+def _password(args: WriterSettings) -> str | None:
     if args.password_file:
         try:
             password = Path(args.password_file).read_text(encoding="utf-8").strip()
@@ -145,7 +178,7 @@ def _level(operation: Operation, name: str, conditional: bool) -> str:
         raise ConfigError(f"--{operation}-cl: {exc}") from None
 
 
-def from_args(args: argparse.Namespace) -> WriterOptions:
+def from_args(args: WriterSettings) -> WriterOptions:
     contacts = tuple(
         parse_hostport(c, 9042, "--contact-points") for c in _split(args.contact_points)
     )

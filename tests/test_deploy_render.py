@@ -3,7 +3,6 @@ service configs (parsed by the services' own parsers), host selection, rolling o
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from rackpanel.deploy.render.services import exporter_config, writer_config
 from rackpanel.deploy.rolling import is_up, observer_for, rolling_order
 from rackpanel.deploy.services import action_command
 from rackpanel.deploy.textmerge import BEGIN, END, MergeError, merge_yaml_keys, with_block
-from rackpanel.settings import read_config
+from rackpanel.settings import load, read_file
 from rackpanel.topology import Inventory, parse_inventory
 
 from tests.support.sshd import STOCK_CASSANDRA_ENV, STOCK_CASSANDRA_YAML
@@ -107,19 +106,18 @@ def test_cassandra_files_need_the_installed_files():
 
 
 # ---- the services' config files, read by the services' own parsers -----------------------
-def _parsed(add_arguments, config: dict, tmp_path: Path) -> dict:
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
+def _parsed(model, config: dict, tmp_path: Path) -> dict:
     path = tmp_path / "service.yml"
     path.write_text(yaml.safe_dump(config))
-    return read_config(parser, str(path))
+    load(model, config_file=str(path))  # every key known, every value valid
+    return read_file(model, str(path))
 
 
 def test_exporter_config_uses_the_exporter_options(tmp_path):
-    from rackpanel.exporter.cli import add_arguments
+    from rackpanel.exporter.options import ExporterSettings
 
     inv = demo_with(cluster={"jolokia": True})
-    values = _parsed(add_arguments, exporter_config(inv, inv.node("rpidc1r1n2")), tmp_path)
+    values = _parsed(ExporterSettings, exporter_config(inv, inv.node("rpidc1r1n2")), tmp_path)
     assert values["cassandra"] == "192.168.11.12:9042"
     assert values["jolokia"] == "http://192.168.11.12:8778/jolokia/"
     assert values["gc_log"] == "/var/log/cassandra/gc.log"
@@ -128,11 +126,11 @@ def test_exporter_config_uses_the_exporter_options(tmp_path):
 
 
 def test_writer_config_uses_the_writer_options(tmp_path):
-    from rackpanel.lcd_writer.cli import add_arguments
+    from rackpanel.lcd_writer.options import WriterSettings
 
     inv = demo_with()
     place = next(w for w in inv.writer_places() if w.name == "rpidc2user")
-    values = _parsed(add_arguments, writer_config(inv, place), tmp_path)
+    values = _parsed(WriterSettings, writer_config(inv, place), tmp_path)
     assert values["local_dc"] == "DC2"
     assert values["contact_points"] == [
         "192.168.11.41:9042",

@@ -181,7 +181,7 @@ def test_cli_serves_reads_its_config_file_and_stops_cleanly(tmp_path):
     ("config_text", "message"),
     [
         ("intervall: 1\n", "unknown key 'intervall'"),
-        ("interval: soon\n", "interval: invalid value 'soon'"),
+        ("interval: soon\n", "interval: Input should be a valid number"),
         ("password: hunter2\n", "password: never on the command line or in the config file"),
     ],
 )

@@ -8,11 +8,11 @@ import math
 import pytest
 from rackpanel.exporter.cli import add_arguments
 from rackpanel.exporter.liveness import HeartbeatClock, conviction_seconds, judge
-from rackpanel.exporter.options import from_args
+from rackpanel.exporter.options import ExporterSettings, from_args
 from rackpanel.exporter.readings import EndpointId, GossipEntry
 from rackpanel.exporter.sources.cql import gossip_status, parse_host_port
 from rackpanel.exporter.sources.jolokia import endpoint_address, mbean_property
-from rackpanel.settings import ConfigError
+from rackpanel.settings import ConfigError, load_args
 
 A = EndpointId("127.41.11.1", "DC1", "RAC1")
 B = EndpointId("127.41.12.1", "DC1", "RAC2")
@@ -117,10 +117,10 @@ def test_host_port_parsing():
             parse_host_port(bad, 9042)
 
 
-def parse(*argv: str) -> argparse.Namespace:
+def parse(*argv: str) -> ExporterSettings:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    return parser.parse_args(argv)
+    return load_args(ExporterSettings, parser.parse_args(argv))
 
 
 def test_defaults_and_jolokia_auto_url():

@@ -7,7 +7,8 @@ import argparse
 import yaml
 from rackpanel.deploy.render.services import writer_config
 from rackpanel.lcd_writer.cli import add_arguments
-from rackpanel.settings import apply_config
+from rackpanel.lcd_writer.options import WriterSettings
+from rackpanel.settings import load_args
 from rackpanel.topology.service_options import as_argv, writer_options
 
 from rackpanel.compose import writer_service
@@ -24,13 +25,13 @@ def test_every_placement_gives_the_writer_the_same_cluster_facts(demo_inventory,
     parser = writer_parser()
     place = next(demo_inventory.writer_places())
     demo = next(s for s in writer_services(demo_inventory) if s.name.endswith(place.name))
-    from_demo = parser.parse_args(demo.argv[demo.argv.index("writer") + 1 :])
+    demo_argv = demo.argv[demo.argv.index("writer") + 1 :]
+    from_demo = load_args(WriterSettings, parser.parse_args(demo_argv))
     compose_cmd = writer_service(demo_inventory, place.name)["command"]
-    from_compose = parser.parse_args(compose_cmd[1:])
+    from_compose = load_args(WriterSettings, parser.parse_args(compose_cmd[1:]))
     deployed = tmp_path / "writer.yml"
     deployed.write_text(yaml.safe_dump(writer_config(demo_inventory, place)))
-    argv = ["--config", str(deployed)]
-    from_deploy = apply_config(parser, parser.parse_args(argv), argv)
+    from_deploy = load_args(WriterSettings, parser.parse_args(["--config", str(deployed)]))
     for field in (
         "name",
         "local_dc",

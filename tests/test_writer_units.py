@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -16,19 +17,19 @@ from cassandra import OperationTimedOut, Unavailable, WriteTimeout
 from cassandra.cluster import NoHostAvailable
 from prometheus_client.parser import text_string_to_metric_families
 from rackpanel.deploy.render.services import writer_config
-from rackpanel.lcd_writer.cli import _parser_of
+from rackpanel.lcd_writer.cli import add_arguments as add_writer_arguments
 from rackpanel.lcd_writer.consistency import OFFERED, SERIAL_LEVELS, check_level
 from rackpanel.lcd_writer.http_api import WriterHttp
 from rackpanel.lcd_writer.keypad import Button, ButtonPoller, Press
 from rackpanel.lcd_writer.menu import CLMenu
 from rackpanel.lcd_writer.metrics import WriterMetrics
-from rackpanel.lcd_writer.options import from_args
+from rackpanel.lcd_writer.options import WriterSettings, from_args
 from rackpanel.lcd_writer.outcome import Coordinator, Outcome, classify
 from rackpanel.lcd_writer.plates import PlateView
 from rackpanel.lcd_writer.plates.memory import MemoryPlate
 from rackpanel.lcd_writer.scheduler import run_paced
 from rackpanel.lcd_writer.screen import RED, WHITE, dual_screen, lcd_text, screen
-from rackpanel.settings import ConfigError, apply_config
+from rackpanel.settings import ConfigError, load, load_args
 
 from tests.support.binaries import require_binary
 from tests.support.lab import loopback_octet
@@ -197,9 +198,15 @@ def test_driver_errors_map_to_the_metric_outcomes():
 
 
 # ---- options --------------------------------------------------------------------------------
+def writer_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rackpanel writer")
+    add_writer_arguments(parser)
+    return parser
+
+
 def options(*argv: str):
     base = ["--local-dc", "DC1", "--contact-points", "127.0.11.1,127.0.11.2:9043"]
-    return from_args(_parser_of(None).parse_args([*base, *argv]))
+    return from_args(load_args(WriterSettings, writer_parser().parse_args([*base, *argv])))
 
 
 def test_options_parse_lists_ports_and_colors():
@@ -403,9 +410,7 @@ def test_the_config_deploy_renders_for_a_pi_is_accepted(tmp_path, demo_inventory
     place = next(p for p in demo_inventory.writer_places() if p.local_dc == "DC2")
     path = tmp_path / "writer.yml"
     path.write_text(yaml.safe_dump(writer_config(demo_inventory, place)))
-    argv = ["--config", str(path)]
-    parser = _parser_of(None)
-    opts = from_args(apply_config(parser, parser.parse_args(argv), argv))
+    opts = from_args(load(WriterSettings, config_file=str(path)))
     assert (opts.name, opts.local_dc, opts.display) == ("rpidc2user", "DC2", "adafruit")
     assert opts.contact_points[0] == ("192.168.11.41", 9042)
     assert opts.replication == {"DC1": 3, "DC2": 3}
