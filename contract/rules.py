@@ -59,6 +59,14 @@ DATACENTER_UNAVAILABLE = AlertName(
     "the DC's own exporters answers (judged from other DCs' observers and from `up`)",
     C,
 )
+DATACENTER_PARTITIONED = AlertName(
+    "CassandraDatacenterPartitioned",
+    "critical",
+    "the observers of one DC (`observer_dc`) judge every node of another DC (`endpoint_dc`) down "
+    "while that DC's own observers judge some of its nodes up: a cut DC link, not an outage "
+    "(never fires for a DC outage; CassandraDatacenterUnavailable never fires for a partition)",
+    C,
+)
 RACK_DOWN = AlertName("CassandraRackDown", "critical", "every node of a rack is judged down", C)
 NODE_DOWN = AlertName(
     "CassandraNodeDown", "warning", "a node is judged down by every observer that answers", C

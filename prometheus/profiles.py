@@ -43,6 +43,7 @@ DEMO = Profile(
     evaluation_interval="2s",
     hold={
         "CassandraDatacenterUnavailable": "2s",
+        "CassandraDatacenterPartitioned": "2s",
         "CassandraRackDown": "2s",
         "CassandraNodeDown": "4s",
         "CassandraLocalQuorumAtRisk": "4s",
@@ -64,6 +65,7 @@ PRODUCTION = Profile(
     evaluation_interval="15s",
     hold={
         "CassandraDatacenterUnavailable": "1m",
+        "CassandraDatacenterPartitioned": "1m",
         "CassandraRackDown": "1m",
         "CassandraNodeDown": "2m",
         "CassandraLocalQuorumAtRisk": "2m",

@@ -222,6 +222,16 @@ def heap_high(inv: Inventory, name: str) -> dict[str, str]:
     }
 
 
+def partitioned(observer_dc: str, endpoint_dc: str) -> dict[str, str]:
+    return {"endpoint_dc": endpoint_dc, "observer_dc": observer_dc, "severity": "critical"}
+
+
+def link_cut(inv: Inventory, a: str, b: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Every observer of each DC blind to every node of the other: a cut DC link."""
+    side = {a: _dc_nodes(inv, b), b: _dc_nodes(inv, a)}
+    return tuple((p.name, side[p.dc]) for p in inv.nodes() if p.dc in side)
+
+
 def cassandra_scenarios(inv: Inventory) -> list[Scenario]:
     dc2 = _dc_nodes(inv, "DC2")
     everyone_but = frozenset(p.name for p in inv.nodes()) - {"rpidc1r1n1"}
@@ -298,6 +308,20 @@ def cassandra_scenarios(inv: Inventory) -> list[Scenario]:
                 "CassandraNodeDown": [node_down(inv, n) for n in sorted(dc2)],
                 "CassandraLocalQuorumAtRisk": [lq_risk("DC2", 3)],
             },
+        ),
+        Scenario(
+            "DC link cut: each DC sees the other down, a partition and no outage",
+            [HEALTHY, Phase(blind=link_cut(inv, "DC1", "DC2"))],
+            {
+                "CassandraDatacenterPartitioned": [
+                    partitioned("DC1", "DC2"),
+                    partitioned("DC2", "DC1"),
+                ]
+            },
+        ),
+        Scenario(
+            "DC link cut, then restored: the partition resolves",
+            [HEALTHY, Phase(blind=link_cut(inv, "DC1", "DC2")), HEALTHY],
         ),
         Scenario(
             "DC2 gone and no observer reports it any more: judged from `up`",
@@ -459,6 +483,7 @@ def _alert_tests(
 # $value of each alert in the scenarios, as the template prints it.
 CASSANDRA_VALUES = {
     "CassandraDatacenterUnavailable": "0",
+    "CassandraDatacenterPartitioned": "0",
     "CassandraRackDown": "0",
     "CassandraNodeDown": "0",
     "CassandraExporterDown": "0",  # up

@@ -136,6 +136,35 @@ DC_UNAVAILABLE = Alert(
     "EACH_QUORUM/ALL fail everywhere.",
 )
 
+# Each observer's view, from observers whose own node answers, labelled with the observer's DC.
+SEEN_BY_DC = (
+    f"label_replace(\n"
+    f"    cassandra_endpoint_up{{{C}}} and on (job, instance) (cassandra_up{{{C}}} == 1),\n"
+    f'    "observer_dc", "$1", "dc", "(.+)"\n'
+    f"  )"
+)
+
+DC_PARTITIONED = Alert(
+    "CassandraDatacenterPartitioned",
+    "# the observers of one DC judge every node of another DC down...\n"
+    f"max by (observer_dc, endpoint_dc) (\n  {SEEN_BY_DC}\n) == 0\n"
+    "# ...while that DC's own observers judge some of its nodes up: a cut link, not an outage\n"
+    "and on (endpoint_dc) (\n"
+    "  max by (endpoint_dc) (\n"
+    f"    {SEEN_BY_DC}\n"
+    "    and on (instance, endpoint, observer_dc)\n"
+    f'    label_replace({SEEN_BY_DC}, "observer_dc", "$1", "endpoint_dc", "(.+)")\n'
+    "  ) > 0\n"
+    ")",
+    "critical",
+    "Datacenter {{ $labels.endpoint_dc }} is cut off from {{ $labels.observer_dc }}",
+    "Every node of datacenter {{ $labels.observer_dc }} judges all the nodes of datacenter "
+    "{{ $labels.endpoint_dc }} down, while {{ $labels.endpoint_dc }}'s own nodes see each other "
+    "up: the link between the two DCs is cut (a partition, not an outage). Each side keeps "
+    "serving LOCAL_ONE and LOCAL_QUORUM; QUORUM, EACH_QUORUM and ALL fail, and coordinators "
+    "keep hints for the other side until the link comes back.",
+)
+
 RACK_DOWN = Alert(
     "CassandraRackDown",
     "cassandra:rack_nodes_up:sum == 0",
@@ -259,7 +288,14 @@ def local_quorum_at_risk(inv: Inventory) -> list[Alert]:
     return alerts
 
 
-CASSANDRA_ALERTS = [DC_UNAVAILABLE, RACK_DOWN, NODE_DOWN, EXPORTER_DOWN, JVM_HEAP_HIGH]
+CASSANDRA_ALERTS = [
+    DC_UNAVAILABLE,
+    DC_PARTITIONED,
+    RACK_DOWN,
+    NODE_DOWN,
+    EXPORTER_DOWN,
+    JVM_HEAP_HIGH,
+]
 
 
 def contract_problems(records: list[Record], alerts: list[Alert]) -> list[str]:

@@ -32,6 +32,7 @@ MANDATORY_ALERTS = {
     "CassandraNodeDown",
     "CassandraRackDown",
     "CassandraDatacenterUnavailable",
+    "CassandraDatacenterPartitioned",
     "CassandraLocalQuorumAtRisk",
     "CassandraExporterDown",
     "CassandraJvmHeapHigh",
