@@ -100,21 +100,25 @@ ENDPOINT_PHI = _node(
     "cassandra_endpoint_phi", "gauge", "Failure detector phi of the endpoint", E, ("jolokia",)
 )
 JVM_MEMORY_USED = _node(
-    "cassandra_jvm_memory_used_bytes", "gauge", "JVM memory used", ("area",), ("jolokia",)
+    "cassandra_jvm_memory_used_bytes",
+    "gauge",
+    "JVM memory used (gc.log, heap only: right after the last collection)",
+    ("area",),
+    ("jolokia", "gclog"),
 )
 JVM_MEMORY_COMMITTED = _node(
     "cassandra_jvm_memory_committed_bytes",
     "gauge",
-    "JVM memory committed",
+    "JVM memory committed (gc.log, heap only: the capacity at the last collection)",
     ("area",),
-    ("jolokia",),
+    ("jolokia", "gclog"),
 )
 JVM_MEMORY_MAX = _node(
     "cassandra_jvm_memory_max_bytes",
     "gauge",
-    "JVM memory limit (-1 when the JVM has none)",
+    "JVM memory limit, -1 when the JVM has none (gc.log, heap only: -Xmx from its start)",
     ("area",),
-    ("jolokia",),
+    ("jolokia", "gclog"),
 )
 JVM_GC_COLLECTIONS = _node(
     "cassandra_jvm_gc_collections_total",
@@ -131,6 +135,18 @@ JVM_GC_SECONDS = _node(
     ("jolokia", "gclog"),
 )
 JVM_THREADS = _node("cassandra_jvm_threads", "gauge", "Live JVM threads", sources=("jolokia",))
+JVM_SAFEPOINTS = _node(
+    "cassandra_jvm_safepoints_total",
+    "counter",
+    "Safepoints: the application threads stopped (Cassandra's safepoint=info gc.log lines)",
+    sources=("gclog",),
+)
+JVM_SAFEPOINT_SECONDS = _node(
+    "cassandra_jvm_safepoint_seconds_total",
+    "counter",
+    "Time the application threads were stopped in safepoints",
+    sources=("gclog",),
+)
 PROCESS_RSS = _node(
     "cassandra_process_resident_memory_bytes",
     "gauge",
@@ -182,7 +198,39 @@ NATIVE_CLIENTS = _node(
     "cassandra_native_clients", "gauge", "Connected CQL clients", sources=("cql",)
 )
 PENDING_HINTS_FILES = _node(
-    "cassandra_pending_hints_files", "gauge", "Hint files held for an endpoint", E, ("cql",)
+    "cassandra_pending_hints_files",
+    "gauge",
+    "Hint files held for an endpoint (system_views.pending_hints, 4.1+: listed once the "
+    "endpoint is back and its hints wait for dispatch, not during the outage)",
+    E,
+    ("cql",),
+)
+HINTS_WRITTEN = _node(
+    "cassandra_hints_written_total",
+    "counter",
+    "Hints this node wrote for down replicas (Storage TotalHints): grows during the outage",
+    sources=("jolokia",),
+)
+HINTS_IN_PROGRESS = _node(
+    "cassandra_hints_in_progress",
+    "gauge",
+    "Hints being written now (Storage TotalHintsInProgress)",
+    sources=("jolokia",),
+)
+HINTS_CREATED = _node(
+    "cassandra_hints_created_total",
+    "counter",
+    "Hints created for that endpoint (HintedHandOffManager Hints_created-<endpoint>): grows "
+    "during the outage",
+    E,
+    ("jolokia",),
+)
+HINTS_DELIVERED = _node(
+    "cassandra_hints_delivered_total",
+    "counter",
+    "Hint deliveries by result (HintsService HintsSucceeded, HintsFailed, HintsTimedOut)",
+    ("result",),
+    ("jolokia",),
 )
 CLIENT_REQUEST_FAILURES = _node(
     "cassandra_client_request_failures_total",
@@ -234,6 +282,7 @@ LABEL_VALUES: dict[str, str] = {
     "status": "NORMAL, LEAVING, LEFT, shutdown, ...",
     "operation": "read, write",
     "kind": "unavailable, timeout, failure",
+    "result": "succeeded, failed, timed_out",
     "outcome": (
         "success, unavailable, write_timeout, read_timeout, client_timeout, no_host, error"
     ),

@@ -118,7 +118,34 @@ def phi_family(reading: JolokiaReading | None, endpoints: dict[str, EndpointId])
     return phi
 
 
+def hint_families(reading: JolokiaReading | None, endpoints: dict[str, EndpointId]) -> list[Family]:
+    """Hints as the coordinator writes them: these move during an outage (Jolokia only).
+
+    ``system_views.pending_hints`` lists a target only once its hints file is closed for
+    dispatch, i.e. after the target is back; these counters grow while it is still down.
+    """
+    written = Family(m.HINTS_WRITTEN)
+    in_progress = Family(m.HINTS_IN_PROGRESS)
+    created = Family(m.HINTS_CREATED)
+    delivered = Family(m.HINTS_DELIVERED)
+    hints = reading.hints if reading is not None else None
+    if hints is not None:
+        written.add(hints.written)
+        in_progress.add(hints.in_progress)
+        for address, count in sorted(hints.created.items()):
+            if address in endpoints:
+                created.add(count, **_endpoint_labels(endpoints[address]))
+        for result, count in sorted(hints.delivered.items()):
+            delivered.add(count, result=result)
+    return [written, in_progress, created, delivered]
+
+
 def jvm_families(jolokia: JolokiaReading | None, gclog: GcLogReading | None) -> list[Family]:
+    """JVM figures: live from Jolokia when it answers, else from the GC log.
+
+    From the GC log the heap gauges describe the heap as the last collection left it (used
+    right after the pause, its capacity, -Xmx); safepoints exist only there.
+    """
     memory = {
         "used": Family(m.JVM_MEMORY_USED),
         "committed": Family(m.JVM_MEMORY_COMMITTED),
@@ -127,6 +154,8 @@ def jvm_families(jolokia: JolokiaReading | None, gclog: GcLogReading | None) -> 
     collections = Family(m.JVM_GC_COLLECTIONS)
     seconds = Family(m.JVM_GC_SECONDS)
     threads = Family(m.JVM_THREADS)
+    safepoints = Family(m.JVM_SAFEPOINTS)
+    stopped = Family(m.JVM_SAFEPOINT_SECONDS)
     gc: dict[str, GcTotals] = {}
     if jolokia is not None:
         for area, figures in jolokia.memory.items():
@@ -137,10 +166,19 @@ def jvm_families(jolokia: JolokiaReading | None, gclog: GcLogReading | None) -> 
         gc = jolokia.gc
     elif gclog is not None:
         gc = gclog.pauses
+        if gclog.heap is not None:
+            memory["used"].add(gclog.heap.used_after_gc, area="heap")
+            if gclog.heap.capacity is not None:
+                memory["committed"].add(gclog.heap.capacity, area="heap")
+            if gclog.heap.max is not None:
+                memory["max"].add(gclog.heap.max, area="heap")
+    if gclog is not None and gclog.safepoints is not None:
+        safepoints.add(gclog.safepoints.collections)
+        stopped.add(gclog.safepoints.seconds)
     for name, totals in sorted(gc.items()):
         collections.add(totals.collections, gc=name)
         seconds.add(totals.seconds, gc=name)
-    return [*memory.values(), collections, seconds, threads]
+    return [*memory.values(), collections, seconds, threads, safepoints, stopped]
 
 
 def client_request_family(reading: JolokiaReading | None) -> Family:

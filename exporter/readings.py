@@ -67,6 +67,16 @@ class GcTotals:
 
 
 @dataclass(frozen=True)
+class HintFigures:
+    """Hints this node wrote as a coordinator and delivered (Jolokia, Storage/HintsService)."""
+
+    written: int  # Storage TotalHints
+    in_progress: int  # Storage TotalHintsInProgress
+    created: dict[str, int]  # target address -> hints created for it (HintedHandOffManager)
+    delivered: dict[str, int]  # succeeded|failed|timed_out -> hints (HintsService)
+
+
+@dataclass(frozen=True)
 class JolokiaReading:
     memory: dict[str, MemoryArea]  # area (heap, nonheap) -> figures
     gc: dict[str, GcTotals]  # collector bean name -> totals
@@ -75,6 +85,7 @@ class JolokiaReading:
     endpoint_phi: dict[str, float]
     client_request_failures: dict[tuple[str, str, str], int] = field(default_factory=dict)
     # (operation read|write, consistency level, kind unavailable|timeout|failure) -> count
+    hints: HintFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,18 @@ class ProcReading:
 
 
 @dataclass(frozen=True)
+class HeapFigures:
+    """The heap as the last collection in the GC log left it."""
+
+    used_after_gc: int  # bytes in use right after the last pause
+    capacity: int | None  # committed heap at that pause
+    max: int | None  # -Xmx, from the log's start-up lines (None when not in the files read)
+
+
+@dataclass(frozen=True)
 class GcLogReading:
     path: str
     collector: str | None  # "G1", "Serial", "Parallel", "Concurrent Mark Sweep"...
-    pauses: dict[str, GcTotals]  # pause kind (Young, Full, Remark...) -> totals
+    pauses: dict[str, GcTotals]  # "<collector> <pause kind>" (G1 Young, G1 Remark...) -> totals
+    heap: HeapFigures | None = None
+    safepoints: GcTotals | None = None  # every stop of the application threads

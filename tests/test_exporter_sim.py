@@ -26,7 +26,7 @@ from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace
 from tests.support.waiting import seconds_until
-from tests.test_exporter_gclog import CASSANDRA_DECORATIONS, compile_alloc
+from tests.test_exporter_gclog import CASSANDRA_XLOG, compile_alloc
 
 OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 ADMIN = f"127.{OCTET}.0.1:9499"
@@ -44,8 +44,8 @@ def stack(tmp_path_factory) -> Iterator[dict]:
     classpath = compile_alloc(directory)
     gc_log = directory / "gc.log"
     subprocess.run(
-        [require_binary("java"), "-Xmx32m", f"-Xlog:gc*:file={gc_log}:{CASSANDRA_DECORATIONS}",
-         "-cp", str(classpath), "Alloc", "150"],
+        [require_binary("java"), "-Xmx32m", CASSANDRA_XLOG.format(log=gc_log),
+         "-cp", str(classpath), "Alloc", "150", "100"],
         check=True, timeout=60, capture_output=True,
     )  # fmt: skip
     with running_simulator(inventory, failure_detector="fast", admin=ADMIN) as sim:

@@ -1,60 +1,104 @@
-"""The ``gclog`` source: pauses and their time, tailed from the JVM's unified GC log.
+"""The ``gclog`` source: GC pauses, heap and safepoints, tailed from the JVM's unified GC log.
 
-Used for JVM GC figures when Jolokia is absent. Cassandra writes ``${CASSANDRA_LOG_DIR}/gc.log``
-through JDK unified logging (``-Xlog:gc=info,...:file=...:time,uptime,pid,tid,level,tags``);
-whatever the decorations, every collection ends in one ``[gc]``-tagged summary line::
+The only agentless JVM source: no Cassandra version exposes JVM memory or GC over CQL. Lines
+are classified by :mod:`exporter.sources.gclog_lines` (Cassandra's own format has no tags).
+The ``gc`` label is ``<collector> <pause kind>`` ("G1 Young", "G1 Remark", "Concurrent Mark
+Sweep Initial Mark"), the collector from the log's ``Using ...`` line.
 
-    [0.029s][info][gc   ] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 6M->1M(64M) 0.854ms
+Rotation: the JVM (``filecount=10``) renames ``gc.log`` to ``gc.log.<n>`` and opens a new
+``gc.log``; at start-up it archives the previous run's ``gc.log`` the same way. Every file is
+followed by its identity (device, inode and first bytes), so the lines written to ``gc.log``
+between the last read and its rotation are read from ``gc.log.<n>``, from where reading
+stopped, and nothing is counted twice. Files already rotated when the exporter starts are
+history (maybe of an earlier JVM) and are not read; ``gc.log`` is read from its start. Totals
+only grow, so they are counters.
 
-Cassandra 5.0 runs G1 on JDK 17 (the format above). Cassandra 4.1 on JDK 11 with CMS writes
-the same unified-logging pause lines (``Pause Young (Allocation Failure)``, ``Pause Initial
-Mark``, ``Pause Remark``); JDK 17 has no CMS, so the tests exercise this parser on logs written
-by a real JDK 17 with G1, Serial and Parallel. The ``gc`` label is ``<collector> <pause kind>``
-("G1 Young", "Serial Full"), the collector taken from the log's ``Using G1`` line; concurrent
-phases (``Concurrent Mark Cycle``) are not pauses and are not counted.
-
-The file is read incrementally from the last offset; a new inode or a shrunken file (rotation,
-a JVM restart) restarts at offset 0 while the totals keep growing, so they stay counters. Lines
-written to the old file between the last read and its rotation are missed.
+A log that holds lines but nothing this parser understands (Java 8's ``-Xloggc`` format, a
+wrong file) is a failed collection with the reason, never an empty success.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from rackpanel.exporter.readings import GcLogReading, GcTotals
+from rackpanel.exporter.readings import GcLogReading, GcTotals, HeapFigures
 from rackpanel.exporter.sources import SourceError
-
-_PAUSE = re.compile(
-    r"\[gc\s*\]\s+GC\(\d+\)\s+Pause (?P<kind>[A-Za-z][A-Za-z ]*?)"
-    r"(?:\s+\(.*\))?(?:\s+\d+[KMGB]?->\d+[KMGB]?\(\d+[KMGB]?\))?"
-    r"\s+(?P<ms>\d+(?:\.\d+)?)ms\s*$"
+from rackpanel.exporter.sources.gclog_lines import (
+    KEYWORDS,
+    Collector,
+    MaxHeap,
+    Pause,
+    Safepoint,
+    is_unified_logging,
+    looks_like_java8,
+    message,
+    parse_message,
 )
-_COLLECTOR = re.compile(r"\[gc\s*\]\s+Using (?P<name>.+?)\s*$")
+
 _MAX_READ = 16 * 1024 * 1024  # per collection: a huge backlog is caught up over several
 _MAX_PARTIAL = 64 * 1024  # a "line" longer than this is not a GC line: dropped
+_START_UP_BYTES = 256 * 1024  # the JVM's start-up lines are within the first few KiB
+_HEAD = 64  # bytes that, with the inode, tell one file from a later one reusing the inode
 
 
-@dataclass(frozen=True)
-class Pause:
-    kind: str
-    seconds: float
+@dataclass
+class _Followed:
+    """One file being read: where reading stopped and the bytes it started with."""
+
+    offset: int
+    head: bytes
+    partial: bytes = b""
 
 
-def parse_pause(line: str) -> Pause | None:
-    """The pause a ``[gc]`` summary line reports, or None for any other line."""
-    match = _PAUSE.search(line)
-    if match is None:
-        return None
-    return Pause(match["kind"], float(match["ms"]) / 1000.0)
+@dataclass
+class _Totals:
+    collector: str | None = None
+    pauses: dict[str, list[float]] = field(default_factory=dict)  # kind -> [count, seconds]
+    safepoints: int = 0
+    safepoint_seconds: float = 0.0
+    heap_after: int | None = None
+    heap_capacity: int | None = None
+    heap_max: int | None = None
+    lines: int = 0
+    unified: bool = False  # a line in JDK unified-logging form was seen
+    java8_lines: int = 0
+
+    def add(self, text: str) -> None:
+        event = parse_message(text)
+        if isinstance(event, Pause):
+            kind = f"{self.collector} {event.kind}" if self.collector else event.kind
+            totals = self.pauses.setdefault(kind, [0, 0.0])
+            totals[0] += 1
+            totals[1] += event.seconds
+            if event.heap_after is not None:
+                self.heap_after, self.heap_capacity = event.heap_after, event.heap_capacity
+        elif isinstance(event, Safepoint):
+            self.safepoints += 1
+            self.safepoint_seconds += event.seconds
+        elif isinstance(event, Collector):
+            self.collector = event.name
+        elif isinstance(event, MaxHeap):
+            self.heap_max = event.bytes
 
 
-def parse_collector(line: str) -> str | None:
-    """The collector a ``[gc] Using G1`` start-up line names, or None."""
-    match = _COLLECTOR.search(line)
-    return match["name"] if match else None
+def rotated_files(path: str) -> list[str]:
+    """``gc.log.0`` ... ``gc.log.9`` (any numeric suffix) beside ``path``, oldest first."""
+    directory, base = os.path.split(path)
+    pattern = re.compile(re.escape(base) + r"\.\d+")
+    try:
+        names = [n for n in os.listdir(directory or ".") if pattern.fullmatch(n)]
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        full = os.path.join(directory, name)
+        try:
+            found.append((os.stat(full).st_mtime_ns, full))
+        except OSError:
+            continue
+    return [full for _, full in sorted(found)]
 
 
 class GcLogSource:
@@ -62,54 +106,116 @@ class GcLogSource:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._inode: tuple[int, int] | None = None
-        self._offset = 0
-        self._partial = b""
-        self._collector: str | None = None
-        self._counts: dict[str, int] = {}
-        self._seconds: dict[str, float] = {}
+        self._followed: dict[tuple[int, int], _Followed] = {}
+        self._started = False
+        self._totals = _Totals()
 
     def collect(self) -> GcLogReading:
+        rotated = rotated_files(self.path)
+        if not self._started:  # what was rotated before the exporter started is history
+            self._started = True
+            self._learn_start_up(rotated)
+            for name in rotated:
+                self._read(name, 0, set(), history=True)
         try:
-            with open(self.path, "rb") as handle:
-                stat = os.fstat(handle.fileno())
-                inode = (stat.st_dev, stat.st_ino)
-                if inode != self._inode or stat.st_size < self._offset:
-                    self._inode, self._offset, self._partial = inode, 0, b""
-                handle.seek(self._offset)
-                chunk = handle.read(_MAX_READ)
+            os.stat(self.path)
         except OSError as exc:
             raise SourceError(f"cannot read the gc log {self.path}: {exc.strerror}") from None
-        self._offset += len(chunk)
-        self._consume(chunk)
+        budget = _MAX_READ
+        seen: set[tuple[int, int]] = set()
+        for name in [*rotated, self.path]:
+            budget -= self._read(name, budget, seen)
+        for identity in set(self._followed) - seen:
+            del self._followed[identity]
+        return self._reading()
+
+    def _learn_start_up(self, rotated: list[str]) -> None:
+        """Collector and maximum heap from the newest rotated file that starts with them.
+
+        They are logged once, when the JVM starts: when ``gc.log`` has rotated since, the file
+        that holds them is one of the (otherwise unread) older ones.
+        """
+        for name in reversed(rotated):
+            probe = _Totals()
+            try:
+                with open(name, "rb") as handle:
+                    lines = handle.read(_START_UP_BYTES).split(b"\n")[:-1]
+            except OSError:
+                continue
+            for raw in lines:
+                if any(key in raw for key in (b"Using ", b"heap", b"Heap")):
+                    probe.add(message(raw.decode("utf-8", "replace")))
+            if probe.collector is not None:
+                self._totals.collector, self._totals.heap_max = probe.collector, probe.heap_max
+                return
+
+    def _read(
+        self, name: str, budget: int, seen: set[tuple[int, int]], history: bool = False
+    ) -> int:
+        try:
+            with open(name, "rb") as handle:
+                stat = os.fstat(handle.fileno())
+                identity = (stat.st_dev, stat.st_ino)
+                seen.add(identity)
+                head = handle.read(_HEAD)
+                followed = self._followed.get(identity)
+                if (
+                    followed is None
+                    or not head.startswith(followed.head)
+                    or stat.st_size < followed.offset
+                ):
+                    offset = stat.st_size if history else 0
+                    followed = self._followed[identity] = _Followed(offset, head)
+                elif len(followed.head) < _HEAD:
+                    followed.head = head
+                if budget <= 0 or followed.offset >= stat.st_size:
+                    return 0
+                handle.seek(followed.offset)
+                chunk = handle.read(budget)
+        except OSError as exc:
+            if name != self.path:
+                return 0  # a rotated file removed meanwhile
+            raise SourceError(f"cannot read the gc log {self.path}: {exc.strerror}") from None
+        followed.offset += len(chunk)
+        self._consume(followed, chunk)
+        return len(chunk)
+
+    def _consume(self, followed: _Followed, chunk: bytes) -> None:
+        lines = (followed.partial + chunk).split(b"\n")
+        followed.partial = lines.pop()
+        if len(followed.partial) > _MAX_PARTIAL:
+            followed.partial = b""
+        totals = self._totals
+        totals.lines += len(lines)
+        for raw in lines:
+            if not totals.unified:
+                line = raw.decode("utf-8", "replace")
+                totals.unified = is_unified_logging(line)
+                totals.java8_lines += looks_like_java8(line)
+            if any(key in raw for key in KEYWORDS):
+                totals.add(message(raw.decode("utf-8", "replace")))
+
+    def _reading(self) -> GcLogReading:
+        totals = self._totals
+        if totals.lines and not totals.unified:
+            why = (
+                "Java 8's -Xloggc format (run Cassandra on Java 11 or 17)"
+                if totals.java8_lines
+                else "no JDK unified-logging GC line (expected e.g. "
+                "'[...][info ] GC(3) Pause Young (Normal) (G1 Evacuation Pause) 60M->20M(256M) "
+                "3.2ms')"
+            )
+            raise SourceError(f"{self.path}: {totals.lines} lines read, none usable: {why}")
+        heap = None
+        if totals.heap_after is not None:
+            heap = HeapFigures(totals.heap_after, totals.heap_capacity, totals.heap_max)
         return GcLogReading(
             path=self.path,
-            collector=self._collector,
-            pauses={
-                self._label(kind): GcTotals(count, self._seconds[kind])
-                for kind, count in self._counts.items()
-            },
+            collector=totals.collector,
+            pauses={kind: GcTotals(int(c), s) for kind, (c, s) in totals.pauses.items()},
+            heap=heap,
+            safepoints=GcTotals(totals.safepoints, totals.safepoint_seconds),
         )
-
-    def _consume(self, chunk: bytes) -> None:
-        data = self._partial + chunk
-        lines = data.split(b"\n")
-        self._partial = lines.pop()
-        if len(self._partial) > _MAX_PARTIAL:
-            self._partial = b""
-        for raw in lines:
-            if b"[gc" not in raw:
-                continue
-            line = raw.decode("utf-8", "replace")
-            pause = parse_pause(line)
-            if pause is not None:
-                self._counts[pause.kind] = self._counts.get(pause.kind, 0) + 1
-                self._seconds[pause.kind] = self._seconds.get(pause.kind, 0.0) + pause.seconds
-            elif (collector := parse_collector(line)) is not None:
-                self._collector = collector
-
-    def _label(self, kind: str) -> str:
-        return f"{self._collector} {kind}" if self._collector else kind
 
     def close(self) -> None:
         pass

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from rackpanel.exporter.readings import GcTotals, JolokiaReading, MemoryArea
+from rackpanel.exporter.readings import GcTotals, HintFigures, JolokiaReading, MemoryArea
 from rackpanel.exporter.sources import SourceError
 
 MEMORY = "java.lang:type=Memory"
@@ -25,6 +25,17 @@ THREADING = "java.lang:type=Threading"
 FAILURE_DETECTOR = "org.apache.cassandra.net:type=FailureDetector"
 CLIENT_REQUEST = "org.apache.cassandra.metrics:type=ClientRequest,scope=*,name={name}"
 FAILURE_KINDS = {"Unavailables": "unavailable", "Timeouts": "timeout", "Failures": "failure"}
+# Hints (src/java/org/apache/cassandra/metrics/StorageMetrics.java, HintedHandoffMetrics.java,
+# HintsServiceMetrics.java): unlike system_views.pending_hints, these move while the target is
+# still down: every hint written counts at once.
+STORAGE = "org.apache.cassandra.metrics:type=Storage,name={name}"
+HINTS_CREATED = "org.apache.cassandra.metrics:type=HintedHandOffManager,name=Hints_created-*"
+HINTS_DELIVERY = "org.apache.cassandra.metrics:type=HintsService,name={name}"
+DELIVERY_OUTCOMES = {
+    "HintsSucceeded": "succeeded",
+    "HintsFailed": "failed",
+    "HintsTimedOut": "timed_out",
+}
 
 
 def _read(mbean: str, *attributes: str) -> dict[str, Any]:
@@ -37,6 +48,10 @@ REQUESTS: list[dict[str, Any]] = [
     _read(THREADING, "ThreadCount"),
     _read(FAILURE_DETECTOR, "SimpleStatesWithPort", "PhiValuesWithPort"),
     *(_read(CLIENT_REQUEST.format(name=name), "Count") for name in FAILURE_KINDS),
+    _read(STORAGE.format(name="TotalHints"), "Count"),
+    _read(STORAGE.format(name="TotalHintsInProgress"), "Count"),
+    _read(HINTS_CREATED, "Count"),
+    *(_read(HINTS_DELIVERY.format(name=name), "Count") for name in DELIVERY_OUTCOMES),
 ]
 
 
@@ -48,6 +63,19 @@ def endpoint_address(key: str) -> str:
     if address.count(":") == 1:
         address = address.split(":", 1)[0]
     return address
+
+
+def hint_target(mbean: str) -> str | None:
+    """``...name=Hints_created-/127.0.11.1.7000`` → ``127.0.11.1`` (the metric name holds the
+    target's ``InetAddressAndPort`` with ``:`` turned into ``.``)."""
+    name = mbean_property(mbean, "name") or ""
+    if not name.startswith("Hints_created-"):
+        return None
+    address = name.removeprefix("Hints_created-").rsplit("/", 1)[-1]
+    parts = address.split(".")
+    if len(parts) == 5 and all(p.isdigit() for p in parts):  # IPv4 and the port
+        return ".".join(parts[:4])
+    return address or None
 
 
 def mbean_property(mbean: str, key: str) -> str | None:
@@ -64,7 +92,9 @@ def parse_responses(responses: list[dict[str, Any]]) -> JolokiaReading:
     if not isinstance(responses, list) or len(responses) != len(REQUESTS):
         raise SourceError("jolokia answered something other than one response per request")
     values = [r.get("value") if r.get("status") == 200 else None for r in responses]
-    memory_value, gc_value, threading_value, fd_value, *failure_values = values
+    memory_value, gc_value, threading_value, fd_value, *rest = values
+    failure_values = rest[: len(FAILURE_KINDS)]
+    total_hints, hints_in_progress, created_value, *delivery_values = rest[len(FAILURE_KINDS) :]
     if not isinstance(memory_value, dict):
         error = responses[0].get("error", "no value")
         raise SourceError(f"jolokia could not read {MEMORY}: {error}")
@@ -99,6 +129,33 @@ def parse_responses(responses: list[dict[str, Any]]) -> JolokiaReading:
             endpoint_address(k): float(phi) for k, v in phis.items() if _finite(phi := _phi(v))
         },
         client_request_failures=failures,
+        hints=_hints(total_hints, hints_in_progress, created_value, delivery_values),
+    )
+
+
+def _count(value: Any) -> int | None:
+    return int(value["Count"]) if isinstance(value, dict) and "Count" in value else None
+
+
+def _hints(total: Any, in_progress: Any, created: Any, delivery: list[Any]) -> HintFigures | None:
+    written = _count(total)
+    if written is None:  # not a Cassandra node (or an agent without its beans)
+        return None
+    per_target: dict[str, int] = {}
+    for mbean, attrs in (created or {}).items():
+        target = hint_target(mbean)
+        count = _count(attrs)
+        if target is not None and count is not None:
+            per_target[target] = per_target.get(target, 0) + count
+    return HintFigures(
+        written=written,
+        in_progress=_count(in_progress) or 0,
+        created=per_target,
+        delivered={
+            outcome: count
+            for outcome, value in zip(DELIVERY_OUTCOMES.values(), delivery, strict=True)
+            if (count := _count(value)) is not None
+        },
     )
 
 
