@@ -3,7 +3,7 @@
 One :class:`Schema` is shared by every node (schema agreement is immediate), with a
 ``version`` UUID that changes on every DDL (a digest of the content, as Cassandra's is).
 It holds the system keyspaces too — ``system``, ``system_schema`` and friends, and the
-virtual ``system_views`` (from :data:`simulator.cluster.views.VIEWS`) and
+virtual ``system_views`` (from :func:`simulator.cluster.view_columns.view_columns`) and
 ``system_virtual_schema`` — so the executor reads every table through the same model, and
 the rows of ``system_schema.*`` / ``system_virtual_schema.*`` are generated from it.
 """
@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from rackpanel.simulator.core import AlreadyExists, ConfigurationException, InvalidRequest
+from rackpanel.topology.model import DEFAULT_CASSANDRA_VERSION, release_of
 
 _NAMESPACE = uuid.UUID("4d2c7a51-8f0e-4b3c-9a6d-2f3b8e1c0a57")
 LOCAL_STRATEGY = {"class": "org.apache.cassandra.locator.LocalStrategy"}
@@ -254,12 +255,12 @@ def _system_tables() -> list[TableDef]:
     ]  # fmt: skip
 
 
-def _view_tables() -> list[TableDef]:
-    """system_views.* from the cluster layer's column definitions."""
-    from rackpanel.simulator.cluster.views import VIEWS
+def _view_tables(release: str) -> list[TableDef]:
+    """system_views.* of ``release`` from the cluster layer's column definitions."""
+    from rackpanel.simulator.cluster.view_columns import view_columns
 
     tables = []
-    for name, defs in VIEWS.items():
+    for name, defs in view_columns(release).items():
         columns = [
             ColumnDef(
                 d.name, d.type, d.kind, d.position if d.kind != "regular" else -1,
@@ -279,6 +280,7 @@ SYSTEM_REPLICATION = {
     "system_traces": {"class": _STRATEGY_PREFIX + "SimpleStrategy", "replication_factor": "2"},
 }
 VIRTUAL_KEYSPACES = ("system_views", "system_virtual_schema")
+DEFAULT_RELEASE = release_of(DEFAULT_CASSANDRA_VERSION)
 
 
 # ---- the schema ---------------------------------------------------------------------------------
@@ -287,7 +289,7 @@ VIRTUAL_KEYSPACES = ("system_views", "system_virtual_schema")
 class Schema:
     """Keyspaces and tables, with DDL operations raising Cassandra's errors."""
 
-    def __init__(self) -> None:
+    def __init__(self, release: str = DEFAULT_RELEASE) -> None:
         self.keyspaces: dict[str, KeyspaceDef] = {}
         for name, replication in SYSTEM_REPLICATION.items():
             self.keyspaces[name] = KeyspaceDef(name, dict(replication), system=True)
@@ -295,7 +297,7 @@ class Schema:
             self.keyspaces[name] = KeyspaceDef(
                 name, dict(LOCAL_STRATEGY), virtual=True, system=True
             )
-        for table in [*_system_tables(), *_view_tables()]:
+        for table in [*_system_tables(), *_view_tables(release)]:
             self.keyspaces[table.keyspace].tables[table.name] = table
         self.version = self._digest()
 

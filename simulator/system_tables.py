@@ -12,7 +12,7 @@ from typing import Any
 
 from rackpanel.simulator.protocol.connection import CQL_VERSION
 
-NATIVE_PROTOCOL_VERSION = "4"
+NATIVE_PROTOCOL_VERSION = "5"  # what 4.x and 5.0 write in system.local (the newest they serve)
 STORAGE_PORT = 7000
 
 

@@ -123,28 +123,44 @@ def write_at_one(coordinator: str, rows: int) -> None:
         cluster.shutdown()
 
 
-def hint_files(exporter: Exporter) -> dict[str, float]:
-    series = parse_page(page_of(exporter))[1].get("cassandra_pending_hints_files", {})
+def endpoint_series(exporter: Exporter, family: str) -> dict[str, float]:
+    series = parse_page(page_of(exporter))[1].get(family, {})
     return {dict(k)["endpoint"]: v for k, v in series.items()}
+
+
+def hint_files(exporter: Exporter) -> dict[str, float]:
+    return endpoint_series(exporter, "cassandra_pending_hints_files")
 
 
 def test_every_page_passes_promtool_and_matches_the_metric_contract(stack):
     sim, exporters = stack["sim"], stack["exporters"]
     wait_until(lambda: all_up(stack), 20)
-    # A node down and writes at ONE, so that hints are pending and every family is present.
+    # A node down and writes at ONE, so that hints exist; pending_hints lists the victim once
+    # it is back. Pages are taken during the outage and after it: every family is present.
     victim = str(sim.inventory.node("rpidc2r1n3").sim_address)
     coordinator = str(sim.inventory.node("rpidc1r1n1").sim_address)
     sim.power("off", "rpidc2r1n3")
     wait_until(lambda: endpoint_up(exporters[(coordinator, True)], victim) == 0, 15)
     write_at_one(coordinator, 20)
+    wait_until(
+        lambda: (
+            endpoint_series(exporters[(coordinator, True)], "cassandra_hints_created_total").get(
+                victim, 0
+            )
+            >= 20
+        ),
+        10,
+    )
+    during = {key: page_of(exporter) for key, exporter in exporters.items()}
+    sim.power("on", "rpidc2r1n3")
     wait_until(lambda: hint_files(exporters[(coordinator, False)]).get(victim, 0) >= 1, 10)
+    after = page_of(exporters[(coordinator, False)])
 
     promtool = require_binary("promtool")
     wanted = contract("cassandra")
     seen_types: dict[str, str] = {}
     seen_labels: dict[str, set[frozenset[str]]] = {}
-    for (host, exact), exporter in exporters.items():
-        body = page_of(exporter)
+    for (host, exact), body in [*during.items(), ((coordinator, False), after)]:
         check = subprocess.run(
             [promtool, "check", "metrics"], input=body, capture_output=True, text=True
         )
@@ -153,6 +169,8 @@ def test_every_page_passes_promtool_and_matches_the_metric_contract(stack):
         for name, samples in series.items():
             seen_types[name] = types[name]
             seen_labels.setdefault(name, set()).update(frozenset(dict(k)) for k in samples)
+        if body is after:
+            continue
         if host == victim:
             assert series["cassandra_up"][()] == 0
             assert "cassandra_endpoint_up" not in series
@@ -173,7 +191,6 @@ def test_every_page_passes_promtool_and_matches_the_metric_contract(stack):
         assert seen_labels[name] == {labels}, name
         assert not labels & {"cluster", "dc", "rack", "node"}
 
-    sim.power("on", "rpidc2r1n3")  # hints replay: the series goes away
     wait_until(lambda: victim not in hint_files(exporters[(coordinator, False)]), 20)
     wait_until(lambda: all_up(stack), 30)
 
@@ -226,3 +243,32 @@ def test_a_crashed_node_is_reported_down_once_and_picked_up_again(stack, caplog)
     ours = [r for r in downs if host in r.getMessage()]
     assert len(ours) == 2 * 3, [r.getMessage() for r in downs]  # ...one line per change
     assert not any(r.exc_info for r in caplog.records)
+
+
+def test_hints_show_during_the_outage_on_jolokia_and_in_pending_hints_after(stack):
+    """As on a real node: system_views.pending_hints lists a target only once it is back
+    (its hints file closed for dispatch), while the Jolokia hint counters grow during the
+    outage itself."""
+    sim, exporters = stack["sim"], stack["exporters"]
+    victim = str(sim.inventory.node("rpidc2r1n2").sim_address)
+    coordinator = str(sim.inventory.node("rpidc1r2n1").sim_address)
+    exact, inferred = exporters[(coordinator, True)], exporters[(coordinator, False)]
+    wait_until(lambda: all_up(stack), 30)
+    sim.power("off", "rpidc2r1n2")
+    try:
+        wait_until(lambda: endpoint_up(exact, victim) == 0, 15)
+        write_at_one(coordinator, 20)
+        wait_until(
+            lambda: endpoint_series(exact, "cassandra_hints_created_total").get(victim, 0) >= 20,
+            10,
+        )
+        written = parse_page(page_of(exact))[1]["cassandra_hints_written_total"][()]
+        assert written >= 20
+        assert victim not in hint_files(inferred)  # the outage: no pending_hints row yet
+    finally:
+        sim.power("on", "rpidc2r1n2")
+    wait_until(lambda: hint_files(inferred).get(victim, 0) >= 1, 10)  # back: dispatch pending
+    wait_until(lambda: victim not in hint_files(inferred), 20)  # delivered
+    delivered = parse_page(page_of(exact))[1]["cassandra_hints_delivered_total"]
+    assert delivered[(("outcome", "succeeded"),)] >= 20
+    wait_until(lambda: all_up(stack), 30)

@@ -155,3 +155,13 @@ def test_backlight_colours_belong_to_datacenters(raw, demo_inventory):
     assert demo_inventory.dc_colors() == {"DC1": (0, 1, 0), "DC2": (0, 0, 1)}
     raw["datacenters"][0]["color"] = [0, 2, 0]
     assert problems_of(raw) == ["datacenters.DC1.color: each of r, g, b must be 0 or 1"]
+
+
+def test_cassandra_5_0_is_the_default_and_4_1_stays_supported(raw):
+    del raw["cluster"]["cassandra_version"]
+    assert parse_inventory(raw, "test.yml").cluster.release == "5.0"
+    raw["cluster"]["cassandra_version"] = "4.1.7"
+    assert parse_inventory(raw, "test.yml").cluster.release == "4.1"
+    raw["cluster"]["cassandra_version"] = "4.0.13"
+    found = problems_of(raw)
+    assert any("cluster.cassandra_version" in p and "4.0.13 is not supported" in p for p in found)

@@ -32,6 +32,7 @@ from rackpanel.simulator.cluster.jolokia import start_jolokia
 from rackpanel.simulator.core import ConsistencyLevel as CL
 from rackpanel.simulator.core import Mutation, Unavailable
 from rackpanel.topology import load_inventory
+from rackpanel.topology.model import DEFAULT_CASSANDRA_VERSION
 
 from tests.support.inventories import REPO, shifted_inventory
 from tests.support.lab import free_port, loopback_octet
@@ -359,7 +360,7 @@ def test_get_read_with_escapes_and_changing_figures(fresh):
     _, both = http(
         base + "read/org.apache.cassandra.db:type=StorageService/OperationMode,ReleaseVersion"
     )
-    assert both["value"] == {"OperationMode": "NORMAL", "ReleaseVersion": "4.1.7"}
+    assert both["value"] == {"OperationMode": "NORMAL", "ReleaseVersion": DEFAULT_CASSANDRA_VERSION}
     _, missing = http(base + "read/java.lang:type=Memory/Nope")
     assert missing["status"] == 404 and "AttributeNotFound" in missing["error_type"]
     time.sleep(0.3)

@@ -16,6 +16,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# The Cassandra releases the project targets: 5.0 by default (Java 11 or 17, G1), 4.1 still
+# supported (Java 8 or 11 only, CMS). docs/cassandra-versions.md lists what differs.
+SUPPORTED_RELEASES = ("5.0", "4.1")
+DEFAULT_CASSANDRA_VERSION = "5.0.6"
+
+
+def release_of(version: str) -> str:
+    """``major.minor`` of a Cassandra version (``4.1.7`` → ``4.1``)."""
+    return ".".join(version.split(".")[:2])
 
 
 class Strict(BaseModel):
@@ -84,7 +93,7 @@ class Keyspace(Strict):
 
 class Cluster(Strict):
     name: str = Field(min_length=1)
-    cassandra_version: str = "4.1.7"
+    cassandra_version: str = Field(DEFAULT_CASSANDRA_VERSION, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
     num_tokens: int = Field(16, ge=1, le=256)
     snitch: Literal["GossipingPropertyFileSnitch", "PropertyFileSnitch"] = (
         "GossipingPropertyFileSnitch"
@@ -93,6 +102,21 @@ class Cluster(Strict):
     jolokia: bool = Field(False, description="install the Jolokia agent on the nodes")
     heap: str = Field("512M", pattern=r"^[0-9]+[MG]$")
     heap_new: str = Field("128M", pattern=r"^[0-9]+[MG]$")
+
+    @field_validator("cassandra_version")
+    @classmethod
+    def _supported(cls, version: str) -> str:
+        if release_of(version) not in SUPPORTED_RELEASES:
+            raise ValueError(
+                f"Cassandra {version} is not supported: use a {' or '.join(SUPPORTED_RELEASES)}"
+                " release (e.g. " + DEFAULT_CASSANDRA_VERSION + ")"
+            )
+        return version
+
+    @property
+    def release(self) -> str:
+        """``5.0`` for ``5.0.6``: what decides columns, collectors and JVM options."""
+        return release_of(self.cassandra_version)
 
 
 class SimulatorSettings(Strict):

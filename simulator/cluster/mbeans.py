@@ -1,4 +1,4 @@
-"""The MBeans a simulated Cassandra 4.1 node exposes over Jolokia, and ObjectName matching.
+"""The MBeans a simulated Cassandra node exposes over Jolokia, and ObjectName matching.
 
 Figures come from the cluster model: the failure detector's verdicts and phi values, live
 and unreachable nodes, the coordinator's ClientRequest error counts per CL, and JVM memory,
@@ -13,14 +13,21 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rackpanel.simulator.core import ConsistencyLevel
+from rackpanel.topology.model import release_of
 
 if TYPE_CHECKING:
     from rackpanel.simulator.cluster.model import SimCluster
     from rackpanel.simulator.cluster.node import SimNode
 
 MiB = 1024 * 1024
-YOUNG_GC = "G1 Young Generation"
-OLD_GC = "G1 Old Generation"
+# The GarbageCollector beans of each release's default collector: 5.0 runs G1
+# (conf/jvm17-server.options, -XX:+UseG1GC), 4.1 runs CMS (conf/jvm11-server.options,
+# -XX:+UseConcMarkSweepGC: ParNew for the young generation).
+GC_BEANS = {
+    "5.0": ("G1 Young Generation", "G1 Old Generation"),
+    "4.1": ("ParNew", "ConcurrentMarkSweep"),
+}
+HINT_DELIVERY = ("HintsSucceeded", "HintsFailed", "HintsTimedOut")
 CLIENT_REQUEST_NAMES = ("Unavailables", "Timeouts", "Failures")
 
 Attributes = dict[str, Callable[[], Any]]
@@ -66,11 +73,12 @@ def _matches(pattern: tuple[str, dict[str, str], bool], domain: str, props: dict
 
 
 class NodeBeans:
-    """The MBeans a Cassandra 4.1 node would expose, with figures drawn from the model."""
+    """The MBeans a Cassandra node of the release it claims exposes, with the model's figures."""
 
     def __init__(self, cluster: SimCluster, node: SimNode) -> None:
         self.cluster = cluster
         self.node = node
+        self.young_gc, self.old_gc = GC_BEANS[release_of(node.release_version)]
         self.beans: dict[
             tuple[str, frozenset[tuple[str, str]]], tuple[dict[str, str], Attributes]
         ] = {}
@@ -107,11 +115,11 @@ class NodeBeans:
     def _gc(self, name: str) -> Attributes:
         def count() -> int:
             cycles = self._young_cycles()
-            return int(cycles) if name == YOUNG_GC else int(cycles / 200)
+            return int(cycles) if name == self.young_gc else int(cycles / 200)
 
         def spent_ms() -> int:
             n = count()
-            return n * (6 if name == YOUNG_GC else 180) + (n * 7) % 5
+            return n * (6 if name == self.young_gc else 180) + (n * 7) % 5
 
         return {
             "CollectionCount": count,
@@ -133,7 +141,7 @@ class NodeBeans:
                 "Verbose": lambda: False,
             },
         )
-        for gc in (YOUNG_GC, OLD_GC):
+        for gc in (self.young_gc, self.old_gc):
             self._add(f"java.lang:type=GarbageCollector,name={gc}", self._gc(gc))
         self._add(
             "java.lang:type=Threading",
@@ -202,6 +210,7 @@ class NodeBeans:
                 "LocalHostId": lambda: str(me.host_id),
             },
         )
+        self._register_hints()
         errors = c.stats(me).client_errors
         for operation in ("Write", "Read"):
             for kind in CLIENT_REQUEST_NAMES:
@@ -215,6 +224,31 @@ class NodeBeans:
                         f"scope={operation}-{cl.name},name={kind}",
                         {"Count": lambda o=operation, n=cl.name, k=kind: errors[(o, n, k)]},
                     )
+
+    def _register_hints(self) -> None:
+        """Storage/HintedHandOffManager/HintsService metrics: they move during an outage."""
+        stats = self.cluster.stats(self.node)
+        metrics = "org.apache.cassandra.metrics"
+        self._add(
+            f"{metrics}:type=Storage,name=TotalHints",
+            {"Count": lambda: sum(stats.hints_created.values())},
+        )
+        self._add(f"{metrics}:type=Storage,name=TotalHintsInProgress", {"Count": lambda: 0})
+        for other in self.cluster.nodes:
+            if other is self.node:
+                continue
+            # InetAddressAndPort.toString() with ':' turned into '.', as HintedHandoffMetrics
+            endpoint = f"/{self.cluster.endpoint(other)}".replace(":", ".")
+            self._add(
+                f"{metrics}:type=HintedHandOffManager,name=Hints_created-{endpoint}",
+                {"Count": lambda name=other.name: stats.hints_created[name]},
+            )
+        delivered = {"HintsSucceeded": lambda: stats.completed["HintsDispatcher"]}
+        for name in HINT_DELIVERY:
+            self._add(
+                f"{metrics}:type=HintsService,name={name}",
+                {"Count": delivered.get(name, lambda: 0)},
+            )
 
     # reading
     def find(self, mbean: str) -> list[tuple[str, Attributes]]:

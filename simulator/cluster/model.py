@@ -112,6 +112,10 @@ class SimCluster(Coordinator):
         self.write_request_timeout = write_request_timeout
         self.read_request_timeout = read_request_timeout
         self.max_hint_window = max_hint_window
+        # Cassandra dispatches a target's hints from HintsDispatchTrigger, every 10 s, once it
+        # sees the target alive: until then the hints are pending (system_views.pending_hints).
+        self.hint_dispatch_delay = 2 * gossip_interval if failure_detector == "fast" else 10.0
+        self._dispatch_at: dict[tuple[str, str], float] = {}
         self.cql_port = cql_port
         self.storage_port = STORAGE_PORT
         self.num_tokens = num_tokens
@@ -394,7 +398,9 @@ class SimCluster(Coordinator):
         if down_since is not None and now - down_since > self.max_hint_window:
             return False
         bucket = self._runtime[holder.name].hints.setdefault(target.name, [])
+        before = len(bucket)
         bucket.extend(Hint(m, now) for m in mutations)
+        self._runtime[holder.name].stats.hints_created[target.name] += len(bucket) - before
         return True
 
     def pending_hints(self, holder: SimNode) -> dict[str, list[Hint]]:
@@ -409,10 +415,18 @@ class SimCluster(Coordinator):
             rt = self._runtime[holder.name]
             for target_name, hints in list(rt.hints.items()):
                 target = self._by_name[target_name]
+                pair = (holder.name, target_name)
                 if not hints or not self.is_alive(holder, target):
+                    self._dispatch_at.pop(pair, None)
                     continue
                 if not self.reachable(holder, target):
                     continue
+                due = self._dispatch_at.setdefault(
+                    pair, time.monotonic() + self.hint_dispatch_delay
+                )
+                if time.monotonic() < due:
+                    continue
+                del self._dispatch_at[pair]
                 store = self._runtime[target_name].store
                 for hint in hints:
                     store.apply(hint.mutation)

@@ -7,6 +7,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from rackpanel.topology.model import DEFAULT_CASSANDRA_VERSION
+
 MIN_TOKEN = -(2**63)
 MAX_TOKEN = 2**63 - 1
 HOST_ID_NAMESPACE = uuid.UUID("6f1c3f0e-52a4-4b8e-9a53-7261636b7061")  # "rackpa" in the tail
@@ -45,7 +47,7 @@ class SimNode:
     rack: str
     address: str
     tokens: list[int]
-    release_version: str = "4.1.7"
+    release_version: str = DEFAULT_CASSANDRA_VERSION
     host_id: uuid.UUID = field(default=None)  # type: ignore[assignment]
     powered: bool = True
     crashed: bool = False

@@ -33,6 +33,7 @@ class NodeStats:
     client_errors: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     completed: Counter[str] = field(default_factory=Counter)
     waiting: int = 0  # requests this coordinator holds while replicas stay silent
+    hints_created: Counter[str] = field(default_factory=Counter)  # target name -> hints written
 
     def error(self, operation: str, cl_name: str, kind: str) -> None:
         """``operation`` Write|Read, ``kind`` Unavailables|Timeouts|Failures."""

@@ -11,11 +11,18 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import ip_address
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from rackpanel.simulator.cluster.gossip import STATES
 from rackpanel.simulator.cluster.stats import POOL_LIMITS, POOLS
+from rackpanel.simulator.cluster.view_columns import (
+    APPLICATION_STATES,
+    INTERNODE_INBOUND_COUNTERS,
+    INTERNODE_OUTBOUND_COUNTERS,
+    ColumnDef,
+    view_columns,
+)
 from rackpanel.simulator.core import InvalidRequest
+from rackpanel.topology.model import DEFAULT_CASSANDRA_VERSION, release_of
 
 if TYPE_CHECKING:
     from rackpanel.simulator.cluster.model import SimCluster
@@ -23,14 +30,6 @@ if TYPE_CHECKING:
 
 KEYSPACE = "system_views"
 HINTS_PER_FILE = 1000
-
-
-@dataclass(frozen=True)
-class ColumnDef:
-    name: str
-    type: str  # CQL type as in system_schema.columns.type
-    kind: Literal["partition_key", "clustering", "regular"]
-    position: int  # index within the partition key / clustering; -1 for regular columns
 
 
 @dataclass(frozen=True)
@@ -49,90 +48,12 @@ class ClientInfo:
     ssl_enabled: bool = False
 
 
-Pairs = list[tuple[str, str]]
+VIEWS = view_columns(release_of(DEFAULT_CASSANDRA_VERSION))  # the default release's tables
 
 
-def _table(keys: Pairs, clustering: Pairs, regular: Pairs) -> list[ColumnDef]:
-    return (
-        [ColumnDef(n, t, "partition_key", i) for i, (n, t) in enumerate(keys)]
-        + [ColumnDef(n, t, "clustering", i) for i, (n, t) in enumerate(clustering)]
-        + [ColumnDef(n, t, "regular", -1) for n, t in regular]
-    )
-
-
-_OUTBOUND_COUNTERS = (
-    "active_connections",
-    "connection_attempts",
-    "error_bytes",
-    "error_messages",
-    "expired_bytes",
-    "expired_messages",
-    "overload_bytes",
-    "overload_messages",
-    "pending_bytes",
-    "pending_messages",
-    "sent_bytes",
-    "sent_messages",
-    "successful_connection_attempts",
-)
-
-VIEWS: dict[str, list[ColumnDef]] = {
-    "gossip_info": _table(
-        [("address", "inet")],
-        [("port", "int")],
-        [("hostname", "text"), ("generation", "int"), ("heartbeat", "int")]
-        + [col for state in STATES for col in ((state, "text"), (f"{state}_version", "int"))],
-    ),
-    "settings": _table([("name", "text")], [], [("value", "text")]),
-    "thread_pools": _table(
-        [("name", "text")],
-        [],
-        [
-            ("active_tasks", "int"),
-            ("active_tasks_limit", "int"),
-            ("blocked_tasks", "bigint"),
-            ("blocked_tasks_all_time", "bigint"),
-            ("completed_tasks", "bigint"),
-            ("pending_tasks", "int"),
-        ],
-    ),
-    "clients": _table(
-        [("address", "inet")],
-        [("port", "int")],
-        [
-            ("client_options", "map<text, text>"),
-            ("connection_stage", "text"),
-            ("driver_name", "text"),
-            ("driver_version", "text"),
-            ("hostname", "text"),
-            ("protocol_version", "int"),
-            ("request_count", "bigint"),
-            ("ssl_cipher_suite", "text"),
-            ("ssl_enabled", "boolean"),
-            ("ssl_protocol", "text"),
-            ("username", "text"),
-        ],
-    ),
-    "pending_hints": _table(
-        [("host_id", "uuid")],
-        [],
-        [
-            ("address", "inet"),
-            ("port", "int"),
-            ("rack", "text"),
-            ("dc", "text"),
-            ("status", "text"),
-            ("files", "int"),
-            ("newest", "timestamp"),
-            ("oldest", "timestamp"),
-        ],
-    ),
-    "internode_outbound": _table(
-        [("address", "inet"), ("port", "int")],
-        [("dc", "text"), ("rack", "text")],
-        [(name, "bigint") for name in _OUTBOUND_COUNTERS],
-    ),
-}
+def views_for(node: SimNode) -> dict[str, list[ColumnDef]]:
+    """The tables of the release ``node`` claims (its release_version)."""
+    return view_columns(release_of(node.release_version))
 
 
 def _when(wall: float) -> datetime:
@@ -152,9 +73,10 @@ def _gossip_info(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any]]
             "generation": state.generation,
             "heartbeat": state.heartbeat,
         }
-        for name in STATES:
+        for name in APPLICATION_STATES[release_of(observer.release_version)]:
             value, version = state.states.get(name, (None, None))
-            row[name] = value
+            if name != "tokens":
+                row[name] = value
             row[f"{name}_version"] = version
         rows.append(row)
     return rows
@@ -206,8 +128,8 @@ def _thread_pools(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any]
     ]
 
 
-def _clients(clients: list[ClientInfo]) -> list[dict[str, Any]]:
-    return [
+def _clients(observer: SimNode, clients: list[ClientInfo]) -> list[dict[str, Any]]:
+    rows = [
         {
             "address": ip_address(c.address),
             "port": c.port,
@@ -222,15 +144,35 @@ def _clients(clients: list[ClientInfo]) -> list[dict[str, Any]]:
             "ssl_enabled": c.ssl_enabled,
             "ssl_protocol": None,
             "username": c.username,
+            "keyspace_name": None,
         }
         for c in clients
+        if c.address  # a connection still being accepted has no peer yet
     ]
+    return _only_columns(observer, "clients", rows)
+
+
+def _only_columns(
+    observer: SimNode, table: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows with exactly the columns ``table`` has in the observer's release."""
+    names = [c.name for c in views_for(observer)[table]]
+    return [{name: row.get(name) for name in names} for row in rows]
 
 
 def _pending_hints(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any]]:
+    """Targets whose hints wait for dispatch: as in Cassandra, only once the target is back.
+
+    A real node keeps a target's hints file open for writing while the target is down
+    (HintsStore / HintsDispatchTrigger: only closed files are dispatched and listed), so the
+    table has no row for a target during its outage; the row appears once the observer sees
+    the target alive again and lasts until the hints are delivered.
+    """
     rows = []
     for target_name, hints in cluster.pending_hints(observer).items():
         target = cluster.node(target_name)
+        if not cluster.is_alive(observer, target):
+            continue
         created = [h.created for h in hints]
         rows.append(
             {
@@ -239,7 +181,7 @@ def _pending_hints(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any
                 "port": cluster.storage_port,
                 "rack": target.rack,
                 "dc": target.dc,
-                "status": "UP" if cluster.is_alive(observer, target) else "DOWN",
+                "status": "UP",
                 "files": math.ceil(len(hints) / HINTS_PER_FILE),
                 "newest": _when(max(created)),
                 "oldest": _when(min(created)),
@@ -248,25 +190,33 @@ def _pending_hints(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any
     return rows
 
 
-def _internode_outbound(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any]]:
+def _internode(cluster: SimCluster, observer: SimNode, outbound: bool) -> list[dict[str, Any]]:
+    """One row per peer: connections up while the observer judges the peer alive."""
+    counters = INTERNODE_OUTBOUND_COUNTERS if outbound else INTERNODE_INBOUND_COUNTERS
     rows = []
     for node in cluster.nodes:
         if node is observer:
             continue
         view = cluster.view(observer, node)
-        beats = view.state.heartbeat if view.state else 0
-        row: dict[str, Any] = dict.fromkeys(_OUTBOUND_COUNTERS, 0)
-        row.update(
-            address=ip_address(node.address),
-            port=cluster.storage_port,
-            dc=node.dc,
-            rack=node.rack,
-            active_connections=3 if view.alive else 0,
-            connection_attempts=1 + node.generation % 7,
-            successful_connection_attempts=1,
-            sent_messages=beats * 2,
-            sent_bytes=beats * 2 * 180,
-        )
+        messages = (view.state.heartbeat if view.state else 0) * 2
+        row: dict[str, Any] = dict.fromkeys(counters, 0)
+        row.update(address=ip_address(node.address), port=cluster.storage_port)
+        row.update(dc=node.dc, rack=node.rack)
+        if outbound:
+            row.update(
+                active_connections=3 if view.alive else 0,
+                connection_attempts=1 + node.generation % 7,
+                successful_connection_attempts=1,
+                sent_count=messages,
+                sent_bytes=messages * 180,
+            )
+        else:
+            row.update(
+                received_count=messages,
+                received_bytes=messages * 180,
+                processed_count=messages,
+                processed_bytes=messages * 180,
+            )
         rows.append(row)
     return rows
 
@@ -282,9 +232,9 @@ def view_rows(
     if table == "thread_pools":
         return _thread_pools(cluster, observer)
     if table == "clients":
-        return _clients(clients or [])
+        return _clients(observer, clients or [])
     if table == "pending_hints":
         return _pending_hints(cluster, observer)
-    if table == "internode_outbound":
-        return _internode_outbound(cluster, observer)
+    if table in ("internode_outbound", "internode_inbound"):
+        return _internode(cluster, observer, outbound=table == "internode_outbound")
     raise InvalidRequest(f"table {table} does not exist")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rackpanel.simulator.schema import Schema
+from rackpanel.topology.model import release_of
 
 if TYPE_CHECKING:
     from rackpanel.simulator.cql.ast import Statement
@@ -24,7 +25,7 @@ class SimContext:
 
     def __init__(self, cluster: Any, cql_port: int) -> None:
         self.cluster = cluster
-        self.schema = Schema()
+        self.schema = Schema(release_of(cluster.nodes[0].release_version))
         self.cql_port = cql_port
         self.clients_of: Callable[[Any], list] = lambda node: []
         self.broadcast: Callable[[str, bytes], None] = lambda event_type, body: None
