@@ -167,7 +167,8 @@ def jvm_families(jolokia: JolokiaReading | None, gclog: GcLogReading | None) -> 
     elif gclog is not None:
         gc = gclog.pauses
         if gclog.heap is not None:
-            memory["used"].add(gclog.heap.used_after_gc, area="heap")
+            if gclog.heap.used_after_gc is not None:
+                memory["used"].add(gclog.heap.used_after_gc, area="heap")
             if gclog.heap.capacity is not None:
                 memory["committed"].add(gclog.heap.capacity, area="heap")
             if gclog.heap.max is not None:

@@ -100,7 +100,7 @@ class ProcReading:
 class HeapFigures:
     """The heap as the last collection in the GC log left it."""
 
-    used_after_gc: int  # bytes in use right after the last pause
+    used_after_gc: int | None  # bytes in use right after the last pause (None before one)
     capacity: int | None  # committed heap at that pause
     max: int | None  # -Xmx, from the log's start-up lines (None when not in the files read)
 

@@ -37,7 +37,8 @@ public class Alloc {
     public static void main(String[] args) throws Exception {
         long until = System.nanoTime() + Long.parseLong(args[0]) * 1_000_000L;
         int keepBlocks = Integer.parseInt(args[1]);
-        boolean slow = args.length > 2;
+        int humongous = Integer.parseInt(args[2]);  // 9 MiB arrays kept at once: G1 checks its
+        boolean slow = args.length > 3;             // occupancy threshold on each of them
         List<byte[]> keep = new ArrayList<>();
         long n = 0;
         while (System.nanoTime() < until) {
@@ -46,6 +47,13 @@ public class Alloc {
             if (keep.size() > keepBlocks) keep.subList(0, keepBlocks / 2).clear();
             if (slow && n % 2000 == 0) Thread.sleep(5);
         }
+        List<byte[]> big = new ArrayList<>();
+        for (int round = 0; humongous > 0 && round < 10; round++) {
+            while (big.size() < humongous) big.add(new byte[9 * 1024 * 1024]);
+            Thread.sleep(200);  // a concurrent cycle started: let it run to its Remark/Cleanup
+            big.subList(0, 2).clear();
+        }
+        big = null;
         keep = null;
         System.gc();
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
@@ -113,6 +121,7 @@ def java(
     millis: int,
     keep_blocks: int = 400,
     slow: bool = False,
+    humongous: int = 0,
 ) -> list[str]:
     return [
         require_binary("java"),
@@ -125,6 +134,7 @@ def java(
         "Alloc",
         str(millis),
         str(keep_blocks),
+        str(humongous),
         *(["slow"] if slow else []),
     ]
 
@@ -164,8 +174,9 @@ def test_a_real_gc_log_agrees_with_the_jvms_own_mxbeans(
     alloc_class, tmp_path, xlog, flags, collector
 ):
     log = tmp_path / "gc.log"
-    # 2400 blocks of 64 KiB kept: ~150 MiB live at most, past G1's 70 % occupancy threshold
-    mx = run_java(alloc_class, xlog.format(log=log), flags, 1500, keep_blocks=2400)
+    # 11 humongous arrays (one 16 MiB region each of 16) pass G1's 70 % occupancy threshold:
+    # concurrent cycles, with their Remark and Cleanup pauses, happen on every run.
+    mx = run_java(alloc_class, xlog.format(log=log), flags, 800, humongous=11)
     reading = GcLogSource(str(log)).collect()
     assert reading.collector == collector
     # The MXBeans count young and full collections (G1's Remark/Cleanup pauses are not
@@ -178,6 +189,7 @@ def test_a_real_gc_log_agrees_with_the_jvms_own_mxbeans(
     assert abs(seconds * 1000 - mx.millis) <= 0.1 * mx.millis + 2 * mx.collections
     # The heap after the last pause (the System.gc()), in whole MiB (rounded down) in the log
     assert reading.heap is not None
+    assert reading.heap.used_after_gc is not None
     assert 0 <= mx.heap_after_gc - reading.heap.used_after_gc < 1024 * 1024
     # Capacity: G1's whole committed heap; Serial and Parallel leave out the empty survivor
     # space, which the MXBean counts as committed.
@@ -249,9 +261,8 @@ def test_a_jvm_restart_archives_the_log_and_totals_keep_growing(alloc_class, tmp
     # An exporter started now reads only the running JVM's gc.log, and still knows the
     # collector and the maximum heap from the rotated file's start-up lines.
     os.rename(log, tmp_path / "gc.log.1")
-    (tmp_path / "gc.log").write_text(
-        (tmp_path / "gc.log.1").read_text().split("\n", 40)[-1]  # a log missing its start
-    )
+    whole = (tmp_path / "gc.log.1").read_text()
+    (tmp_path / "gc.log").write_text(whole[whole.index(" GC(") :])  # a log missing its start
     late = GcLogSource(str(log)).collect()
     assert late.collector == "Serial"
     assert late.heap is not None and late.heap.max == HEAP

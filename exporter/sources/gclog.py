@@ -207,7 +207,7 @@ class GcLogSource:
             )
             raise SourceError(f"{self.path}: {totals.lines} lines read, none usable: {why}")
         heap = None
-        if totals.heap_after is not None:
+        if totals.heap_after is not None or totals.heap_max is not None:
             heap = HeapFigures(totals.heap_after, totals.heap_capacity, totals.heap_max)
         return GcLogReading(
             path=self.path,
