@@ -22,9 +22,7 @@ OWNED_GLOBS = [
 
 
 def files(inv: Inventory) -> dict[str, str]:
-    monitor = inv.monitor
-    prometheus_port = monitor.prometheus_port if monitor else 9090
-    alertmanager_port = monitor.alertmanager_port if monitor else 9093
+    prometheus_port, alertmanager_port, _ = inv.monitor_ports
     rendered = provisioning(
         f"http://127.0.0.1:{prometheus_port}",
         f"http://127.0.0.1:{alertmanager_port}",

@@ -8,6 +8,7 @@ from typing import Literal
 
 from rackpanel.topology import Inventory, NodePlace, WriterPlace
 from rackpanel.topology.model import Monitor
+from rackpanel.topology.targets import TargetError, is_link, select
 
 Role = Literal["node", "writer", "monitor"]
 
@@ -68,8 +69,12 @@ def select_hosts(inv: Inventory, limit: Sequence[str] | None) -> list[DeployHost
 
 
 def _matches(host: DeployHost, wanted: str) -> bool:
+    """By host name (any role), or a node host by DC / DC/RACK (the one target grammar)."""
     if host.name == wanted:
         return True
-    if host.node is None:
+    if host.node is None or is_link(wanted):
         return False
-    return wanted in (host.node.dc, f"{host.node.dc}/{host.node.rack}")
+    try:
+        return bool(select(wanted, [host.node], links=False).members)
+    except TargetError:
+        return False

@@ -19,7 +19,9 @@ from typing import Any
 import yaml
 
 from rackpanel.topology import Inventory
+from rackpanel.topology.model import MonitorPorts
 from rackpanel.topology.service_options import as_argv, writer_options
+from rackpanel.topology.targets import TargetError, is_link, select
 
 COMPOSE_FILE = "docker-compose.yml"
 CONFIG_DIR = "compose"
@@ -125,12 +127,14 @@ def writer_service(inv: Inventory, writer_name: str) -> dict[str, Any]:
     }
 
 
+# Inside their containers the official images listen on the default ports.
+IMAGE_PORTS = MonitorPorts()
+
+
 def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
     from rackpanel.dashboards.provisioning import grafana_environment
 
-    prom_port = inv.monitor.prometheus_port if inv.monitor else 9090
-    am_port = inv.monitor.alertmanager_port if inv.monitor else 9093
-    grafana_port = inv.monitor.grafana_port if inv.monitor else 3000
+    prom_port, am_port, grafana_port = inv.monitor_ports
     return {
         "prometheus": {
             "image": PROMETHEUS_IMAGE,
@@ -139,7 +143,7 @@ def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
                 "--storage.tsdb.path=/prometheus",
             ],
             "volumes": [f"./{CONFIG_DIR}/prometheus:/etc/prometheus:ro"],
-            "ports": [f"127.0.0.1:{prom_port}:9090"],
+            "ports": [f"127.0.0.1:{prom_port}:{IMAGE_PORTS.prometheus}"],
         },
         "alertmanager": {
             "image": ALERTMANAGER_IMAGE,
@@ -150,7 +154,7 @@ def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
             "volumes": [
                 f"./{CONFIG_DIR}/prometheus/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"
             ],
-            "ports": [f"127.0.0.1:{am_port}:9093"],
+            "ports": [f"127.0.0.1:{am_port}:{IMAGE_PORTS.alertmanager}"],
         },
         "grafana": {
             "image": GRAFANA_IMAGE,
@@ -164,7 +168,7 @@ def monitoring_services(inv: Inventory) -> dict[str, dict[str, Any]]:
                 f"./{CONFIG_DIR}/grafana/provisioning:/etc/grafana/provisioning:ro",
                 f"./dashboards/json:{GRAFANA_DASHBOARDS}:ro",
             ],
-            "ports": [f"127.0.0.1:{grafana_port}:3000"],
+            "ports": [f"127.0.0.1:{grafana_port}:{IMAGE_PORTS.grafana}"],
             "depends_on": ["prometheus"],
         },
     }
@@ -189,17 +193,9 @@ def compose_document(inv: Inventory) -> dict[str, Any]:
 
 def node_services(inv: Inventory, target: str) -> list[str]:
     """The compose services a power target covers: the nodes and their exporters (the Pi)."""
-    if target.startswith("link:"):
-        raise ValueError("a DC link cannot be cut in the compose stack (one docker network)")
-    parts = target.split("/")
-    places = [
-        p
-        for p in inv.nodes()
-        if (len(parts) == 1 and (p.dc == target or p.name == target))
-        or (len(parts) == 2 and (p.dc, p.rack) == (parts[0], parts[1]))
-    ]
-    if not places:
-        raise ValueError(f"unknown target {target!r}: a DC, DC/RACK or node of the inventory")
+    if is_link(target):
+        raise TargetError("a DC link cannot be cut in the compose stack (one docker network)")
+    places = select(target, inv.nodes(), links=False).members
     return [s for p in places for s in (p.name, f"exporter-{p.name}")]
 
 
@@ -220,8 +216,8 @@ def files(inv: Inventory) -> dict[str, str]:
     for rel, text in render(inv, placement="compose", profile="demo").items():
         out[f"{CONFIG_DIR}/prometheus/{rel}"] = text
     for rel, text in provisioning(
-        prometheus_url="http://prometheus:9090",
-        alertmanager_url="http://alertmanager:9093",
+        prometheus_url=f"http://prometheus:{IMAGE_PORTS.prometheus}",
+        alertmanager_url=f"http://alertmanager:{IMAGE_PORTS.alertmanager}",
         dashboards_dir=GRAFANA_DASHBOARDS,
     ).items():
         out[f"{CONFIG_DIR}/grafana/provisioning/{rel}"] = text

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Address, ip_address
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -76,14 +76,26 @@ class Writer(Strict):
     used_hosts_per_remote_dc: int = Field(3, ge=0)
 
 
+class MonitorPorts(NamedTuple):
+    """Where the monitor host's services listen (written once: the defaults are here)."""
+
+    prometheus: int = 9090
+    alertmanager: int = 9093
+    grafana: int = 3000
+
+
 class Monitor(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     address: IPv4Address
     sim_address: IPv4Address = IPv4Address("127.0.0.1")
     ssh_port: int | None = Field(None, ge=1, le=65535)
-    grafana_port: int = Field(3000, ge=1, le=65535)
-    prometheus_port: int = Field(9090, ge=1, le=65535)
-    alertmanager_port: int = Field(9093, ge=1, le=65535)
+    grafana_port: int = Field(MonitorPorts().grafana, ge=1, le=65535)
+    prometheus_port: int = Field(MonitorPorts().prometheus, ge=1, le=65535)
+    alertmanager_port: int = Field(MonitorPorts().alertmanager, ge=1, le=65535)
+
+    @property
+    def ports(self) -> MonitorPorts:
+        return MonitorPorts(self.prometheus_port, self.alertmanager_port, self.grafana_port)
 
 
 class Keyspace(Strict):
@@ -242,6 +254,11 @@ class Inventory(Strict):
             yield WriterPlace(
                 writer=writer, sim_address=writer.sim_address or default, contact_points=contacts
             )
+
+    @property
+    def monitor_ports(self) -> MonitorPorts:
+        """The monitor's ports, or the defaults when the inventory has no monitor host."""
+        return self.monitor.ports if self.monitor else MonitorPorts()
 
     def dc_colors(self) -> dict[str, tuple[int, int, int]]:
         """The backlight colour of each DC that sets one."""

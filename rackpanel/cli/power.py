@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from rackpanel.settings import add_inventory_argument
+from rackpanel.topology.targets import is_link
 
 HELP = "emergency stop: power off|on a DC, a rack, a node or a DC link"
 REQUEST_TIMEOUT_SECONDS = 5.0
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"rackpanel power: {exc}", file=sys.stderr)
         return exc.exit_code
     how = "crashed" if args.crash else ("powered off" if args.action == "off" else "powered on")
-    if args.target.startswith("link:"):
+    if is_link(args.target):
         how = "cut" if args.action == "off" else "restored"
     print(f"{how}: {', '.join(answer.get('affected', []))}")
     return 0

@@ -117,7 +117,7 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
             password = grafana_admin_password_file(opts.run_dir)
             console.print(f"grafana admin password (user admin): in {password}", soft_wrap=True)
         else:
-            port = inv.monitor.grafana_port if inv.monitor else 3000
+            port = inv.monitor_ports.grafana
             console.print(f"kiosk: http://{monitor_host(inv)}:{port}{kiosk_path()}", soft_wrap=True)
             console.print("[dim](grafana is not on PATH, so it was not started)[/dim]")
         web = next((s for s in services if s.kind == "web-panel"), None)

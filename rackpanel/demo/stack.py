@@ -134,10 +134,7 @@ def monitor_host(inv: Inventory) -> str:
 
 
 def _monitor_ports(inv: Inventory) -> tuple[int, int, int]:
-    if inv.monitor is None:
-        return 9090, 9093, 3000
-    m = inv.monitor
-    return m.prometheus_port, m.alertmanager_port, m.grafana_port
+    return inv.monitor_ports
 
 
 def write_prometheus_config(inv: Inventory, directory: Path) -> Path:

@@ -12,12 +12,12 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Any
 
 from rackpanel.panel.sources import Sources, WriterStats
 from rackpanel.panel.states import link_up, node_states, rack_on
 from rackpanel.topology import Inventory
+from rackpanel.topology.targets import link_targets
 
 DARK = [0, 0, 0]
 
@@ -45,7 +45,7 @@ class PanelInfo:
 
 
 def dc_link_targets(inv: Inventory) -> list[str]:
-    return [f"link:{a}-{b}" for a, b in combinations([dc.name for dc in inv.datacenters], 2)]
+    return link_targets([dc.name for dc in inv.datacenters])
 
 
 def _writer(name: str, local_dc: str, lcd: dict[str, Any] | None, stats: WriterStats) -> dict:

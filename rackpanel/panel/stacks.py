@@ -56,10 +56,7 @@ def endpoints(inv: Inventory, stack: str, monitoring: Monitoring = NO_OVERRIDES)
     if stack not in STACKS:
         raise ValueError(f"unknown stack {stack!r}: one of {', '.join(STACKS)}")
     host = _monitor_host(inv, stack)
-    m = inv.monitor
-    prom_port, am_port, grafana_port = (
-        (m.prometheus_port, m.alertmanager_port, m.grafana_port) if m else (9090, 9093, 3000)
-    )
+    prom_port, am_port, grafana_port = inv.monitor_ports
     simulated = stack == "sim"
     reachable = stack != "compose"  # compose publishes no exporter or writer port
     from rackpanel.simulator.cluster.admin import admin_token

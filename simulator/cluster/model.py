@@ -26,6 +26,7 @@ from rackpanel.simulator.cluster.ring import token as murmur3_token
 from rackpanel.simulator.cluster.stats import NodeStats
 from rackpanel.simulator.cluster.storage import ReplicaStore
 from rackpanel.simulator.core import Mutation
+from rackpanel.topology.targets import TargetError, select
 
 if TYPE_CHECKING:
     from rackpanel.topology import Inventory
@@ -43,7 +44,7 @@ def _size_bytes(size: str) -> int:
     return int(size[:-1]) * 1024 ** (2 if size[-1] == "M" else 3)
 
 
-class UnknownTarget(ValueError):
+class UnknownTarget(TargetError):
     """A power target that names no DC, rack, node or DC link of the cluster."""
 
 
@@ -439,35 +440,11 @@ class SimCluster(Coordinator):
 
     def resolve_target(self, target: str) -> PowerTarget:
         """``DC1``, ``DC1/RAC2``, a node name or ``link:DC1-DC2``; UnknownTarget otherwise."""
-        dcs = self.datacenters
-        if target.startswith("link:"):
-            spec = target[len("link:") :]
-            for i, ch in enumerate(spec):
-                if (
-                    ch == "-"
-                    and spec[:i] in dcs
-                    and spec[i + 1 :] in dcs
-                    and spec[:i] != spec[i + 1 :]
-                ):
-                    return PowerTarget(link=(spec[:i], spec[i + 1 :]))
-            raise UnknownTarget(
-                f"unknown link {target!r}: expected link:<DC>-<DC> with two different DCs of "
-                f"{', '.join(dcs)}"
-            )
-        if target in self._by_name:
-            return PowerTarget(nodes=(self._by_name[target],))
-        if target in dcs:
-            return PowerTarget(nodes=tuple(n for n in self.nodes if n.dc == target))
-        if "/" in target:
-            dc, rack = target.split("/", 1)
-            members = tuple(n for n in self.nodes if n.dc == dc and n.rack == rack)
-            if members:
-                return PowerTarget(nodes=members)
-        racks = [f"{dc}/{r}" for dc in dcs for r in self.racks(dc)]
-        raise UnknownTarget(
-            f"unknown power target {target!r}: expected a DC ({', '.join(dcs)}), a rack "
-            f"({', '.join(racks)}), a node name or link:{dcs[0]}-{dcs[-1]}"
-        )
+        try:
+            chosen = select(target, self.nodes, what="power target")
+        except TargetError as exc:
+            raise UnknownTarget(str(exc)) from None
+        return PowerTarget(nodes=chosen.members, link=chosen.link)
 
     def power_off(self, target: str, crash: bool = False) -> list[str]:
         """Cut the power of a DC, rack or node (``crash``: a process death instead), or cut
