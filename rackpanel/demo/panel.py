@@ -46,6 +46,7 @@ MARKS = {
     "unknown": ("?", "dim"),
 }
 LEGEND = "● up ✖ down ○ off ⊘ crashed ◐ partitioned"
+LINK_WORDS = ("UP ", "CUT")
 RACK_KEYS = "123456789"
 LINK_KEYS = "0"
 HOLD_SECONDS = 2.5  # a long press of SELECT: longer than the writer's 2 s
@@ -89,10 +90,12 @@ def render_lcd(writer: dict[str, Any], active: bool) -> Panel:
     return Panel(body, title=title, subtitle=cls, border_style="bold" if active else "dim")
 
 
-def _switch(on: bool | None) -> tuple[str, str]:
+def _switch(on: bool | None, words: tuple[str, str] = ("ON ", "OFF")) -> tuple[str, str]:
     if on is None:
-        return (" ? ", "dim")
-    return (" ON ", "bold black on green3") if on else (" OFF", "bold white on red3")
+        return (" ?  ", "dim")
+    if on:
+        return (f" {words[0]}", "bold black on green3")
+    return (f" {words[1]}", "bold white on red3")
 
 
 def dc_sees(snapshot: dict[str, Any], observer: str, other: str) -> bool | None:
@@ -121,7 +124,7 @@ def render_board(snapshot: dict[str, Any], keys: list[StopKey]) -> Panel:
             lines.append(_line(*parts))
     for link in snapshot["dc_links"]:
         a, b = link["target"].removeprefix("link:").split("-", 1)
-        parts = [(f"[{key_of.get(link['target'], ' ')}]", "bold"), _switch(link["up"])]
+        parts = [(f"[{key_of.get(link['target'], ' ')}]", "bold"), _switch(link["up"], LINK_WORDS)]
         parts.append((f" link {a}-{b}", "bold"))
         for observer, other in ((a, b), (b, a)):
             sees = dc_sees(snapshot, observer, other)
