@@ -3,14 +3,26 @@
 Every option can also come from ``--config FILE`` (YAML, keys = long option names, e.g.
 ``local_dc: DC1``, ``contact_points: [127.0.11.1, 127.0.11.2]``); flags win over the file, and
 no ``RACKPANEL_<OPTION>`` variable changes the writer's options (see rackpanel.settings).
+With an inventory (``--inventory``, ``$RACKPANEL_INVENTORY`` or ./inventory.yml) and no
+``--config``, ``--name`` of one of its writers is enough: its DC, contact points, keyspace,
+colours and addresses beside the simulator come from the inventory (flags still win).
 The CQL password comes from ``$RACKPANEL_CQL_PASSWORD`` or ``--password-file``, never a flag.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
-from rackpanel.settings import add_config_argument, flag, load_args
+from rackpanel.settings import (
+    ConfigError,
+    add_config_argument,
+    add_inventory_argument,
+    flag,
+    given,
+    load,
+)
 
 HELP = "run one LCD client writing at the keypad-selected consistency level"
 
@@ -19,8 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from rackpanel.lcd_writer.options import WriterSettings as S
 
     add_config_argument(parser)
+    add_inventory_argument(parser)
     who = parser.add_argument_group("identity and cluster")
-    flag(who, S, "--name", help="this writer's name (lcd_writer_info)")
+    flag(
+        who,
+        S,
+        "--name",
+        help="this writer's name (lcd_writer_info); a writer of the inventory takes the rest "
+        "from it",
+    )
     flag(who, S, "--local-dc", help="the writer's own datacenter (required)")
     flag(
         who,
@@ -139,9 +158,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     flag(ui, S, "--log-file", help="write the log here (default: stderr)")
 
 
+def from_inventory(args: argparse.Namespace, flags: dict[str, Any]) -> dict[str, Any]:
+    """The options the inventory gives the writer named by ``--name`` (beside the simulator);
+    nothing when the flags already say where the cluster is, or no inventory is at hand."""
+    from rackpanel.topology import load_inventory
+    from rackpanel.topology.loader import DEFAULT_INVENTORY, ENV_INVENTORY
+    from rackpanel.topology.service_options import simulated_writer_options
+
+    if flags.get("local_dc") and flags.get("contact_points"):
+        return {}
+    if args.config and not args.inventory:
+        return {}  # the config file (deploy's, on a Pi) says everything
+    import os
+
+    path = Path(args.inventory or os.environ.get(ENV_INVENTORY) or DEFAULT_INVENTORY)
+    if not path.is_file() or "name" not in flags:
+        return {}
+    inv = load_inventory(path)
+    place = next((w for w in inv.writer_places() if w.name == flags["name"]), None)
+    if place is None:
+        names = ", ".join(w.name for w in inv.writer_places()) or "none"
+        raise ConfigError(f"--name {flags['name']}: no such writer in {path} (writers: {names})")
+    options = simulated_writer_options(inv, place, display="none")
+    del options["display"]
+    return {key.replace("-", "_"): value for key, value in options.items()}
+
+
 def run(args: argparse.Namespace) -> int:
     from rackpanel.lcd_writer.app import run_writer
     from rackpanel.lcd_writer.options import WriterSettings, from_args
 
-    settings = load_args(WriterSettings, args)
+    flags = given(WriterSettings, args)
+    settings = load(WriterSettings, {**from_inventory(args, flags), **flags}, args.config)
     return run_writer(from_args(settings), log_file=settings.log_file)

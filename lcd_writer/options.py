@@ -183,7 +183,10 @@ def from_args(args: WriterSettings) -> WriterOptions:
         parse_hostport(c, 9042, "--contact-points") for c in _split(args.contact_points)
     )
     if not contacts:
-        raise ConfigError("--contact-points: give at least one node address (host[:port])")
+        raise ConfigError(
+            "--contact-points: give at least one node address (host[:port]), or --name of a "
+            "writer of the inventory"
+        )
     if not args.local_dc:
         raise ConfigError("--local-dc: required (the writer's own datacenter, e.g. DC1)")
     default_write = "LOCAL_SERIAL" if args.conditional else "LOCAL_ONE"

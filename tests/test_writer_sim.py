@@ -253,3 +253,37 @@ def test_conditional_writes_offer_serial_levels_and_follow_paxos_quorums(sim, st
     )
     select_cl(writer, "write", "SERIAL")
     wait_until(lambda: successes(writer, cl="SERIAL") >= 3, 15, "writes at SERIAL")
+
+
+def test_a_writer_of_the_inventory_needs_only_its_name(sim, tmp_path):
+    """Issue 15: `rackpanel writer --local-dc DC1 --display terminal` exited 2; with an
+    inventory, --name of one of its writers gives the DC, the contact points and the addresses."""
+    place = next(sim.inventory.writer_places())
+    log = open(tmp_path / "writer.log", "wb")  # noqa: SIM115  (closed with the process)
+    command = [
+        sys.executable, "-m", "rackpanel", "writer", "--name", place.name,
+        "--inventory", str(sim.inventory_path), "--keypad-api", "--interval", "0.2",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=log)
+    try:
+        client = WriterClient(f"http://{place.sim_address}:{sim.inventory.ports.writer}")
+        wait_until(lambda: _answers(client), 20, "the writer on its inventory address")
+        wait_until(
+            lambda: client.lcd()["lines"][1].startswith(place.local_dc), 20, "a DC1 coordinator"
+        )
+        clients = connected_clients(str(sim.inventory.node(place.contact_points[0]).sim_address))
+        assert str(place.sim_address) in clients  # connected from its own address
+    finally:
+        stop_process(process)
+        log.close()
+
+
+def test_a_name_the_inventory_does_not_know_is_a_clear_error(sim, tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "rackpanel", "writer", "--name", "rpidc9user",
+         "--inventory", str(sim.inventory_path)],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "--name rpidc9user: no such writer in" in run.stderr
+    assert "rpidc1user, rpidc2user" in run.stderr

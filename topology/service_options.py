@@ -37,6 +37,25 @@ def writer_options(
     return options
 
 
+def simulated_writer_options(inv: Inventory, place: WriterPlace, display: str) -> dict[str, Any]:
+    """The options of a writer running beside the simulator: its own loopback address, its
+    contact points' simulator addresses, and CQL connections from its address (the simulator
+    places the client in its DC, so a cut DC link separates it from the other DC's nodes, as the
+    panel's switches do)."""
+    host = str(place.sim_address)
+    options = writer_options(
+        inv,
+        place,
+        contact_points=[
+            f"{inv.node(name).sim_address}:{inv.ports.cql}" for name in place.contact_points
+        ],
+        listen=f"{host}:{inv.ports.writer}",
+        display=display,
+    )
+    options["source-address"] = host
+    return options
+
+
 def as_argv(options: dict[str, Any]) -> list[str]:
     """``{"local-dc": "DC1", "keypad-api": True, "colors": [a, b]}`` → command-line flags."""
     argv: list[str] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 from rackpanel.demo.supervisor import Service
 from rackpanel.secret_files import warn_if_readable_by_others
 from rackpanel.topology import Inventory
-from rackpanel.topology.service_options import as_argv, writer_options
+from rackpanel.topology.service_options import as_argv, simulated_writer_options
 
 RACKPANEL = [sys.executable, "-m", "rackpanel"]
 
@@ -103,18 +103,7 @@ def writer_services(inv: Inventory) -> list[Service]:
     services = []
     for place in inv.writer_places():
         host = str(place.sim_address)
-        options = writer_options(
-            inv,
-            place,
-            contact_points=[
-                f"{inv.node(name).sim_address}:{inv.ports.cql}" for name in place.contact_points
-            ],
-            listen=f"{host}:{inv.ports.writer}",
-            display="none",
-        )
-        # Connect from the writer's own address: the simulator places the client in its DC
-        # (a cut DC link separates it from the other DC's nodes, as on the panel's switches).
-        options["source-address"] = host
+        options = simulated_writer_options(inv, place, display="none")
         options["keypad-api"] = True  # the terminal panel drives the keypads over HTTP
         services.append(
             Service(
