@@ -19,9 +19,9 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, S
 from cassandra.policies import ExponentialReconnectionPolicy, TokenAwarePolicy
 from rackpanel.lcd_writer.options import WriterOptions
 from rackpanel.lcd_writer.policy import SteadyDCAwarePolicy
+from rackpanel.topology.schema import TABLE, schema_cql
 
 DDL_TIMEOUT = 10.0
-TABLE = "messages"
 
 
 def build_cluster(opts: WriterOptions) -> Cluster:
@@ -98,14 +98,5 @@ class CassandraLink:
 
 
 def ensure_schema(session: Session, keyspace: str, replication: dict[str, int]) -> None:
-    rf = ", ".join(f"'{dc}': '{n}'" for dc, n in replication.items())
-    session.execute(
-        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
-        f"{{'class': 'NetworkTopologyStrategy', {rf}}}",
-        timeout=DDL_TIMEOUT,
-    )
-    session.execute(
-        f"CREATE TABLE IF NOT EXISTS {keyspace}.{TABLE} "
-        "(id timeuuid PRIMARY KEY, msg text, creation_date timestamp)",
-        timeout=DDL_TIMEOUT,
-    )
+    for statement in schema_cql(keyspace, replication):
+        session.execute(statement, timeout=DDL_TIMEOUT)

@@ -84,12 +84,30 @@ async def _start_jolokia(cluster: SimCluster, port: int) -> list[Any]:
     return [await start_jolokia(cluster, node, node.address, port) for node in cluster.nodes]
 
 
+def create_inventory_schema(context: SimContext, inv: Inventory) -> None:
+    """The inventory's keyspace and the writers' table, as a client's DDL would create them
+    (before any client can connect: the real panel's cluster has them already)."""
+    from rackpanel.simulator.cql import ast
+    from rackpanel.simulator.cql.parser import parse
+    from rackpanel.simulator.executor import ddl
+    from rackpanel.topology.schema import schema_cql
+
+    for text in schema_cql(inv.keyspace.name, inv.keyspace.replication):
+        statement = parse(text)
+        if isinstance(statement, ast.CreateKeyspace):
+            context.cluster.validate_replication(statement.replication)
+            ddl.create_keyspace(context, statement)
+        elif isinstance(statement, ast.CreateTable):
+            ddl.create_table(context, statement.keyspace or inv.keyspace.name, statement)
+
+
 async def start_simulator(
     inv: Inventory,
     *,
     failure_detector: str | None = None,
     admin: tuple[str, int] | None = None,
     jolokia: bool = True,
+    schema: bool = True,
 ) -> Simulator:
     cluster = SimCluster.from_inventory(inv, failure_detector=failure_detector)
     cql_port = inv.ports.cql
@@ -111,6 +129,9 @@ async def start_simulator(
             server.push_event(event_type, body)
 
     context.broadcast = broadcast
+    if schema:
+        create_inventory_schema(context, inv)
+        cluster.schema_version = context.schema.version
     cluster.add_listener(ServerBridge(servers, cql_port))
     sim = Simulator(cluster, context, servers)
     if admin is not None:
@@ -155,6 +176,8 @@ def describe(sim: Simulator, inv: Inventory, admin: tuple[str, int] | None, out:
         print(f"admin API: http://{admin[0]}:{admin[1]}/state", file=out)
     if sim.jolokia:
         print(f"jolokia: http://<node address>:{inv.ports.jolokia}/jolokia/", file=out)
+    if inv.keyspace.name in sim.context.schema.keyspaces:
+        print(f"schema: keyspace {inv.keyspace.name} with its writers' table", file=out)
     print(READY_LINE, file=out, flush=True)
 
 
@@ -164,11 +187,12 @@ async def serve(
     failure_detector: str | None,
     admin: tuple[str, int] | None,
     jolokia: bool,
+    schema: bool = True,
     out: TextIO = sys.stdout,
 ) -> None:
     """Run until SIGINT/SIGTERM."""
     sim = await start_simulator(
-        inv, failure_detector=failure_detector, admin=admin, jolokia=jolokia
+        inv, failure_detector=failure_detector, admin=admin, jolokia=jolokia, schema=schema
     )
     gc.collect()
     gc.freeze()  # start-up objects (modules, schema, ring) are never scanned by the GC again

@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-jolokia", action="store_true", help="do not serve the Jolokia endpoint of each node"
     )
+    parser.add_argument(
+        "--no-schema",
+        action="store_true",
+        help="do not create the inventory's keyspace and the writers' table at start",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log at debug level")
 
 
@@ -51,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 failure_detector=args.failure_detector,
                 admin=admin,
                 jolokia=not args.no_jolokia,
+                schema=not args.no_schema,
             )
         )
     except StartupError as exc:

@@ -68,3 +68,32 @@ def test_sim_names_the_address_already_in_use(tmp_path):
     assert process.returncode == 2
     assert f"127.{k}.12.2:9042" in err and "in use" in err
     assert "ready" not in out
+
+
+def _tables(sim) -> set[str]:  # type: ignore[no-untyped-def]
+    from tests.support.sim import driver_cluster
+
+    cluster = driver_cluster(sim, "DC1")
+    try:
+        session = cluster.connect()
+        rows = session.execute("SELECT keyspace_name, table_name FROM system_schema.tables")
+        tables = {f"{r.keyspace_name}.{r.table_name}" for r in rows}
+        if "demorpi.messages" in tables:  # and it answers queries at once
+            assert list(session.execute("SELECT id FROM demorpi.messages LIMIT 1")) == []
+        return tables
+    finally:
+        cluster.shutdown()
+
+
+def test_sim_alone_has_the_inventorys_keyspace_and_table(simulator):
+    """Issue 15: `rackpanel sim` alone had no demorpi.messages until a writer ran."""
+    assert "demorpi.messages" in _tables(simulator)
+
+
+def test_no_schema_starts_an_empty_cluster(tmp_path):
+    from tests.support.sim import running_simulator
+
+    k = loopback_octet()
+    path = shifted_inventory(tmp_path, k)
+    with running_simulator(path, admin=f"127.{k}.0.1:9499", extra_args=["--no-schema"]) as sim:
+        assert not any(t.startswith("demorpi.") for t in _tables(sim))
