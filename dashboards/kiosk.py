@@ -18,7 +18,7 @@ from grafana_foundation_sdk.models import dashboard as models
 from grafana_foundation_sdk.models.common import BigValueTextMode
 from rackpanel.dashboards import widgets
 from rackpanel.dashboards.layout import GRID_COLUMNS, KIOSK_ROWS, Box, Canvas
-from rackpanel.dashboards.promql import WINDOW, endpoint_regex, matchers, writer_selector
+from rackpanel.dashboards.promql import WINDOW, matchers, writer_selector
 from rackpanel.dashboards.widgets import GREEN, ORANGE, OUTCOME_COLOURS, RED, Query, thresholds
 from rackpanel.topology import Inventory, NodePlace, WriterPlace
 
@@ -54,10 +54,17 @@ def chunks(items: list, size: int) -> Iterator[list]:
 
 
 def node_up_query(rack: RackView, place: NodePlace) -> Query:
-    """The node's verdict from every observer (max), found by its simulated or real address."""
-    endpoint = endpoint_regex([str(place.sim_address), str(place.address)])
-    selector = matchers(**rack.labels, endpoint=endpoint)
-    return Query(f"cassandra:endpoint_up:max{selector}", legend=place.name, instant=True)
+    """The node's verdict from every observer (max), found by its inventory name.
+
+    Never by address: in compose Docker assigns them, and the simulator and the Pis differ.
+    ``cassandra:endpoint_node:info`` ties each observed endpoint to the ``node`` label of the
+    exporter that reports it as its own (cassandra_node_info), remembered for an hour so a
+    node whose exporter went down with it keeps its tile, red.
+    """
+    up = f"cassandra:endpoint_up:max{matchers(**rack.labels)}"
+    name = f"cassandra:endpoint_node:info{matchers(node=place.name)}"
+    expr = f"max by (node) ({up} * on (endpoint) group_left (node) {name})"
+    return Query(expr, legend=place.name, instant=True)
 
 
 def count_colours(expected: int) -> ThresholdsConfig:

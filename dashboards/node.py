@@ -146,6 +146,12 @@ def sections() -> list[tuple[str, list]]:
             unit="percentunit",
         ),
         chart("JVM threads", node_series("cassandra_jvm_threads"), "threads"),
+        chart(
+            "time stopped in safepoints (seconds per second, gc.log)",
+            rate("cassandra_jvm_safepoint_seconds_total"),
+            "stopped",
+            unit="percentunit",
+        ),
     ]
     process = [
         chart(
@@ -189,10 +195,22 @@ def sections() -> list[tuple[str, list]]:
         )
     ]
     hints_and_exporter = [
-        chart(
-            "hint files held, per target endpoint",
-            node_series("cassandra_pending_hints_files"),
-            ENDPOINT_LEGEND,
+        widgets.time_series(
+            "hints per target endpoint: written while it is down, files awaiting delivery",
+            [
+                # Jolokia: grows during the outage itself
+                Query(
+                    f"increase({node_series('cassandra_hints_created_total')}[{WINDOW}])",
+                    f"written, {ENDPOINT_LEGEND}",
+                ),
+                # system_views.pending_hints: only once the target is back, until delivery
+                Query(
+                    f"{node_series('cassandra_pending_hints_files')} or on () vector(0)",
+                    "files awaiting delivery {{endpoint}}",
+                ),
+            ],
+            unit="none",
+            minimum=0,
         ),
         up_down_timeline(
             "exporter sources", node_series("cassandra_exporter_source_up"), "{{source}}"

@@ -6,9 +6,6 @@ Which series names a dashboard may use is the contract's business
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-
 from rackpanel.topology import WriterPlace
 
 # The target label naming a writer (file_sd puts cluster, dc, rack, node on every target).
@@ -31,17 +28,6 @@ def matchers(**labels: str) -> str:
         op, text = ("=~", value[1:]) if value.startswith("~") else ("=", value)
         parts.append(f"{name}{op}{quote(text)}")
     return "{" + ", ".join(parts) + "}"
-
-
-def endpoint_regex(addresses: Iterable[str]) -> str:
-    """A regex matcher for the ``endpoint`` label of a node known by any of ``addresses``.
-
-    The exporter's ``endpoint`` is the node's address; an optional ``:port`` is tolerated, so
-    the same dashboard works whether it runs against the simulator (loopback addresses) or the
-    Raspberry Pis (LAN addresses).
-    """
-    alternatives = "|".join(re.escape(a) for a in dict.fromkeys(addresses))
-    return f"~({alternatives})(:[0-9]+)?"
 
 
 def writer_selector(writer: WriterPlace, **extra: str) -> str:

@@ -31,9 +31,10 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.slow
 K = loopback_octet()
 CUT = ("DC1", "RAC1")
-# Panels fed by one exporter source only; the simulator has no process of its own per node,
-# so the exporters report the `proc` source down and those panels are rightly empty there.
-SOURCE_OF = {"cassandra_process_": "proc"}
+# Panels fed by one exporter source only; the simulator has no process of its own per node
+# and no gc.log, so the exporters report the `proc` and `gclog` sources down and those panels
+# are rightly empty there.
+SOURCE_OF = {"cassandra_process_": "proc", "cassandra_jvm_safepoint": "gclog"}
 RACKPANEL_DEMO = [sys.executable, "-m", "rackpanel", "demo", "--no-ui", "--no-grafana"]
 
 
@@ -80,7 +81,7 @@ def sources_down(prom: Prometheus) -> set[str]:
     return {s["metric"]["source"] for s in by_source if float(s["value"][1]) == 0}
 
 
-def test_every_panel_query_returns_data_from_the_simulated_demo(demo_stack) -> None:
+def test_every_panel_query_returns_data_from_the_simulated_demo(demo_stack, tmp_path) -> None:
     inv, prom = demo_stack
     boards = dashboards(inv)
     writers = [w.name for w in inv.writer_places()]
@@ -119,10 +120,24 @@ def test_every_panel_query_returns_data_from_the_simulated_demo(demo_stack) -> N
     assert not empty, "panels without data:\n" + "\n".join(empty)
 
     # The map tells the truth: the cut rack's nodes are DOWN, the others UP.
-    for panel in boards[kiosk.UID]["panels"]:
+    assert_map_tells_the_truth(prom, boards[kiosk.UID])
+    # Nodes are found by name, never by address: a kiosk built from an inventory whose
+    # simulated and real addresses name none of the running endpoints shows the same map.
+    elsewhere = load_inventory(shifted_inventory(tmp_path, K % 254 + 1))
+    running = {str(p.sim_address) for p in inv.nodes()}
+    assert not running & {str(a) for p in elsewhere.nodes() for a in (p.sim_address, p.address)}
+    assert_map_tells_the_truth(prom, dashboards(elsewhere)[kiosk.UID])
+
+
+def assert_map_tells_the_truth(prom: Prometheus, board: dict) -> None:
+    """Each node tile of the kiosk shows DOWN for the cut rack's nodes and UP for the others."""
+    tiles = 0
+    for panel in board["panels"]:
         if panel["title"].count("/") != 1 or ":" in panel["title"]:
             continue
         rack_is_cut = tuple(panel["title"].split(" / ")) == CUT
         for target in panel["targets"]:
             values = {float(s["value"][1]) for s in prom.query(target["expr"])}
             assert values == {0.0 if rack_is_cut else 1.0}, (panel["title"], target["legendFormat"])
+            tiles += 1
+    assert tiles == 9  # every node of the demo inventory has its tile
