@@ -44,6 +44,7 @@ COLUMNS_QUERY = (
     "SELECT column_name FROM system_virtual_schema.columns "
     "WHERE keyspace_name = 'system_views' AND table_name = '{table}'"
 )
+SETTINGS_QUERY = "SELECT name, value FROM system_views.settings"
 DEFAULT_PHI_CONVICT_THRESHOLD = 8.0
 SCHEMA_REFRESH_SECONDS = 300.0
 SETTINGS_REFRESH_SECONDS = 60.0
@@ -174,7 +175,7 @@ class CqlSource:
         has_gossip = bool(columns.get("gossip_info"))
         queries = self.queries(columns)
         if columns.get("settings") and time.monotonic() - self._phi_at > SETTINGS_REFRESH_SECONDS:
-            queries["settings"] = "SELECT name, value FROM system_views.settings"
+            queries["settings"] = SETTINGS_QUERY
         rows = self._run(session, queries, required=("local", "gossip"))
         local = self._local(rows["local"])
         if "settings" in rows:
