@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="apply: when a host fails, start no other host",
     )
     parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log the SSH library's own messages and tracebacks (they are quiet otherwise)",
+    )
+    parser.add_argument(
         "--ask-sudo-pass",
         action="store_true",
         help=f"prompt for the sudo password (else ${SUDO_PASSWORD_ENV}, else sudo -n)",
@@ -54,6 +59,16 @@ def _resolve(base: Path, value: str) -> Path:
     return path if path.is_absolute() else base / path
 
 
+def _quiet_ssh_library(debug: bool) -> None:
+    """paramiko logs a traceback per failed connection: the check table says it in one line."""
+    import logging
+
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s: %(message)s")
+    else:
+        logging.getLogger("paramiko").setLevel(logging.CRITICAL + 1)
+
+
 def run(args: argparse.Namespace) -> int:
     import getpass
     import sys
@@ -63,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from rackpanel.deploy.ssh import Credentials
     from rackpanel.topology import load_inventory
 
+    _quiet_ssh_library(args.debug)
     inv = load_inventory(args.inventory)
     try:
         hosts = select_hosts(inv, args.limit)

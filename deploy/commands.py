@@ -58,7 +58,9 @@ def run_check(inv: Inventory, hosts: Sequence[DeployHost], creds: Credentials, *
     console.print(table)
     for row in rows:
         for problem in row.problems:
-            console.print(f"{row.host.name}: {problem}", markup=False, soft_wrap=True)
+            # one line per problem, named once (the SSH errors already start with the host)
+            text = problem.removeprefix(f"{row.host.name}: ")
+            console.print(f"{row.host.name}: {text}", markup=False, soft_wrap=True)
     bad = [r.host.name for r in rows if not r.ok]
     console.print(f"{len(rows) - len(bad)} of {len(rows)} host(s) ready", markup=False)
     return 1 if bad else 0

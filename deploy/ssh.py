@@ -142,10 +142,23 @@ def connect(host: DeployHost, creds: Credentials) -> paramiko.SSHClient:
         raise DeployError(
             f"{host.name}: unreachable: {where} timed out ({exc})", stage="unreachable"
         ) from None
-    except (OSError, paramiko.SSHException) as exc:
+    except (OSError, EOFError, paramiko.SSHException) as exc:
         client.close()
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise DeployError(
-            f"{host.name}: unreachable: {where}: {reason}", stage="unreachable"
+            f"{host.name}: unreachable: {where}: {_reason(exc)}", stage="unreachable"
         ) from None
     return client
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, in one plain phrase (paramiko glues its own text to errno's)."""
+    if isinstance(exc, EOFError):
+        return "the connection was closed before the SSH handshake"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc)
+    if text.startswith("Error reading SSH protocol banner"):
+        cause = text.removeprefix("Error reading SSH protocol banner").strip()
+        cause = cause.split("] ", 1)[-1] if cause.startswith("[Errno") else cause
+        return f"no SSH banner ({cause or 'nothing received'})"
+    return text

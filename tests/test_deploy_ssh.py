@@ -436,6 +436,9 @@ def test_ctrl_c_during_the_rolling_restart_stops_cleanly(lab):
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # Ctrl-C as a terminal delivers it: a suite started in the background (`&`) runs with
+        # SIGINT ignored, and a child inherits that, so give the deploy the default disposition.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen = []
     deadline = time.monotonic() + 60
