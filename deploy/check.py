@@ -13,6 +13,7 @@ from rackpanel.deploy.remote import Remote
 from rackpanel.deploy.sessions import Sessions
 from rackpanel.deploy.ssh import DeployError
 from rackpanel.topology import Inventory
+from rackpanel.topology.model import SUPPORTED_JAVA, release_of
 
 MIN_FREE_BYTES = 1 << 30  # below this a node risks a full SD card during compaction
 JAVA_VERSION = re.compile(r'version "([^"]+)"')
@@ -50,6 +51,33 @@ def _sudo(remote: Remote) -> tuple[str, str | None]:
 def _java(remote: Remote) -> str | None:
     match = JAVA_VERSION.search(remote.run("java -version 2>&1").out)
     return match.group(1) if match else None
+
+
+def java_major(version: str) -> int | None:
+    """``17.0.15`` → 17, ``1.8.0_392`` → 8, ``11`` → 11; None when unreadable."""
+    parts = re.findall(r"\d+", version)
+    if not parts:
+        return None
+    major = int(parts[0])
+    return int(parts[1]) if major == 1 and len(parts) > 1 else major
+
+
+def java_problem(cassandra_version: str, java: str) -> str | None:
+    """Why Cassandra ``cassandra_version`` will not start on Java ``java``, or None."""
+    release = release_of(cassandra_version)
+    major, supported = java_major(java), SUPPORTED_JAVA.get(release, ())
+    if major is None or major in supported:
+        return None
+    reason = (
+        ": its jvm11-server.options pass -XX:+UseConcMarkSweepGC, which Java 14 and later "
+        "reject, so it would not start (install Java 11, or use Cassandra 5.0)"
+        if release == "4.1" and major > 11
+        else ""
+    )
+    allowed = " or ".join(str(v) for v in supported)
+    return f"Cassandra {cassandra_version} runs on Java {allowed} only, this host has {java}" + (
+        reason
+    )
 
 
 def _cassandra(remote: Remote) -> str | None:
@@ -90,6 +118,8 @@ def check_host(inv: Inventory, host: DeployHost, sessions: Sessions) -> HostChec
         if host.node is not None:
             if java is None:
                 row.problems.append("Java is not installed (Cassandra needs it)")
+            elif problem := java_problem(inv.cluster.cassandra_version, java):
+                row.problems.append(problem)
             version = _cassandra(remote)
             row.cassandra = version or "not found"
             if version is None:

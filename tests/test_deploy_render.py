@@ -85,8 +85,12 @@ def test_snitch_file_follows_the_inventory_snitch():
 
 
 def test_heap_and_jolokia_agent_lines():
+    # 5.0 (G1): the heap alone; 4.1 (CMS): the heap and the young generation, in a pair
     plain = demo_with(cluster={"heap": "768M", "heap_new": "200M"})
     block = env_block(plain, plain.node("rpidc2r1n3"))
+    assert block == 'MAX_HEAP_SIZE="768M"\n'
+    old = demo_with(cluster={"heap": "768M", "heap_new": "200M", "cassandra_version": "4.1.7"})
+    block = env_block(old, old.node("rpidc2r1n3"))
     assert block == 'MAX_HEAP_SIZE="768M"\nHEAP_NEWSIZE="200M"\n'
     with_agent = demo_with(cluster={"jolokia": True})
     block = env_block(with_agent, with_agent.node("rpidc2r1n3"))
@@ -270,3 +274,22 @@ def test_systemd_accepts_the_rendered_units(tmp_path):
         paths.append(str(path))
     done = subprocess.run([analyze, "verify", "--man=no", *paths], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("cassandra", "java", "refused"),
+    [
+        ("5.0.6", "17.0.15", None),
+        ("5.0.6", "11.0.25", None),
+        ("5.0.6", "1.8.0_392", "runs on Java 11 or 17 only"),
+        ("4.1.7", "11.0.25", None),
+        ("4.1.7", "1.8.0_392", None),
+        ("4.1.7", "17.0.15", "-XX:+UseConcMarkSweepGC, which Java 14 and later reject"),
+        ("4.1.7", "21.0.5", "runs on Java 8 or 11 only, this host has 21.0.5"),
+    ],
+)
+def test_deploy_check_refuses_a_java_the_release_does_not_run_on(cassandra, java, refused):
+    from rackpanel.deploy.check import java_problem
+
+    problem = java_problem(cassandra, java)
+    assert (problem is None) if refused is None else (refused in (problem or ""))

@@ -421,6 +421,16 @@ def test_check_columns_say_how_far_each_host_got(lab):
     assert any("agent jar" in p and "is missing" in p for p in rows["rpidc1r1n1"].problems)
     assert rows["rpidc1r2n1"].problems == ["Cassandra is not installed"]  # its jar is there
 
+    # 4.1 does not start on a JDK above 11: check says so, from the host's real `java -version`
+    lab.edit_inventory(lambda raw: raw["cluster"].update(cassandra_version="4.1.7"))
+    inv = load_inventory(lab.inventory)
+    with Sessions(inv, creds) as sessions:
+        (row,) = check(inv, select_hosts(inv, ["rpidc1r1n1"]), sessions)
+    from rackpanel.deploy.check import java_major
+
+    refused = [p for p in row.problems if "runs on Java 8 or 11 only" in p]
+    assert len(refused) == (1 if java_major(row.java) > 11 else 0), row.problems
+
 
 def test_ctrl_c_during_the_rolling_restart_stops_cleanly(lab):
     import os

@@ -19,6 +19,10 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 # The Cassandra releases the project targets: 5.0 by default (Java 11 or 17, G1), 4.1 still
 # supported (Java 8 or 11 only, CMS). docs/cassandra-versions.md lists what differs.
 SUPPORTED_RELEASES = ("5.0", "4.1")
+# The Java majors each release runs on (NEWS.txt/README of each branch): 4.1 on 8 or 11 only
+# (its conf/jvm11-server.options pass -XX:+UseConcMarkSweepGC, which Java 14+ rejects), 5.0 on
+# 11 or 17.
+SUPPORTED_JAVA = {"5.0": (11, 17), "4.1": (8, 11)}
 DEFAULT_CASSANDRA_VERSION = "5.0.6"
 
 

@@ -52,10 +52,9 @@ def snitch_file(inv: Inventory, place: NodePlace) -> tuple[str, str]:
 
 def env_block(inv: Inventory, place: NodePlace) -> str:
     """Lines of the managed block of cassandra-env.sh: heap sizes and the Jolokia agent."""
-    lines = [
-        f'MAX_HEAP_SIZE="{inv.cluster.heap}"',
-        f'HEAP_NEWSIZE="{inv.cluster.heap_new}"',
-    ]
+    lines = [f'MAX_HEAP_SIZE="{inv.cluster.heap}"']
+    if inv.cluster.release == "4.1":  # CMS: -Xmn from it; G1 (5.0) sizes its young gen itself
+        lines.append(f'HEAP_NEWSIZE="{inv.cluster.heap_new}"')
     if inv.cluster.jolokia:
         agent = f"{inv.deploy.jolokia_agent}=host={place.address},port={inv.ports.jolokia}"
         lines.append(f'JVM_OPTS="$JVM_OPTS -javaagent:{agent}"')
