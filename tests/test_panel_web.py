@@ -130,3 +130,102 @@ def test_the_page_fits_desktop_and_phone_and_is_screenshotted(demo, page, size, 
             what="CassandraRackDown on the page",
         )
     full_page_screenshot(page, SHOTS / f"web-panel-{name}.png", size)
+
+
+def _as_the_real_panel(demo, directory: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The demo's inventory with every host's real address set to its loopback one: the panel's
+    `--stack pi` then reads the demo's services as it would read the Pis (never leaving 127/8)."""
+    import yaml
+
+    raw = yaml.safe_load(demo.inventory_path.read_text())
+    sim = {p.name: str(p.sim_address) for p in demo.inventory.nodes()}
+    sim |= {w.name: str(w.sim_address) for w in demo.inventory.writer_places()}
+    for dc in raw["datacenters"]:
+        for rack in dc["racks"]:
+            for node in rack["nodes"]:
+                node["address"] = sim[node["name"]]
+    for writer in raw["writers"]:
+        writer["address"] = sim[writer["name"]]
+    raw["monitor"]["address"] = raw["monitor"]["sim_address"]
+    path = directory / "inventory-as-pis.yml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def test_on_the_real_panel_the_stops_are_read_only(demo, tmp_path):
+    import json
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from rackpanel.simulator.cluster.admin_client import AdminClient
+
+    from tests.support.lab import free_port
+    from tests.support.processes import stop_process
+
+    AdminClient(demo.inventory.simulator.admin_address).reset()  # every rack on again
+    host = str(demo.inventory.monitor.sim_address)
+    port = free_port(host)
+    panel = subprocess.Popen(
+        [sys.executable, "-m", "rackpanel", "panel", "--stack", "pi", "--listen", f"{host}:{port}",
+         "--inventory", str(_as_the_real_panel(demo, tmp_path))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://{host}:{port}"
+    try:
+        snapshot = wait_for(
+            lambda: (
+                (s := get_json(f"{base}/api/snapshot"))
+                and s.get("exporters", {}).get("answering") == 9
+                and s
+            ),
+            30,
+            what="the panel reading the 'Pis'",
+        )
+        assert snapshot["mode"] == "pi" and snapshot["stops_enabled"] is False
+        request = urllib.request.Request(
+            f"{base}/api/stop",
+            data=json.dumps({"target": "DC1/RAC1", "action": "off"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 409
+        assert "physical" in json.loads(refused.value.read())["error"]
+        assert all(
+            n["powered"]
+            for n in get_json(f"{demo.admin}/state")["nodes"]
+            if n["rack"] == "RAC1" and n["dc"] == "DC1"
+        )  # type: ignore[index]
+    finally:
+        stop_process(panel)
+
+
+def test_node_views_come_through_prometheus_when_exporters_are_out_of_reach(demo):
+    """The compose stack publishes no exporter port: the panel reads the views from Prometheus."""
+    import asyncio
+
+    from rackpanel.panel.sources import Endpoints, Sources
+
+    if not demo.urls("prometheus"):
+        pytest.skip("Prometheus is not installed")
+
+    async def both() -> tuple[dict, dict]:  # type: ignore[type-arg]
+        exporters = {
+            p.name: u for p, u in zip(demo.inventory.nodes(), demo.urls("exporter"), strict=True)
+        }
+        direct = Sources(Endpoints(None, {}, exporters))
+        via = Sources(Endpoints(None, {}, {}, prometheus=demo.url("prometheus").rstrip("/")))
+        try:
+            return await direct.views(), await via.views()
+        finally:
+            await direct.close()
+            await via.close()
+
+    def agree() -> bool:
+        direct, via = asyncio.run(both())
+        return bool(via) and direct == via
+
+    wait_for(agree, 30, interval=1, what="the views through Prometheus to match the exporters'")
