@@ -20,7 +20,8 @@ from typing import Any, TextIO
 from rackpanel.simulator.cluster import SimCluster, SimNode
 from rackpanel.simulator.cluster.jolokia import start_jolokia
 from rackpanel.simulator.executor import NodeExecutor, SimContext
-from rackpanel.simulator.protocol import messages
+from rackpanel.simulator.protocol import heavy, messages
+from rackpanel.simulator.protocol.limits import ServerLimits, raise_open_files_limit
 from rackpanel.simulator.protocol.server import NodeServer
 from rackpanel.topology import Inventory
 
@@ -78,6 +79,7 @@ class Simulator:
         for server in self.servers.values():
             await server.stop()
         await self.cluster.stop()
+        heavy.shutdown()
 
 
 async def _start_jolokia(cluster: SimCluster, port: int) -> list[Any]:
@@ -113,12 +115,14 @@ async def start_simulator(
     cql_port = inv.ports.cql
     context = SimContext(cluster, cql_port)
     cluster.schema_version = context.schema.version
+    limits = ServerLimits.for_cluster(len(cluster.nodes), raise_open_files_limit())
     servers = {
         node.name: NodeServer(
             node.address,
             cql_port,
             NodeExecutor(context, node),
             reachable=lambda client, node=node: cluster.client_can_reach(client, node),
+            limits=limits,
         )
         for node in cluster.nodes
     }

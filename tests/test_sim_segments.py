@@ -57,3 +57,16 @@ def test_corruption_is_a_protocol_error():
         corrupt[index] ^= 0x01
         with pytest.raises(ProtocolError, match="CRC mismatch"):
             segments.SegmentDecoder().feed(bytes(corrupt))
+
+
+def test_a_split_frame_over_the_cap_is_skipped_and_reported():
+    """Cassandra caps frames at native_transport_max_frame_size (16 MiB) on v5 too: the
+    decoder never assembles a bigger one, it reports (stream, length) and skips its segments."""
+    cap = 300_000
+    big = encode_frame(5, 0x07, b"x" * 400_000, version=5)
+    small = encode_frame(6, 0x05, b"", version=5)
+    decoder = segments.SegmentDecoder(max_frame=cap)
+    received = decoder.feed(segments.encode(big)[:140_000])
+    assert received == b"" and decoder.take_oversized() == [(5, len(big))]
+    received = decoder.feed(segments.encode(big)[140_000:] + segments.encode(small))
+    assert received == small and not decoder.pending()

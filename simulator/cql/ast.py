@@ -258,6 +258,22 @@ class Truncate(Statement):
 
 
 @dataclass(frozen=True)
+class Describe(Statement):
+    """DESCRIBE / DESC in every form cqlsh sends (Cassandra's ``DescribeStatement``).
+
+    ``kind``: CLUSTER, SCHEMA, KEYSPACES, KEYSPACE, TABLES, TABLE, TYPES, TYPE, FUNCTIONS,
+    FUNCTION, AGGREGATES, AGGREGATE, INDEX, MATERIALIZED VIEW, or GENERIC (``DESCRIBE name``:
+    a keyspace, else a table, index or view of the current keyspace)."""
+
+    kind: str
+    keyspace: str | None = None
+    name: str | None = None
+    full: bool = False  # DESCRIBE FULL SCHEMA: the system keyspaces too
+    only: bool = False  # DESCRIBE ONLY KEYSPACE: without its tables
+    internals: bool = False  # WITH INTERNALS: table ids (and dropped columns)
+
+
+@dataclass(frozen=True)
 class Use(Statement):
     keyspace: str
 

@@ -29,6 +29,7 @@ from typing import Any
 from rackpanel.simulator.core import ConfigurationException, InvalidRequest, SyntaxException
 from rackpanel.simulator.cql import ast
 from rackpanel.simulator.cql.tokens import (
+    EOF,
     FLOAT,
     HEX,
     IDENT,
@@ -48,9 +49,12 @@ _UNSUPPORTED_STARTS = {
     "GRANT": "GRANT",
     "REVOKE": "REVOKE",
     "LIST": "LIST",
-    "DESCRIBE": "DESCRIBE",
-    "DESC": "DESCRIBE",
 }
+_DESCRIBE_LISTINGS = {"KEYSPACES": "KEYSPACES", "TABLES": "TABLES", "COLUMNFAMILIES": "TABLES",
+                      "TYPES": "TYPES", "FUNCTIONS": "FUNCTIONS", "AGGREGATES": "AGGREGATES",
+                      "CLUSTER": "CLUSTER"}  # fmt: skip
+_DESCRIBE_ELEMENTS = {"TABLE": "TABLE", "COLUMNFAMILY": "TABLE", "INDEX": "INDEX",
+                      "TYPE": "TYPE", "FUNCTION": "FUNCTION", "AGGREGATE": "AGGREGATE"}  # fmt: skip
 _UNSUPPORTED_CREATE = ("INDEX", "CUSTOM", "TYPE", "FUNCTION", "AGGREGATE", "OR", "MATERIALIZED",
                        "TRIGGER", "ROLE", "USER")  # fmt: skip
 _RELATION_OPS = ("=", "<", "<=", ">", ">=", "!=")
@@ -64,31 +68,18 @@ _TABLE_OPTIONS = frozenset(
 )
 
 
-# Statements made only of tuples and frozen dataclasses are safe to share between callers.
-_CACHEABLE = (ast.Select, ast.Insert, ast.Update, ast.Delete, ast.Batch, ast.Use)
-_CACHE_SIZE = 1024
-_cache: dict[str, ast.Statement] = {}
-
-
 def parse(text: str) -> ast.Statement:
     """Parse one CQL statement (an optional trailing ``;`` allowed).
 
-    Raises :class:`simulator.core.SyntaxException` for text outside the grammar and
-    :class:`simulator.core.InvalidRequest` (or ConfigurationException for replication
-    options) for well-formed but invalid statements. Repeated DML/SELECT text is answered
-    from a small cache (the statements are immutable)."""
+    Raises :class:`rackpanel.simulator.core.SyntaxException` for text outside the grammar and
+    :class:`rackpanel.simulator.core.InvalidRequest` (or ConfigurationException for replication
+    options) for well-formed but invalid statements. (The executor keeps the parsed
+    statements in a cache bounded in bytes, ``executor.context``.)"""
     if not isinstance(text, str):
         raise SyntaxException("line 1:0 query string must be text")
-    cached = _cache.get(text)
-    if cached is not None:
-        return cached
     parser = _Parser(TokenStream(text))
     statement = parser.statement()
     parser.stream.expect_end()
-    if isinstance(statement, _CACHEABLE):
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[text] = statement
     return statement
 
 
@@ -148,6 +139,8 @@ class _Parser:
             "CREATE": self.create,
             "DROP": self.drop,
             "TRUNCATE": self.truncate,
+            "DESCRIBE": self.describe,
+            "DESC": self.describe,
         }
         if keyword in handlers:
             return handlers[keyword]()
@@ -156,6 +149,51 @@ class _Parser:
                 f"{_UNSUPPORTED_STARTS[keyword]} statements are not supported by the simulator"
             )
         raise self.stream.no_viable_alternative()
+
+    # ---- DESCRIBE ----------------------------------------------------------------------------
+    def describe(self) -> ast.Describe:
+        s = self.stream
+        s.next()  # DESCRIBE | DESC
+        keyword = s.peek().keyword
+        if keyword in _DESCRIBE_LISTINGS and (s.at_eof() or self._at_describe_end(1)):
+            s.next()
+            return ast.Describe(_DESCRIBE_LISTINGS[keyword])
+        if s.accept_keyword("FULL"):
+            s.expect_keyword("SCHEMA")
+            return ast.Describe("SCHEMA", full=True, internals=self.with_internals())
+        if s.accept_keyword("SCHEMA"):
+            return ast.Describe("SCHEMA", internals=self.with_internals())
+        only = s.accept_keyword("ONLY")
+        if only or s.at_keyword("KEYSPACE"):
+            s.expect_keyword("KEYSPACE")
+            name = None if self._at_describe_end(0) else self.ident()
+            return ast.Describe("KEYSPACE", name=name, only=only, internals=self.with_internals())
+        if s.at_keyword("MATERIALIZED") and s.at_keyword("VIEW", ahead=1):
+            s.next()
+            s.next()
+            keyspace, name = self.table_name()
+            return ast.Describe("MATERIALIZED VIEW", keyspace, name)
+        if keyword in _DESCRIBE_ELEMENTS and not self._at_describe_end(1):
+            s.next()
+            keyspace, name = self.table_name()
+            kind = _DESCRIBE_ELEMENTS[keyword]
+            return ast.Describe(kind, keyspace, name, internals=self.with_internals())
+        keyspace, name = self.table_name()
+        return ast.Describe("GENERIC", keyspace, name, internals=self.with_internals())
+
+    def _at_describe_end(self, ahead: int) -> bool:
+        token = self.stream.peek(ahead)
+        return (
+            token.kind == EOF
+            or token.keyword == "WITH"
+            or (token.kind == PUNCT and token.value == ";")
+        )
+
+    def with_internals(self) -> bool:
+        if self.stream.accept_keyword("WITH"):
+            self.stream.expect_keyword("INTERNALS")
+            return True
+        return False
 
     def use(self) -> ast.Use:
         self.stream.expect_keyword("USE")

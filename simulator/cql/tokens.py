@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from rackpanel.simulator.core import SyntaxException
+from rackpanel.simulator.core import InvalidRequest, SyntaxException
 
 # Token kinds.
 IDENT = "ident"  # unquoted identifier or keyword; ``value`` lower-cased
@@ -36,6 +36,10 @@ _PUNCTUATION_1 = "()[]{},;.*=<>?:+-"
 _HEX_DIGITS = "0123456789abcdefABCDEF"
 _UUID_GROUPS = (8, 4, 4, 4, 12)
 MAX_NESTING = 100  # nested literals/types/calls deeper than this are refused, not recursed
+# A simulator limit (Cassandra has none below its 16 MiB frame): a statement of more tokens is
+# refused before it is parsed, so one 10 MB statement cannot take gigabytes of memory. An IN
+# list of 200,000 values is 400,000 tokens.
+MAX_TOKENS = 500_000
 
 # Reserved keywords cannot be unquoted identifiers (CQL reference, appendix A).
 RESERVED = frozenset(
@@ -125,6 +129,10 @@ class _Scanner:
                 line, column = self.position(self.pos)
                 self.tokens.append(Token(EOF, "", "", self.pos, line, column))
                 return self.tokens
+            if len(self.tokens) >= MAX_TOKENS:
+                raise InvalidRequest(
+                    f"Statement too large for the simulator: more than {MAX_TOKENS:,} tokens"
+                )
             self.scan_token()
 
     def skip_blanks_and_comments(self) -> None:

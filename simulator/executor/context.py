@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rackpanel.simulator.executor.caches import ByteBoundedLRU, statement_bytes
+from rackpanel.simulator.protocol import heavy
 from rackpanel.simulator.schema import Schema
 from rackpanel.topology.model import release_of
 
 if TYPE_CHECKING:
     from rackpanel.simulator.cql.ast import Statement
 
-PARSE_CACHE_SIZE = 2048
+PARSE_CACHE_BYTES = 64 * 1024 * 1024  # parsed statements kept, by estimated size
 
 
 class SimContext:
@@ -20,7 +21,7 @@ class SimContext:
 
     ``clients_of(node)`` lists the connections a node's server holds (for
     system_views.clients) and ``broadcast`` pushes an event body to every live node's
-    registered connections; both are wired by :mod:`simulator.app`.
+    registered connections; both are wired by :mod:`rackpanel.simulator.app`.
     """
 
     def __init__(self, cluster: Any, cql_port: int) -> None:
@@ -29,26 +30,23 @@ class SimContext:
         self.cql_port = cql_port
         self.clients_of: Callable[[Any], list] = lambda node: []
         self.broadcast: Callable[[str, bytes], None] = lambda event_type, body: None
-        self._parsed: OrderedDict[str, Statement] = OrderedDict()
-        self._markers: dict[int, tuple[Statement, tuple]] = {}
+        self._parsed: ByteBoundedLRU[tuple[Statement, tuple]] = ByteBoundedLRU(PARSE_CACHE_BYTES)
 
-    def parse(self, text: str) -> Statement:
-        """Parse with a bounded cache: drivers send the same statements over and over."""
-        statement = self._parsed.get(text)
-        if statement is None:
-            from rackpanel.simulator.cql import parse
+    async def parse(self, text: str) -> tuple[Statement, tuple]:
+        """(statement, its bind markers), from a cache bounded in bytes: drivers send the same
+        statements over and over. A long text is parsed on the heavy lane, off the loop, and
+        not kept (its huge AST would make every later garbage collection slower)."""
+        if len(text) > heavy.HEAVY_TEXT:
+            return await heavy.run(_parse, text)
+        entry = self._parsed.get(text)
+        if entry is None:
+            entry = _parse(text)
+            self._parsed.put(text, entry, statement_bytes(text))
+        return entry
 
-            statement = parse(text)
-            self._parsed[text] = statement
-            if len(self._parsed) > PARSE_CACHE_SIZE:
-                self._parsed.popitem(last=False)
-        return statement
 
-    def markers(self, statement: Statement) -> tuple:
-        """``statement.bind_markers``, computed once per statement (it walks the whole AST)."""
-        entry = self._markers.get(id(statement))
-        if entry is None or entry[0] is not statement:
-            if len(self._markers) > 2 * PARSE_CACHE_SIZE:
-                self._markers.clear()
-            entry = self._markers[id(statement)] = (statement, statement.bind_markers)
-        return entry[1]
+def _parse(text: str) -> tuple[Statement, tuple]:
+    from rackpanel.simulator.cql import parse
+
+    statement = parse(text)
+    return statement, statement.bind_markers

@@ -6,17 +6,21 @@ body of a RESULT frame or raises a :class:`simulator.core.CqlError`.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from rackpanel.simulator.core import ConsistencyLevel, InvalidRequest, Mutation, Unprepared
 from rackpanel.simulator.cql import ast
 from rackpanel.simulator.cql.types import split_routing_key
-from rackpanel.simulator.executor import ddl, dml
+from rackpanel.simulator.executor import ddl, dml, guards
 from rackpanel.simulator.executor.binding import Bound
+from rackpanel.simulator.executor.caches import ByteBoundedLRU, statement_bytes
 from rackpanel.simulator.executor.context import SimContext
+from rackpanel.simulator.executor.describe import describe
 from rackpanel.simulator.executor.local_tables import is_local, local_rows
 from rackpanel.simulator.executor.prepared import Prepared, prepare
 from rackpanel.simulator.executor.select import (
+    AGGREGATES,
     BOOLEAN,
     distinct_partitions,
     find_rows,
@@ -25,13 +29,16 @@ from rackpanel.simulator.executor.select import (
     page,
     project,
 )
-from rackpanel.simulator.protocol import messages
+from rackpanel.simulator.protocol import heavy, messages
 from rackpanel.simulator.protocol.messages import ColumnSpec, QueryParams
 from rackpanel.simulator.schema import TableDef
 
 MODIFICATIONS = (ast.Insert, ast.Update, ast.Delete)
 BATCH_WRITE_TYPES = {0: "BATCH", 1: "UNLOGGED_BATCH", 2: "COUNTER"}
 BATCH_KINDS = {"LOGGED": 0, "UNLOGGED": 1, "COUNTER": 2}
+# Each node's prepared statements, by estimated size (Cassandra's prepared_statements_cache_size
+# is max(10 MiB, heap / 256); an evicted statement answers Unprepared and drivers re-prepare).
+PREPARED_CACHE_BYTES = 10 * 1024 * 1024
 NO_KEYSPACE = (
     "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename"
 )
@@ -41,22 +48,24 @@ class NodeExecutor:
     def __init__(self, ctx: SimContext, node: Any) -> None:
         self.ctx = ctx
         self.node = node
-        self.prepared: dict[bytes, Prepared] = {}
+        self.prepared: ByteBoundedLRU[Prepared] = ByteBoundedLRU(PREPARED_CACHE_BYTES)
 
     # ---- RequestHandler -----------------------------------------------------------------
     async def query(self, conn: Any, request: messages.Query) -> bytes:
-        statement = self.ctx.parse(request.query)
-        params = request.params
-        bound = Bound(params.values, params.names, self.ctx.markers(statement))
-        session = params.keyspace or conn.keyspace  # v5 may name the keyspace per request
-        return await self._run(conn, statement, session, bound, params, False)
+        big = len(request.query) > heavy.HEAVY_TEXT
+        with heavy.gc_paused() if big else contextlib.nullcontext():
+            statement, markers = await self.ctx.parse(request.query)
+            params = request.params
+            bound = Bound(params.values, params.names, markers)
+            session = params.keyspace or conn.keyspace  # v5 may name the keyspace per request
+            return await self._run(conn, statement, session, bound, params, False, request)
 
     async def prepare(self, conn: Any, request: messages.Prepare) -> bytes:
-        statement = self.ctx.parse(request.query)
+        statement, _ = await self.ctx.parse(request.query)
         session = request.keyspace or conn.keyspace
         table = self._table_of(statement, session)
         prepared = prepare(request.query, statement, session, table)
-        self.prepared[prepared.statement_id] = prepared
+        self.prepared.put(prepared.statement_id, prepared, statement_bytes(request.query))
         return messages.result_prepared(
             prepared.statement_id,
             prepared.bind_columns,
@@ -68,7 +77,7 @@ class NodeExecutor:
     async def execute(self, conn: Any, request: messages.Execute) -> bytes:
         prepared = self._prepared(request.statement_id)
         params = request.params
-        bound = Bound(params.values, params.names, self.ctx.markers(prepared.statement))
+        bound = Bound(params.values, params.names, prepared.statement.bind_markers)
         changed = None  # v5: the client holds stale result metadata
         if request.result_metadata_id not in (None, prepared.result_metadata_id):
             changed = prepared.result_metadata_id
@@ -79,22 +88,25 @@ class NodeExecutor:
             bound,
             params,
             params.skip_metadata,
+            request,
             changed,
         )
 
     async def batch(self, conn: Any, request: messages.Batch) -> bytes:
         timestamp = request.timestamp if request.timestamp is not None else dml.now_micros()
-        mutations: list[Mutation] = []
+        batch = guards.BatchSize()
         for child in request.children:
             if child.statement_id is not None:
                 prepared = self._prepared(child.statement_id)
                 statement, keyspace = prepared.statement, prepared.keyspace
+                markers = statement.bind_markers
             else:
-                statement = self.ctx.parse(child.query or "")
+                statement, markers = await self.ctx.parse(child.query or "")
                 keyspace = request.keyspace or conn.keyspace
-            bound = Bound(child.values, None, self.ctx.markers(statement))
-            mutations += self._batch_mutations(statement, keyspace, bound, timestamp)
-        await self._write_batch(mutations, request.consistency, request.kind)
+            bound = Bound(child.values, None, markers)
+            batch.add(self._batch_mutations(statement, keyspace, bound, timestamp))
+        batch.warn(request.warnings)
+        await self._write_batch(batch.mutations, request.consistency, request.kind)
         return messages.result_void()
 
     # ---- dispatch ---------------------------------------------------------------------------
@@ -130,21 +142,28 @@ class NodeExecutor:
         bound: Bound,
         params: QueryParams,
         skip_metadata: bool,
+        request: messages.Request,
         new_metadata_id: bytes | None = None,
     ) -> bytes:
         if isinstance(statement, ast.Select):
             return await self._select(
-                statement, session, bound, params, skip_metadata, new_metadata_id
+                statement, session, bound, params, skip_metadata, new_metadata_id, request
             )
         if isinstance(statement, MODIFICATIONS):
             return await self._modify(statement, session, bound, params)
         if isinstance(statement, ast.Batch):
             timestamp = params.timestamp if params.timestamp is not None else dml.now_micros()
-            mutations = []
+            batch = guards.BatchSize()
             for child in statement.statements:
-                mutations += self._batch_mutations(child, session, bound, timestamp)
-            await self._write_batch(mutations, params.consistency, BATCH_KINDS[statement.kind])
+                batch.add(self._batch_mutations(child, session, bound, timestamp))
+            batch.warn(request.warnings)
+            kind = BATCH_KINDS[statement.kind]
+            await self._write_batch(batch.mutations, params.consistency, kind)
             return messages.result_void()
+        if isinstance(statement, ast.Describe):
+            columns, rows = describe(statement, self.ctx.schema, session, self.ctx.cluster)
+            page_rows, paging_state = page(rows, params.page_size, params.paging_state)
+            return messages.result_rows(columns, page_rows, paging_state)
         if isinstance(statement, ast.Use):
             self.ctx.schema.keyspace(statement.keyspace)
             conn.keyspace = statement.keyspace
@@ -181,12 +200,15 @@ class NodeExecutor:
         params: QueryParams,
         skip_metadata: bool,
         new_metadata_id: bytes | None,
+        request: messages.Request,
     ) -> bytes:
         keyspace = self._keyspace(stmt.keyspace, session)
         table = self.ctx.schema.table(keyspace, stmt.table)
         if stmt.json:
             raise InvalidRequest("SELECT JSON is not supported by the simulator")
         outs = outputs(table, stmt)
+        if any(o.kind in AGGREGATES for o in outs) and not _restricts_partition_key(table, stmt):
+            request.warnings.append(guards.AGGREGATION_WITHOUT_KEY)
         local = (
             local_rows(self.ctx, self.node, keyspace, stmt.table) if is_local(keyspace) else None
         )
@@ -194,15 +216,10 @@ class NodeExecutor:
         rows = await find_rows(
             self.ctx.cluster, self.node, replication, table, stmt, bound, params.consistency, local
         )
-        if stmt.distinct:
-            rows = distinct_partitions(table, stmt, rows)
-        limit = limit_of(stmt, bound)
-        if limit is not None:
-            rows = rows[:limit]
-        page_rows, paging_state = page(project(rows, outs), params.page_size, params.paging_state)
-        return messages.result_rows(
-            [o.spec for o in outs], page_rows, paging_state, skip_metadata, new_metadata_id
-        )
+        return await heavy.run_if(
+            len(rows) > heavy.HEAVY_ROWS,
+            _rows_result, table, stmt, rows, outs, bound, params, skip_metadata, new_metadata_id,
+        )  # fmt: skip
 
     # ---- writes -----------------------------------------------------------------------------
     def _writable_table(self, stmt: Any, session: str | None) -> TableDef:
@@ -277,6 +294,33 @@ class NodeExecutor:
                 )
                 row.append(values.get(name))
         return messages.result_rows(columns, [row])
+
+
+def _restricts_partition_key(table: TableDef, stmt: ast.Select) -> bool:
+    keys = {c.name for c in table.partition_key}
+    return any(rel.token or rel.column in keys for rel in stmt.where)
+
+
+def _rows_result(
+    table: TableDef,
+    stmt: ast.Select,
+    rows: list,
+    outs: list,
+    bound: Bound,
+    params: QueryParams,
+    skip_metadata: bool,
+    new_metadata_id: bytes | None,
+) -> bytes:
+    """DISTINCT, LIMIT, the selectors, the page: the RESULT body (pure; big ones run off-loop)."""
+    if stmt.distinct:
+        rows = distinct_partitions(table, stmt, rows)
+    limit = limit_of(stmt, bound)
+    if limit is not None:
+        rows = rows[:limit]
+    page_rows, paging_state = page(project(rows, outs), params.page_size, params.paging_state)
+    return messages.result_rows(
+        [o.spec for o in outs], page_rows, paging_state, skip_metadata, new_metadata_id
+    )
 
 
 def _row_values(table: TableDef, mutation: Mutation, cells: dict) -> dict[str, bytes | None]:

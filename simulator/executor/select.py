@@ -8,6 +8,7 @@ page's query is re-run and sliced: simple, and exact while the data does not cha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import struct
 import time
@@ -24,6 +25,7 @@ from rackpanel.simulator.executor.keys import (
     relation_values,
     restrictions,
 )
+from rackpanel.simulator.protocol import heavy
 from rackpanel.simulator.protocol.messages import ColumnSpec
 from rackpanel.simulator.schema import ColumnDef, TableDef
 
@@ -227,8 +229,14 @@ async def find_rows(
     cl: ConsistencyLevel,
     local_rows: list[dict[str, Any]] | None,
 ) -> list[Row]:
-    """Every row the query selects (before LIMIT), in result order."""
-    pk, filters = _filters(table, stmt, bound, local=local_rows is not None)
+    """Every row the query selects (before LIMIT), in result order.
+
+    A big request (an IN list of thousands of keys) computes its keys and its rows on the
+    heavy lane and reads its partitions in chunks, so the shared loop keeps serving."""
+    terms = sum(len(rel.terms) for rel in stmt.where)
+    pk, filters = await heavy.run_if(
+        terms > heavy.YIELD_EVERY, _filters, table, stmt, bound, local_rows is not None
+    )
     reverse = _reverse_requested(table, stmt)
     per_partition = _int_option(stmt.per_partition_limit, bound, "[per_partition_limit]")
     if local_rows is not None:
@@ -239,13 +247,8 @@ async def find_rows(
             rows = [r for r in rows if tuple(r.values[n] for n in names) in keys]
         return [r for r in rows if _passes(r, filters)]
     if pk is not None:
-        keys = partition_keys(table, pk)
-        datas = await asyncio.gather(
-            *(
-                cluster.read(coordinator, replication, table.keyspace, table.name, k, cl)
-                for k in keys
-            )
-        )
+        keys = await heavy.run_if(terms > heavy.YIELD_EVERY, partition_keys, table, pk)
+        datas = await _read_partitions(cluster, coordinator, replication, table, keys, cl)
         partitions = list(zip(keys, datas, strict=True))
     else:
         if stmt.order_by:
@@ -253,6 +256,41 @@ async def find_rows(
                 "ORDER BY is only supported when the partition key is restricted by an EQ or an IN."
             )
         partitions = await cluster.scan(coordinator, replication, table.keyspace, table.name, cl)
+    return await heavy.run_if(
+        len(partitions) > heavy.HEAVY_ROWS,
+        _partitions_rows, table, partitions, reverse, per_partition, filters,
+    )  # fmt: skip
+
+
+async def _read_partitions(
+    cluster: Any,
+    coordinator: Any,
+    replication: dict[str, str] | None,
+    table: TableDef,
+    keys: list[bytes],
+    cl: ConsistencyLevel,
+) -> list[Any]:
+    """One read at a time (a read only waits when it ends in a timeout, which ends the whole
+    request anyway), giving the loop a turn every YIELD_EVERY partitions."""
+    datas: list[Any] = []
+    many = len(keys) > heavy.HEAVY_ROWS
+    with heavy.gc_paused() if many else contextlib.nullcontext():
+        for i, key in enumerate(keys, 1):
+            datas.append(
+                await cluster.read(coordinator, replication, table.keyspace, table.name, key, cl)
+            )
+            if i % heavy.YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+    return datas
+
+
+def _partitions_rows(
+    table: TableDef,
+    partitions: list[tuple[bytes, Any]],
+    reverse: bool,
+    per_partition: int | None,
+    filters: list[tuple[ColumnDef, str, list[bytes]]],
+) -> list[Row]:
     rows = []
     for key, data in partitions:
         for row in partition_rows(table, key, data, reverse, per_partition):

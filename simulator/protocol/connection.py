@@ -21,20 +21,22 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from rackpanel.simulator.core import CqlError, ProtocolError, ServerError
+from rackpanel.simulator.core import CqlError, InvalidRequest, ProtocolError, ServerError
 from rackpanel.simulator.protocol import messages, segments
 from rackpanel.simulator.protocol.frames import (
     FLAG_COMPRESSED,
+    FLAG_TRACING,
+    FLAG_WARNING,
     HEADER,
     HEADER_SIZE,
-    MAX_BODY,
     SUPPORTED_VERSIONS,
     Opcode,
     encode_frame,
     unsupported_version_message,
 )
+from rackpanel.simulator.protocol.limits import WRITE_HIGH_WATER, ServerLimits
 from rackpanel.simulator.protocol.segments import SegmentDecoder
-from rackpanel.simulator.protocol.wire import Reader
+from rackpanel.simulator.protocol.wire import Reader, enc_string_list
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ SUPPORTED_OPTIONS: dict[str, list[str]] = {
 }
 EVENT_TYPES = {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"}
 _LINGER_ZERO = struct.pack("ii", 1, 0)
+FRAMES_PER_TURN = 32  # frames of one connection handled per loop turn (fairness)
 
 
 class RequestHandler(Protocol):
@@ -60,6 +63,15 @@ class RequestHandler(Protocol):
     async def batch(self, conn: Connection, request: messages.Batch) -> bytes: ...
 
 
+# opcode → (decode the body, run it on the node's handler)
+_REQUESTS: dict[int, tuple[Callable[..., Any], Callable[..., Coroutine[Any, Any, bytes]]]] = {
+    Opcode.QUERY: (messages.read_query, lambda h, c, r: h.query(c, r)),
+    Opcode.EXECUTE: (messages.read_execute, lambda h, c, r: h.execute(c, r)),
+    Opcode.PREPARE: (messages.read_prepare, lambda h, c, r: h.prepare(c, r)),
+    Opcode.BATCH: (messages.read_batch, lambda h, c, r: h.batch(c, r)),
+}
+
+
 class Connection(asyncio.Protocol):
     """A client connection; ``keyspace`` is its USE state, the rest feeds system_views.clients."""
 
@@ -68,7 +80,9 @@ class Connection(asyncio.Protocol):
         handler: RequestHandler,
         on_lost: Callable[[Connection], None],
         reachable: Callable[[str], bool] | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
+        self.limits = limits or ServerLimits()
         self.handler = handler
         self._on_lost = on_lost
         self._reachable = reachable
@@ -90,6 +104,11 @@ class Connection(asyncio.Protocol):
         self.connected_at = time.time()
         self._tasks: set[asyncio.Task] = set()
         self._outbox: list[bytes] = []
+        self._discard = 0  # bytes of a too-big frame still to skip
+        self._incomplete_since: float | None = None  # when a half-received frame started
+        self._opened = time.monotonic()
+        self._write_paused = False  # the client does not read its answers: stop reading it
+        self._backlog = False  # frames received but left for a later loop turn
 
     # ---- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -100,6 +119,7 @@ class Connection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
         if self._reachable is not None and not self._reachable(self.address):
             self.hold(True)  # accepted by the kernel, but the link to the client is cut
 
@@ -108,6 +128,19 @@ class Connection(asyncio.Protocol):
         for task in list(self._tasks):
             task.cancel()
         self._on_lost(self)
+
+    def pause_writing(self) -> None:
+        """Back-pressure: the answers pile up unread, so read no more requests for now."""
+        self._write_paused = True
+        if self.transport is not None and not (self.silent or self.held):
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self.transport is not None and not (
+            self.silent or self.held or self.closed or self._backlog
+        ):
+            self.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
         if self.silent or self.closed:
@@ -118,13 +151,62 @@ class Connection(asyncio.Protocol):
             except ProtocolError as exc:
                 self._fail(0, exc)
                 return
+            for stream, length in self._segments.take_oversized():
+                self._too_big(stream, length)
         self._buffer += data
         if not self.held:
             self._process()
+        self._note_incomplete()
+
+    def _note_incomplete(self) -> None:
+        pending = bool(self._buffer) or self._discard > 0
+        if self._segments is not None:
+            pending = pending or self._segments.pending()
+        if not pending:
+            self._incomplete_since = None
+        elif self._incomplete_since is None:
+            self._incomplete_since = time.monotonic()
+
+    def check_read_timeout(self, now: float, timeout: float) -> None:
+        """Close a connection that sent part of a frame, or no STARTUP, ``timeout`` ago."""
+        if self.closed or self.silent or self.held or self.transport is None:
+            return
+        if self._incomplete_since is not None and now - self._incomplete_since > timeout:
+            reason = f"incomplete frame for more than {timeout:g} s"
+        elif not self.ready and now - self._opened > timeout:
+            reason = f"no STARTUP within {timeout:g} s"
+        else:
+            return
+        log.info("closing connection from %s:%s: %s", self.address, self.port, reason)
+        self.closed = True
+        self.transport.close()
+
+    def _too_big(self, stream: int, total: int) -> None:
+        """Cassandra's answer to a frame over native_transport_max_frame_size (Envelope.Decoder):
+        an InvalidRequest on its stream; the frame is skipped and the connection stays open."""
+        self._send_error(
+            stream,
+            InvalidRequest(
+                f"Request is too big: length {total} exceeds maximum allowed length "
+                f"{self.limits.max_frame_bytes}."
+            ),
+        )
+
+    def _skip_discarded(self) -> None:
+        skipped = min(self._discard, len(self._buffer))
+        del self._buffer[:skipped]
+        self._discard -= skipped
 
     def _process(self) -> None:
         buf = self._buffer
+        if self._discard:
+            self._skip_discarded()
+        handled = 0
         while len(buf) >= HEADER_SIZE:
+            if handled == FRAMES_PER_TURN:  # a pipelined backlog: let the others have a turn
+                self._defer()
+                return
+            handled += 1
             version, flags, stream, opcode, length = HEADER.unpack_from(buf, 0)
             if version & 0x80 or version not in SUPPORTED_VERSIONS:
                 self._reject_version(version & 0x7F, stream)
@@ -138,9 +220,14 @@ class Connection(asyncio.Protocol):
                     ),
                 )
                 return
-            if length < 0 or length > MAX_BODY:
+            if length < 0:
                 self._fail(stream, ProtocolError(f"Invalid frame body length {length}"))
                 return
+            if HEADER_SIZE + length > self.limits.max_frame_bytes:
+                self._too_big(stream, HEADER_SIZE + length)
+                self._discard = HEADER_SIZE + length
+                self._skip_discarded()
+                continue
             end = HEADER_SIZE + length
             if len(buf) < end:
                 return
@@ -149,9 +236,24 @@ class Connection(asyncio.Protocol):
             if flags & FLAG_COMPRESSED:
                 self._fail(stream, ProtocolError("Compressed frame but no compression negotiated"))
                 return
-            self._dispatch(version, stream, opcode, body)
+            self._dispatch(version, stream, opcode, body, flags)
             if self.closed or self.silent or self.held:
                 return
+
+    def _defer(self) -> None:
+        """Stop reading; the frames already received are taken up again on a later turn."""
+        if not self._backlog and self.transport is not None:
+            self._backlog = True
+            self.transport.pause_reading()
+            asyncio.get_running_loop().call_soon(self._continue)
+
+    def _continue(self) -> None:
+        self._backlog = False
+        if self.closed or self.silent or self.held or self.transport is None:
+            return
+        self._process()
+        if not self._backlog and not self._write_paused:
+            self.transport.resume_reading()
 
     # ---- power physics (driven by NodeServer) ---------------------------------------------
     def silence(self) -> None:
@@ -182,7 +284,8 @@ class Connection(asyncio.Protocol):
         if cut:
             self.transport.pause_reading()
             return
-        self.transport.resume_reading()
+        if not (self._write_paused or self._backlog):
+            self.transport.resume_reading()
         self._process()
         self._flush()
 
@@ -231,7 +334,7 @@ class Connection(asyncio.Protocol):
     def _reject_version(self, version: int, stream: int) -> None:
         self._fail(stream, ProtocolError(unsupported_version_message(version)))
 
-    def _dispatch(self, version: int, stream: int, opcode: int, body: bytes) -> None:
+    def _dispatch(self, version: int, stream: int, opcode: int, body: bytes, flags: int) -> None:
         self.request_count += 1
         if not self.ready:
             self.protocol_version = version  # answer in the version the client speaks
@@ -247,14 +350,11 @@ class Connection(asyncio.Protocol):
                 raise ProtocolError(f"Unexpected message {name}, expecting STARTUP or OPTIONS.")
             elif opcode == Opcode.REGISTER:
                 self._register(stream, messages.read_register(reader))
-            elif opcode == Opcode.QUERY:
-                self._spawn(stream, self.handler.query(self, messages.read_query(reader, v)))
-            elif opcode == Opcode.EXECUTE:
-                self._spawn(stream, self.handler.execute(self, messages.read_execute(reader, v)))
-            elif opcode == Opcode.PREPARE:
-                self._spawn(stream, self.handler.prepare(self, messages.read_prepare(reader, v)))
-            elif opcode == Opcode.BATCH:
-                self._spawn(stream, self.handler.batch(self, messages.read_batch(reader, v)))
+            elif opcode in _REQUESTS:
+                read, run = _REQUESTS[opcode]
+                request = read(reader, v)
+                request.tracing = bool(flags & FLAG_TRACING)
+                self._spawn(stream, run(self.handler, self, request), request)
             else:
                 raise ProtocolError(f"Unknown or unexpected opcode {opcode:#04x} in a request")
         except ProtocolError as exc:
@@ -271,7 +371,7 @@ class Connection(asyncio.Protocol):
         self.ready = True
         self._send(stream, Opcode.READY, b"")
         if self.protocol_version >= 5:  # from here on, both sides speak in segments
-            self._segments = SegmentDecoder()
+            self._segments = SegmentDecoder(self.limits.max_frame_bytes)
             rest = bytes(self._buffer)
             self._buffer.clear()
             self._buffer += self._segments.feed(rest)
@@ -283,7 +383,22 @@ class Connection(asyncio.Protocol):
         self.events.update(register.events)
         self._send(stream, Opcode.READY, b"")
 
-    def _spawn(self, stream: int, work: Coroutine[Any, Any, bytes]) -> None:
+    def _answer(self, stream: int, body: bytes, request: messages.Request) -> None:
+        """A RESULT, led by the request's trace id and warnings when it has them."""
+        flags, prefix = 0, b""
+        if request.trace_id is not None:
+            flags |= FLAG_TRACING
+            prefix += request.trace_id.bytes
+        if request.warnings and self.protocol_version >= 4:
+            flags |= FLAG_WARNING
+            prefix += enc_string_list(request.warnings)
+        self._queue(
+            encode_frame(stream, Opcode.RESULT, prefix + body, self.protocol_version, flags)
+        )
+
+    def _spawn(
+        self, stream: int, work: Coroutine[Any, Any, bytes], request: messages.Request
+    ) -> None:
         """Run a request eagerly; only one that really waits becomes a task.
 
         Most requests (a write whose replicas all answer) never suspend, so the coroutine is
@@ -293,15 +408,21 @@ class Connection(asyncio.Protocol):
         try:
             awaited = work.send(None)
         except StopIteration as done:
-            self._send(stream, Opcode.RESULT, done.value)
+            self._answer(stream, done.value, request)
         except BaseException as exc:  # answered (or re-raised if not an Exception)
             self._answer_failure(stream, exc)
         else:
-            task = asyncio.ensure_future(self._resume(stream, work, awaited))
+            task = asyncio.ensure_future(self._resume(stream, work, awaited, request))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _resume(self, stream: int, work: Coroutine[Any, Any, bytes], awaited: Any) -> None:
+    async def _resume(
+        self,
+        stream: int,
+        work: Coroutine[Any, Any, bytes],
+        awaited: Any,
+        request: messages.Request,
+    ) -> None:
         """Drive a suspended request as a Task would: wait for what it awaits, step it again."""
         try:
             while True:
@@ -317,7 +438,7 @@ class Connection(asyncio.Protocol):
                     raise
                 awaited = work.send(None)
         except StopIteration as done:
-            self._send(stream, Opcode.RESULT, done.value)
+            self._answer(stream, done.value, request)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # answered (or re-raised if not an Exception)

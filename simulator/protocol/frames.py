@@ -18,7 +18,6 @@ HEADER = struct.Struct(">BBhBi")
 HEADER_SIZE = HEADER.size  # 9
 SUPPORTED_VERSIONS = (4, 5)
 RESPONSE_FLAG = 0x80
-MAX_BODY = 256 * 1024 * 1024  # Cassandra's native_transport_max_frame_size default
 
 FLAG_COMPRESSED = 0x01
 FLAG_TRACING = 0x02

@@ -7,6 +7,7 @@ keyspace, the result-metadata id in EXECUTE and in PREPARED, and METADATA_CHANGE
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from rackpanel.simulator.core import (
@@ -81,19 +82,29 @@ class QueryParams:
 
 
 @dataclass(slots=True)
-class Query:
+class Request:
+    """What every request carries beside its body: the tracing flag of its frame, and what
+    the answer's frame will carry (a trace session id, client warnings)."""
+
+    tracing: bool = field(default=False, kw_only=True)
+    trace_id: uuid.UUID | None = field(default=None, kw_only=True)
+    warnings: list[str] = field(default_factory=list, kw_only=True)
+
+
+@dataclass(slots=True)
+class Query(Request):
     query: str
     params: QueryParams
 
 
 @dataclass(slots=True)
-class Prepare:
+class Prepare(Request):
     query: str
     keyspace: str | None = None  # v5
 
 
 @dataclass(slots=True)
-class Execute:
+class Execute(Request):
     statement_id: bytes
     params: QueryParams
     result_metadata_id: bytes | None = None  # v5
@@ -107,7 +118,7 @@ class BatchChild:
 
 
 @dataclass(slots=True)
-class Batch:
+class Batch(Request):
     kind: int  # 0 LOGGED, 1 UNLOGGED, 2 COUNTER
     children: list[BatchChild]
     consistency: ConsistencyLevel

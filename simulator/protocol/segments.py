@@ -8,7 +8,9 @@ After READY on a v5 connection both sides wrap frames in segments:
     CRC32 of the payload (4 bytes little-endian), seeded with the bytes fa 2d 55 ca
 
 A self-contained segment holds one or more whole frames; a frame larger than one payload
-is cut into consecutive non-self-contained segments. Compression is never negotiated here.
+is cut into consecutive non-self-contained segments. A split frame bigger than the frame cap
+(16 MiB, as in Cassandra) is not assembled: its segments are skipped as they come, and the
+decoder reports its stream id and length so the connection answers "Request is too big".
 """
 
 from __future__ import annotations
@@ -81,9 +83,20 @@ def encode(frame: bytes) -> bytes:
 class SegmentDecoder:
     """Accumulates received bytes; ``feed`` returns the frame bytes of complete segments."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_frame: int = 16 * 1024 * 1024) -> None:
         self._buffer = bytearray()
         self._partial = bytearray()  # payloads of a frame split over several segments
+        self._max_frame = max_frame
+        self._skip = 0  # payload bytes of a too-big split frame still to skip
+        self._oversized: list[tuple[int, int]] = []  # (stream, length) of skipped frames
+
+    def pending(self) -> bool:
+        """Part of a segment or of a split frame has arrived, and not the rest yet."""
+        return bool(self._buffer or self._partial or self._skip)
+
+    def take_oversized(self) -> list[tuple[int, int]]:
+        oversized, self._oversized = self._oversized, []
+        return oversized
 
     def feed(self, data: bytes) -> bytes:
         self._buffer += data
@@ -107,10 +120,23 @@ class SegmentDecoder:
                 if self._partial:
                     raise ProtocolError("Self-contained segment inside a split frame")
                 out += payload
+            elif self._skip:
+                self._skip -= min(self._skip, len(payload))
             else:
                 self._partial += payload
+                self._check_size()
                 out += self._take_complete_frame()
         return bytes(out)
+
+    def _check_size(self) -> None:
+        partial = self._partial
+        if len(partial) < 9:
+            return
+        total = 9 + int.from_bytes(partial[5:9], "big", signed=True)
+        if total > self._max_frame:
+            self._oversized.append((int.from_bytes(partial[2:4], "big", signed=True), total))
+            self._skip = total - len(partial)
+            partial.clear()
 
     def _take_complete_frame(self) -> bytes:
         """The split frame, once all of its segments have arrived."""

@@ -9,6 +9,11 @@
   silent period are reset (as a rebooted kernel does), then a fresh listener accepts;
 - a cut DC link between a client (a writer, by its source address) and the node holds that
   client's connection: nothing passes either way until the link heals, then it flows again.
+
+Limits (:mod:`~rackpanel.simulator.protocol.limits`): a node holds at most
+``limits.max_connections`` client connections (one more is closed at once, and the node says
+so in the log once a minute); once a second the server closes connections that sent part of a
+frame, or no STARTUP, ``limits.read_timeout`` seconds ago.
 """
 
 from __future__ import annotations
@@ -17,14 +22,18 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import Callable
 
 from rackpanel.simulator.protocol.connection import Connection, RequestHandler
+from rackpanel.simulator.protocol.limits import RateLimitedLog, ServerLimits
 
 log = logging.getLogger(__name__)
+_refusals = RateLimitedLog(log)  # one line a minute per node, however many are refused
 
 BACKLOG = 4096
 LINK_CHECK_INTERVAL = 0.1  # seconds between checks of the DC links (admin changes are rare)
+TIMEOUT_CHECKS_EVERY = 10  # link checks between two sweeps for read timeouts (once a second)
 
 
 class NodeServer:
@@ -36,7 +45,9 @@ class NodeServer:
         port: int,
         handler: RequestHandler,
         reachable: Callable[[str], bool] | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
+        self.limits = limits or ServerLimits()
         self.host = host
         self.port = port
         self.handler = handler
@@ -102,9 +113,19 @@ class NodeServer:
                 conn.hold(not self.reachable(conn.address))
 
     async def _watch_links(self) -> None:
+        checks = 0
         while True:
             await asyncio.sleep(LINK_CHECK_INTERVAL)
             self.apply_links()
+            checks += 1
+            if checks % TIMEOUT_CHECKS_EVERY == 0:
+                self.close_stalled()
+
+    def close_stalled(self) -> None:
+        """Close the connections stuck in a half-sent frame or without STARTUP for too long."""
+        now = time.monotonic()
+        for conn in list(self.connections):
+            conn.check_read_timeout(now, self.limits.read_timeout)
 
     # ---- sockets --------------------------------------------------------------------------
     def _listen(self) -> None:
@@ -144,15 +165,35 @@ class NodeServer:
             except asyncio.CancelledError:
                 raise
             except OSError as exc:  # e.g. EMFILE: back off instead of spinning
-                log.warning("accept on %s:%s failed: %s", self.host, self.port, exc)
+                _refusals.log(
+                    logging.WARNING, f"accept {self.host}", "accept on %s:%s failed: %s",
+                    self.host, self.port, exc,
+                )  # fmt: skip
                 await asyncio.sleep(0.1)
+                continue
+            if len(self.connections) >= self.limits.max_connections:
+                self._refuse(client)
                 continue
             client.setblocking(False)
             with contextlib.suppress(OSError):
                 await loop.connect_accepted_socket(self._new_connection, client)
 
+    def _refuse(self, client: socket.socket) -> None:
+        """Over the limit: close at once, as Cassandra's ConnectionLimitHandler does."""
+        client.close()
+        limit = self.limits.max_connections
+        _refusals.log(
+            logging.ERROR,
+            self.host,
+            "%s: exceeded maximum native connection limit of %d by using %d connections "
+            "(RACKPANEL_SIM_MAX_CONNECTIONS; the open-files limit is shared by every node)",
+            self.host,
+            limit,
+            len(self.connections) + 1,
+        )
+
     def _new_connection(self) -> Connection:
-        conn = Connection(self.handler, self._forget, self.reachable)
+        conn = Connection(self.handler, self._forget, self.reachable, self.limits)
         self.connections.add(conn)
         return conn
 
