@@ -124,7 +124,7 @@ def test_batches_warn_over_5_kib_and_fail_over_50_kib(limited):
             f"threshold of 5120 by {4 * 2016 - 5120}."
         ]
         with pytest.raises(InvalidRequest, match="Batch too large"):
-            session.execute(batch(65_535, 1))
+            session.execute(batch(3000, 20), timeout=60)
         future = session.execute_async("SELECT count(*) FROM limits.kv")
         future.result()
         assert future.warnings == ["Aggregation query used without partition key"]
