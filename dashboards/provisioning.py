@@ -17,6 +17,8 @@ from rackpanel.dashboards.datasources import ALERTMANAGER_UID, PROMETHEUS_UID
 
 HOME_DASHBOARD_UID = kiosk.UID
 MIN_REFRESH_INTERVAL = "5s"
+# On the monitor Pi: generated once by `rackpanel deploy apply` (mode 0640, grafana's group).
+ADMIN_PASSWORD_FILE = "/etc/grafana/admin-password"
 
 
 def slug(title: str) -> str:
@@ -113,9 +115,15 @@ def grafana_settings(dashboards_dir: str) -> dict[str, dict[str, str]]:
     }
 
 
-def grafana_ini(dashboards_dir: str) -> str:
+def grafana_ini(dashboards_dir: str, admin_password_file: str = ADMIN_PASSWORD_FILE) -> str:
+    """The settings as grafana.ini, plus the admin password read from a file (Grafana's
+    ``$__file{}`` expansion), so the monitor never runs with admin/admin."""
+    sections = {
+        **grafana_settings(dashboards_dir),
+        "security": {"admin_password": f"$__file{{{admin_password_file}}}"},
+    }
     lines = [HEADER.rstrip("\n")]
-    for section, values in grafana_settings(dashboards_dir).items():
+    for section, values in sections.items():
         lines.append(f"\n[{section}]")
         lines.extend(f"{key} = {value}" for key, value in values.items())
     return "\n".join(lines) + "\n"

@@ -52,8 +52,10 @@ def install(
     record = remote.path(pending_path(rolling))
     if actions and changes:
         files.insert(0, (record, format_actions(actions), 0o644))
+    groups = {c.remote_path: remote.path(c.spec.group_of) for c in changes if c.spec.group_of}
     remote.install_files(
         files,
+        groups=groups,
         progress=lambda path, sent, total: progress.upload(host.name, path, sent, total),
     )
     for change in changes:

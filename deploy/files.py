@@ -27,6 +27,13 @@ class ManagedFile:
     unit_file: bool = False
     set_hostname: str | None = None
     rolling: bool = False
+    group_of: str | None = None  # a new file takes this file's group (e.g. grafana's)
+    secret: bool = False  # plan shows that it changes, never its contents
+
+
+def generated_once(make: Callable[[], str]) -> Render:
+    """A file written once (e.g. a generated password) and then left as the host has it."""
+    return lambda current: current if current and current.strip() else make()
 
 
 def whole(text: str) -> Render:

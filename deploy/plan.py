@@ -40,6 +40,9 @@ def plan_host(inv: Inventory, host: DeployHost, remote: Remote) -> HostPlan:
 
 
 def unified_diff(change: FileChange) -> str:
+    if change.spec.secret:
+        what = "written once" if change.old is None else "replaced"
+        return f"--- {change.spec.path}\n(secret: {what}, contents not shown)\n"
     old = (change.old or "").splitlines(keepends=True)
     new = change.new.splitlines(keepends=True)
     before = change.spec.path if change.old is not None else "/dev/null"

@@ -119,9 +119,15 @@ class Remote:
             raise DeployError(f"{self.host.name}: cannot read {path}: {exc}") from None
 
     def install_files(
-        self, files: list[tuple[str, str, int]], progress: UploadProgress | None = None
+        self,
+        files: list[tuple[str, str, int]],
+        progress: UploadProgress | None = None,
+        groups: dict[str, str] | None = None,
     ) -> None:
         """Replace each ``(path, text, mode)``: upload all, then one script swaps them in.
+
+        ``groups`` maps a path to a file whose group a *new* file of that path takes (a secret
+        readable by its service's group only); a replaced file keeps its owner and group.
 
         Per file the script copies the staged upload next to its target, checks its checksum,
         backs the old file up and renames the new one over it, so each file is either the old
@@ -149,6 +155,11 @@ class Remote:
                     f"cp {q(staged)} {q(tmp)}",
                     f"rm -f {q(staged)}",
                 ]
+            reference = (groups or {}).get(path)
+            if reference is not None:
+                steps.append(
+                    f"if [ -e {q(reference)} ]; then chgrp --reference={q(reference)} {q(tmp)}; fi"
+                )
             steps += [
                 f"chmod {mode:o} {q(tmp)}",
                 f"echo {q(sha256(text) + '  ' + tmp)} | sha256sum -c --status",

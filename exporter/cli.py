@@ -144,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
         exporter.start()
     except OSError as exc:
         print(
-            f"rackpanel exporter: cannot listen on {options.listen_host}:{options.listen_port}: "
+            f"rackpanel exporter: cannot listen on {options.listen_host}:{options.listen_port} "
+            "(--listen): "
             f"{exc.strerror or exc}",
             file=sys.stderr,
         )

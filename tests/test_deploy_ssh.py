@@ -152,6 +152,9 @@ def test_first_apply_writes_every_file_with_the_inventory_content(lab, capsys):
     assert datasources.read_text() == rendered["dashboards/provisioning/datasources/rackpanel.yml"]
     ini = lab.file("rpimonitor", "/etc/grafana/grafana.ini").read_text()
     assert ini == rendered["dashboards/provisioning/grafana.ini"]
+    assert "admin_password = $__file{/etc/grafana/admin-password}" in ini
+    secret = lab.file("rpimonitor", "/etc/grafana/admin-password")  # never admin/admin
+    assert len(secret.read_text().strip()) >= 20 and secret.stat().st_mode & 0o777 == 0o640
     kiosk = lab.file("rpimonitor", "/etc/xdg/autostart/rackpanel-kiosk.desktop").read_text()
     assert (
         f'--kiosk --noerrdialogs --disable-infobars --incognito "http://localhost:3000{KIOSK_PATH}"'
@@ -192,6 +195,8 @@ def test_plan_shows_unified_diffs_and_writes_nothing(lab, capsys):
     assert "would run: set-hostname rpidc1r2n1; daemon-reload" in out
     assert "Cassandra would restart one node at a time: rpidc1r2n1\n" in out
     assert "rpidc1r1n1 (node)" not in out and "rpidc1r2n1 (node)" in out  # --limit
+    code, out = lab.deploy("plan", "--limit", "rpimonitor", capsys=capsys)
+    assert "--- /etc/grafana/admin-password\n(secret: written once, contents not shown)" in out
     assert lab.snapshot() == before
     assert lab.actions() == []
 

@@ -7,7 +7,9 @@ renders for the monitor host — so deploy installs exactly what ``rackpanel gen
 
 from __future__ import annotations
 
-from rackpanel.deploy.files import ManagedFile, whole
+import secrets
+
+from rackpanel.deploy.files import ManagedFile, generated_once, whole
 from rackpanel.topology import Inventory
 from rackpanel.topology.model import Monitor
 
@@ -45,6 +47,7 @@ def grafana_files(inv: Inventory) -> list[ManagedFile]:
     """
     from rackpanel.dashboards.catalog import JSON_DIR
     from rackpanel.dashboards.generate import MONITOR_DASHBOARDS_DIR, PROVISIONING_DIR, files
+    from rackpanel.dashboards.provisioning import ADMIN_PASSWORD_FILE
 
     out = []
     for rel, text in sorted(files(inv).items()):
@@ -56,6 +59,17 @@ def grafana_files(inv: Inventory) -> list[ManagedFile]:
         where = GRAFANA_DIR if inner == "grafana.ini" else f"{GRAFANA_DIR}/provisioning"
         target = f"{where}/{inner}"
         out.append(ManagedFile(target, whole(text), restarts=(GRAFANA_UNIT,)))
+    # grafana.ini reads the admin password from this file ($__file{}): never admin/admin
+    out.append(
+        ManagedFile(
+            ADMIN_PASSWORD_FILE,
+            generated_once(lambda: secrets.token_urlsafe(18) + "\n"),
+            mode=0o640,
+            restarts=(GRAFANA_UNIT,),
+            group_of=f"{GRAFANA_DIR}/grafana.ini",
+            secret=True,
+        )
+    )
     return out
 
 
