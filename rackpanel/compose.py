@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from rackpanel.compose_image import IMAGE_DIR, dockerfile, image_name, jvm_extra_opts
 from rackpanel.topology import Inventory
 from rackpanel.topology.model import MonitorPorts
 from rackpanel.topology.service_options import as_argv, writer_options
@@ -25,7 +26,10 @@ from rackpanel.topology.targets import TargetError, is_link, select
 
 COMPOSE_FILE = "docker-compose.yml"
 CONFIG_DIR = "compose"
-OWNED_GLOBS = [f"{CONFIG_DIR}/**/*.{ext}" for ext in ("yml", "json", "ini")]
+OWNED_GLOBS = [
+    *(f"{CONFIG_DIR}/**/*.{ext}" for ext in ("yml", "json", "ini")),
+    f"{CONFIG_DIR}/**/Dockerfile",
+]
 
 PROJECT_IMAGE = "rackpanel:dev"
 PROMETHEUS_IMAGE = "prom/prometheus:v2.53.4"
@@ -40,10 +44,6 @@ HEADER = """\
 # nodes join one at a time), then http://127.0.0.1:3000 (Grafana kiosk) and
 # `rackpanel power off DC1/RAC1 --compose` to cut a rack.
 """
-
-
-def _major(version: str) -> int:
-    return int(version.split(".", 1)[0])
 
 
 def node_order(inv: Inventory) -> list[str]:
@@ -64,10 +64,15 @@ def cassandra_service(inv: Inventory, name: str, previous: str | None) -> dict[s
         "CASSANDRA_NUM_TOKENS": str(inv.cluster.num_tokens),
         "MAX_HEAP_SIZE": inv.cluster.heap,
     }
-    if _major(inv.cluster.cassandra_version) < 5:
-        env["HEAP_NEWSIZE"] = inv.cluster.heap_new  # 4.x wants both or neither
+    if inv.cluster.release == "4.1":
+        env["HEAP_NEWSIZE"] = inv.cluster.heap_new  # CMS wants both or neither
+    env["JVM_EXTRA_OPTS"] = jvm_extra_opts(inv)  # cassandra-env.sh appends it: Jolokia
     service: dict[str, Any] = {
-        "image": f"cassandra:{inv.cluster.cassandra_version}",
+        "image": image_name(inv),
+        "build": {
+            "context": IMAGE_DIR,
+            "args": {"CASSANDRA_VERSION": inv.cluster.cassandra_version},
+        },
         "hostname": name,
         "environment": env,
         "volumes": [f"{name}-logs:{CASSANDRA_LOG_DIR}"],
@@ -100,6 +105,8 @@ def exporter_service(inv: Inventory, name: str) -> dict[str, Any]:
             f"0.0.0.0:{inv.ports.exporter}",
             "--gc-log",
             "/var/log/cassandra/gc.log",
+            "--jolokia",
+            f"http://127.0.0.1:{inv.ports.jolokia}/jolokia/",
             "--interval",
             "2",
         ],
@@ -220,5 +227,7 @@ def files(inv: Inventory) -> dict[str, str]:
         alertmanager_url=f"http://alertmanager:{IMAGE_PORTS.alertmanager}",
         dashboards_dir=GRAFANA_DASHBOARDS,
     ).items():
-        out[f"{CONFIG_DIR}/grafana/provisioning/{rel}"] = text
+        if rel != "grafana.ini":  # Grafana never reads it there: the same settings are GF_*
+            out[f"{CONFIG_DIR}/grafana/provisioning/{rel}"] = text
+    out[f"{IMAGE_DIR}/Dockerfile"] = dockerfile()
     return out

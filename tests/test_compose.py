@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import subprocess
 import sys
@@ -11,7 +12,8 @@ import pytest
 import yaml
 from rackpanel.topology import load_inventory
 
-from rackpanel.compose import compose_document, node_order, node_services
+from rackpanel.compose import compose_document, files, node_order, node_services
+from rackpanel.compose_image import AGENT_PATH, JOLOKIA_SHA1, image_name, verify_command
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -50,7 +52,13 @@ def test_committed_compose_matches_the_inventory(demo_inventory):
     for place in demo_inventory.nodes():
         node = services[place.name]
         env = node["environment"]
-        assert node["image"] == f"cassandra:{demo_inventory.cluster.cassandra_version}"
+        assert node["image"] == image_name(demo_inventory)
+        assert node["build"] == {
+            "context": "compose/cassandra",
+            "args": {"CASSANDRA_VERSION": demo_inventory.cluster.cassandra_version},
+        }
+        assert env["JVM_EXTRA_OPTS"] == f"-javaagent:{AGENT_PATH}=host=127.0.0.1,port=8778"
+        assert "HEAP_NEWSIZE" not in env  # 5.0's G1 sizes its young generation itself
         assert (env["CASSANDRA_DC"], env["CASSANDRA_RACK"]) == (place.dc, place.rack)
         assert env["CASSANDRA_ENDPOINT_SNITCH"] == "GossipingPropertyFileSnitch"
         assert env["CASSANDRA_SEEDS"].split(",") == demo_inventory.seeds
@@ -60,6 +68,8 @@ def test_committed_compose_matches_the_inventory(demo_inventory):
         assert exporter["network_mode"] == f"service:{place.name}"
         assert exporter["pid"] == f"service:{place.name}"
         assert any(v.startswith(f"{place.name}-logs:") for v in exporter["volumes"])
+        command = exporter["command"]
+        assert command[command.index("--jolokia") + 1] == "http://127.0.0.1:8778/jolokia/"
     for writer in demo_inventory.writers:
         command = services[writer.name]["command"]
         assert command[0] == "writer"
@@ -139,3 +149,33 @@ def test_power_compose_runs_docker_compose_on_the_targets_containers(tmp_path):
         f"compose -f docker-compose.yml kill -s SIGKILL {services}",
         f"compose -f docker-compose.yml start {services}",
     ]
+
+
+def test_grafana_reads_its_settings_where_it_looks_for_them(demo_inventory):
+    """No grafana.ini under provisioning/ (Grafana never reads one there): the settings are
+    GF_* variables of the container, which the grafana image does read."""
+    generated = files(demo_inventory)
+    assert not [name for name in generated if name.endswith("grafana.ini")]
+    env = compose_document(demo_inventory)["services"]["grafana"]["environment"]
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+    assert env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].endswith("rackpanel-panel.json")
+
+
+def test_the_cassandra_image_adds_a_pinned_jolokia_agent_and_refuses_another(tmp_path):
+    """No Docker engine or Maven here: the Dockerfile is read, and its checksum step is run on
+    a tampered jar (the build must fail) and on a jar whose checksum is the pinned one."""
+    text = (REPO / "compose" / "cassandra" / "Dockerfile").read_text()
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert lines[:2] == ["ARG CASSANDRA_VERSION", "FROM cassandra:${CASSANDRA_VERSION}"]
+    add, run = lines[2].split(), lines[3].removeprefix("RUN ")
+    assert add[0] == "ADD" and add[2] == AGENT_PATH
+    assert add[1].endswith("/org/jolokia/jolokia-jvm/1.6.2/jolokia-jvm-1.6.2-agent.jar")
+    assert JOLOKIA_SHA1 in run and len(JOLOKIA_SHA1) == 40
+    jar = tmp_path / "jolokia-agent.jar"
+    jar.write_bytes(b"PK\x03\x04 not the agent")
+    step = run.replace(AGENT_PATH, str(jar))
+    tampered = subprocess.run(["sh", "-c", step], capture_output=True, text=True)
+    assert tampered.returncode != 0 and "FAILED" in tampered.stdout + tampered.stderr
+    good = hashlib.sha1(jar.read_bytes()).hexdigest()
+    same = verify_command(str(jar)).replace(JOLOKIA_SHA1, good)
+    assert subprocess.run(["sh", "-c", same], capture_output=True).returncode == 0
