@@ -459,7 +459,9 @@ def test_system_views_rows_follow_the_schemas(demo_inventory):
                 for r in rows:
                     assert set(r) == {c.name for c in columns}, table
             settings = {r["name"]: r["value"] for r in view_rows(cluster, observer, "settings")}
-            assert settings["phi_convict_threshold"] == "2"
+            assert settings["phi_convict_threshold"] == "2.0"  # a double, as Cassandra prints it
+            assert settings["max_hint_window"] == "3h"  # as cassandra.yaml writes it
+            assert settings["write_request_timeout"] == "200ms"  # fast_cluster's
             gossip = {str(r["address"]): r for r in view_rows(cluster, observer, "gossip_info")}
             assert len(gossip) == 9 and gossip["127.0.21.3"]["dc"] == "DC2"
             assert gossip["127.0.11.1"]["status_with_port"].startswith("NORMAL")

@@ -82,19 +82,30 @@ def _gossip_info(cluster: SimCluster, observer: SimNode) -> list[dict[str, Any]]
     return rows
 
 
+def duration(seconds: float) -> str:
+    """A duration as cassandra.yaml writes it and ``settings`` shows it (DurationSpec:
+    quantity and unit, e.g. ``3h``, ``2000ms``): the largest unit that divides it exactly."""
+    millis = round(seconds * 1000)
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if millis and millis % size == 0:
+            return f"{millis // size}{unit}"
+    return f"{millis}ms"
+
+
 def settings(cluster: SimCluster, node: SimNode) -> dict[str, str]:
-    """The node's configuration as ``system_views.settings`` shows it (4.1 names)."""
-    hint_window_ms = int(cluster.max_hint_window * 1000)
+    """The node's configuration as ``system_views.settings`` shows it (4.1/5.0 names, values
+    as Config's fields print: doubles with a decimal point, durations as in cassandra.yaml,
+    the snitch as configured)."""
     return {
         "cluster_name": cluster.name,
-        "endpoint_snitch": "org.apache.cassandra.locator.GossipingPropertyFileSnitch",
+        "endpoint_snitch": "GossipingPropertyFileSnitch",
         "partitioner": cluster.partitioner,
         "num_tokens": str(cluster.num_tokens),
-        "phi_convict_threshold": f"{cluster.phi_convict_threshold:g}",
+        "phi_convict_threshold": repr(float(cluster.phi_convict_threshold)),
         "hinted_handoff_enabled": "true",
-        "max_hint_window": f"{hint_window_ms}ms",
-        "write_request_timeout": f"{int(cluster.write_request_timeout * 1000)}ms",
-        "read_request_timeout": f"{int(cluster.read_request_timeout * 1000)}ms",
+        "max_hint_window": duration(cluster.max_hint_window),
+        "write_request_timeout": f"{round(cluster.write_request_timeout * 1000)}ms",
+        "read_request_timeout": f"{round(cluster.read_request_timeout * 1000)}ms",
         "listen_address": node.address,
         "broadcast_address": node.address,
         "rpc_address": node.address,
