@@ -64,7 +64,12 @@ RULES = """
 password file are named in a warning when their group or others can read them (with the
 `chmod 600` to run). Grafana never keeps admin/admin: the demo generates its admin password
 once into `<run-dir>/grafana-admin-password` (0600) and prints where; the compose file refuses
-to start Grafana without `GRAFANA_ADMIN_PASSWORD`. Anonymous users are viewers only.
+to start Grafana without `GRAFANA_ADMIN_PASSWORD`; on the monitor Pi, grafana.ini reads it
+from `/etc/grafana/admin-password`, which `rackpanel deploy apply` generates once (0640,
+Grafana's group; `plan` never prints it). Grafana applies it when it creates its admin user:
+on a monitor whose Grafana already ran with admin/admin, run once
+`sudo grafana-cli admin reset-admin-password "$(sudo cat /etc/grafana/admin-password)"`.
+Anonymous users are viewers only.
 Prometheus runs without `--web.enable-lifecycle`: nothing stops or reloads it over HTTP.
 
 **The inventory** is refused, with one short error naming the file and the field (exit 2),

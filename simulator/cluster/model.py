@@ -407,8 +407,9 @@ class SimCluster(Coordinator):
     def pending_hints(self, holder: SimNode) -> dict[str, list[Hint]]:
         return {t: h for t, h in self._runtime[holder.name].hints.items() if h}
 
-    def dispatch_hints(self) -> int:
-        """Replay hints to targets their holder sees alive and can reach; count replayed."""
+    def dispatch_hints(self, immediate: bool = False) -> int:
+        """Replay hints to targets their holder sees alive and can reach; count replayed.
+        ``immediate`` skips the dispatch delay (reset)."""
         replayed = 0
         for holder in self.nodes:
             if not holder.powered:
@@ -425,7 +426,7 @@ class SimCluster(Coordinator):
                 due = self._dispatch_at.setdefault(
                     pair, time.monotonic() + self.hint_dispatch_delay
                 )
-                if time.monotonic() < due:
+                if time.monotonic() < due and not immediate:
                     continue
                 del self._dispatch_at[pair]
                 store = self._runtime[target_name].store
@@ -508,7 +509,7 @@ class SimCluster(Coordinator):
                 self._boot(node)
                 self._notify("on_power_change", node, True, False)
         self._all_views_up()
-        return self.dispatch_hints()
+        return self.dispatch_hints(immediate=True)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
