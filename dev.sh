@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's only bootstrap. On a fresh Debian/Ubuntu machine:
 #   ./dev.sh demo   - set up, then run the embedded demo (`rackpanel demo`)
-#   ./dev.sh test   - set up, then run the whole test suite
+#   ./dev.sh test   - set up, then ruff and the whole test suite (what CI runs)
+#   ./dev.sh test --fast - ruff and the fast tests only (no slow or live ones): the local loop
 # Set-up is idempotent: a virtualenv in .venv with the project and its dev extras, and, for
 # the tests, Debian's prometheus, prometheus-alertmanager and openssh-server (installed when
 # running as root or with passwordless sudo).
@@ -113,12 +114,20 @@ case "${1:-}" in
     test)
         shift
         ensure_python
+        say "ruff (lint)"
+        "$VENV/bin/ruff" check .
+        if [ "${1:-}" = "--fast" ]; then
+            # the local loop: no slow tests and none that start real servers
+            shift
+            say "running the fast tests (not slow, not live)"
+            exec "$VENV/bin/python" -m pytest -m "not slow and not live" "$@"
+        fi
         ensure_system_packages
         say "running the test suite"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     *)
-        echo "usage: ./dev.sh demo [rackpanel demo options] | ./dev.sh test [pytest options]" >&2
+        echo "usage: ./dev.sh demo [rackpanel demo options] | ./dev.sh test [--fast] [pytest options]" >&2
         exit 2
         ;;
 esac

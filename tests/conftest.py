@@ -45,3 +45,35 @@ def sim(simulator):
     """The session simulator, reset: every node powered, links up, every view UP."""
     simulator.reset()
     return simulator
+
+
+# The fast local loop (`./dev.sh test --fast`) leaves out the `live` tests: those that start
+# real servers (the simulator, Prometheus, sshd, a JDK, Chromium, the CLI as a process). The
+# full suite (`./dev.sh test`, what CI runs) keeps them all.
+LIVE_FIXTURES = {"simulator", "sim"}
+LIVE_MODULES = {
+    "test_dashboards_live",
+    "test_demo",
+    "test_deploy_sim",
+    "test_deploy_ssh",
+    "test_exporter_gclog",
+    "test_exporter_http",
+    "test_exporter_sim",
+    "test_panel_web",
+    "test_prometheus_e2e",
+    "test_sim_cli",
+    "test_sim_cluster_http",
+    "test_sim_cql_driver",
+    "test_sim_driver",
+    "test_sim_events",
+    "test_writer_sim",
+    "test_writer_terminal",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if module in LIVE_MODULES or fixtures & LIVE_FIXTURES:
+            item.add_marker(pytest.mark.live)

@@ -12,7 +12,6 @@ import yaml
 from rackpanel.contract import series_names
 from rackpanel.dashboards import consistency, kiosk, node
 from rackpanel.dashboards.catalog import BUILDERS, JSON_DIR, dashboards
-from rackpanel.dashboards.checks import panel_queries, round_trip_problems, unknown_series
 from rackpanel.dashboards.datasources import ALERTMANAGER_UID, PROMETHEUS_UID
 from rackpanel.dashboards.layout import GRID_COLUMNS, KIOSK_ROWS, Box, layout_problems, split
 from rackpanel.dashboards.provisioning import (
@@ -24,6 +23,7 @@ from rackpanel.dashboards.provisioning import (
 from rackpanel.topology import load_inventory, parse_inventory
 
 from rackpanel.cli.generate import apply, plan
+from tests.support.dashboard_checks import panel_queries, round_trip_problems, unknown_series
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 
@@ -181,7 +181,8 @@ def test_split_is_exact_and_proportional() -> None:
 def test_preview_draws_the_kiosk_at_screen_size(tmp_path, boards) -> None:
     image_module = pytest.importorskip("PIL.Image")
     from rackpanel.dashboards.layout import SCREEN_HEIGHT_PX
-    from rackpanel.dashboards.preview import BACKGROUND, PANEL, WIDTH_PX, render
+
+    from tests.support.preview import BACKGROUND, PANEL, WIDTH_PX, render
 
     path = render(boards[kiosk.UID], tmp_path / "panel.png", min_height=SCREEN_HEIGHT_PX)
     with image_module.open(path) as image:

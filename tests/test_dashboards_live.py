@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from rackpanel.dashboards import kiosk
 from rackpanel.dashboards.catalog import dashboards
-from rackpanel.dashboards.probe import Prometheus, probe
 from rackpanel.topology import load_inventory
 
 from tests.support.binaries import require_binary
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
+from tests.support.probe import Prometheus, probe
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow

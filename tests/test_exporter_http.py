@@ -20,6 +20,7 @@ from rackpanel.exporter.options import ExporterOptions
 
 from tests.support.binaries import require_binary
 from tests.support.lab import loopback_octet
+from tests.support.waiting import wait_for
 
 NET = f"127.{loopback_octet()}.0"  # a loopback range of its own (tests/support/lab.py)
 HOST = f"{NET}.10"
@@ -37,16 +38,6 @@ def value(page: str, series: str) -> float:
         if line.startswith(series + " "):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"{series} not on the page")
-
-
-def wait_for(predicate, timeout: float = 15.0, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 def failed_once(url: str) -> str | None:
@@ -78,7 +69,7 @@ def test_a_hanging_node_never_slows_a_scrape():
                 took, page = scrape(url)
                 worst = max(worst, took)
             assert worst < 0.5, f"a scrape took {worst:.3f} s while the collection hung"
-            page = wait_for(lambda: failed_once(url))
+            page = wait_for(lambda: failed_once(url), 15, what="a failed collection on the page")
             assert value(page, "cassandra_up") == 0
             assert value(page, 'cassandra_exporter_source_up{source="cql"}') == 0
             assert "cassandra_endpoint_up" not in page  # a silent node vouches for nobody
@@ -163,7 +154,7 @@ def test_cli_serves_reads_its_config_file_and_stops_cleanly(tmp_path):
     try:
         line = process.stdout.readline()
         assert line.startswith(f"rackpanel exporter: serving http://{HOST}:9502/metrics")
-        page = wait_for(lambda: scrape(f"http://{HOST}:9502/metrics")[1])
+        page = wait_for(lambda: scrape(f"http://{HOST}:9502/metrics")[1], 15, what="a page")
         assert "cassandra_up 0.0" in page
         assert 'cassandra_exporter_source_up{source="proc"}' in page
         process.send_signal(signal.SIGTERM)

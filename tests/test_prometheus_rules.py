@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 from rackpanel.prometheus.config import render
-from rackpanel.prometheus.rule_tests import TESTS_DIR, build
 from rackpanel.topology import Inventory
 
 from tests.support.binaries import require_binary
+from tests.support.rule_tests import TESTS_DIR, build
 
 
 def test_committed_promtool_tests_match_their_scenarios(demo_inventory: Inventory):
     for name, text in build(demo_inventory).items():
         committed = (TESTS_DIR / name).read_text()
-        assert committed == text, f"stale prometheus/tests/{name}: python -m prometheus.rule_tests"
+        stale = f"stale prometheus/tests/{name}: python -m tests.support.rule_tests"
+        assert committed == text, stale
 
 
 @pytest.mark.parametrize("profile", ["demo", "production"])

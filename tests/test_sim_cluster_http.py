@@ -36,6 +36,7 @@ from rackpanel.topology.model import DEFAULT_CASSANDRA_VERSION
 
 from tests.support.inventories import REPO, shifted_inventory
 from tests.support.lab import free_port, loopback_octet
+from tests.support.waiting import wait_for
 from tests.test_sim_cluster import REPLICATION, fast_cluster
 
 SECOND_OCTET = loopback_octet()
@@ -103,13 +104,6 @@ def http(url: str, body: object | None = None, timeout: float = 3.0) -> tuple[in
         return exc.code, json.loads(exc.read())
 
 
-def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-
-
 # ---- admin API -------------------------------------------------------------------------------
 
 
@@ -127,7 +121,7 @@ def test_state_shows_power_views_links_and_hints(fresh):
             if o not in ("rpidc1r2n2",) and nodes[o]["powered"]
         )
 
-    wait_for(convicted)
+    wait_for(convicted, 5, what="the conviction")
     fresh.call(
         fresh.cluster.write(
             fresh.cluster.node("rpidc2r1n1"),
@@ -379,7 +373,7 @@ def test_failure_detector_and_client_request_counters_follow_the_model(fresh):
         )
         return http(url)[1]["value"]
 
-    wait_for(lambda: down_count() == 3)
+    wait_for(lambda: down_count() == 3, 5, what="three nodes down")
     with pytest.raises(Unavailable):
         fresh.call(
             fresh.cluster.write(
@@ -417,12 +411,12 @@ def test_jolokia_goes_silent_on_power_cut_and_refuses_after_a_crash(fresh):
         s.settimeout(2)
         with pytest.raises(ConnectionResetError):  # the stale connection is reset on power-on
             s.recv(100)
-    wait_for(lambda: http(url)[0] == 200)
+    wait_for(lambda: http(url)[0] == 200, 5, what="200 from the admin API")
     http(f"http://{fresh.admin}/power", {"action": "off", "target": node.name, "crash": True})
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((node.address, JOLOKIA_PORT), timeout=2).close()
     http(f"http://{fresh.admin}/power", {"action": "on", "target": node.name})
-    wait_for(lambda: _answers(url))
+    wait_for(lambda: _answers(url), 5, what="an answer")
 
 
 JSON = st.recursive(

@@ -21,6 +21,7 @@ from tests.support.inventories import shifted_inventory
 from tests.support.lab import free_port, loopback_octet
 from tests.support.processes import stop_process
 from tests.support.sim import running_simulator
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
@@ -29,15 +30,7 @@ REQUESTS = "lcd_writer_requests_total"
 COORDINATORS = "lcd_writer_coordinator_requests_total"
 
 
-def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+wait_until = wait_for  # (check, timeout, what)
 
 
 @pytest.fixture(scope="module")

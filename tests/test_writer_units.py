@@ -26,13 +26,13 @@ from rackpanel.lcd_writer.metrics import WriterMetrics
 from rackpanel.lcd_writer.options import WriterSettings, from_args
 from rackpanel.lcd_writer.outcome import Coordinator, Outcome, classify
 from rackpanel.lcd_writer.plates import PlateView
-from rackpanel.lcd_writer.plates.memory import MemoryPlate
 from rackpanel.lcd_writer.scheduler import run_paced
 from rackpanel.lcd_writer.screen import RED, WHITE, dual_screen, lcd_text, screen
 from rackpanel.settings import ConfigError, load, load_args
 
 from tests.support.binaries import require_binary
 from tests.support.lab import loopback_octet
+from tests.support.memory_plate import MemoryPlate
 
 
 class Clock:

@@ -7,7 +7,7 @@ rewrites only what changed (a ``clear()`` per refresh flickers and costs I2C tim
 Backends: ``adafruit`` (the legacy Adafruit-CharLCD library of the original panel),
 ``circuitpython`` (its successor, adafruit-circuitpython-charlcd), ``terminal`` (draws the
 LCD in this terminal; arrow keys and Enter are the keypad), ``none`` (headless), and
-:class:`~lcd_writer.plates.memory.MemoryPlate` for tests. Hardware libraries are imported
+:class:`tests.support.memory_plate.MemoryPlate` for tests. Hardware libraries are imported
 only when their backend is chosen.
 """
 

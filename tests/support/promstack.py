@@ -25,7 +25,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,9 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from rackpanel.prometheus.client import AlertmanagerClient, PrometheusClient
 from rackpanel.topology import Inventory, load_inventory
 
 from tests.support.binaries import require_binary
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -56,72 +57,9 @@ def http_json(url: str, body: object | None = None, timeout: float = 5.0) -> obj
         return json.loads(response.read() or b"null")
 
 
-def wait_for(
-    probe: Callable[[], T | None], timeout: float, interval: float = 0.25, what: str = ""
-) -> T:
-    """Call ``probe`` until it returns something truthy; its result, or StackError at timeout."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            result = probe()
-        except (OSError, urllib.error.URLError, ValueError) as exc:
-            last_error, result = exc, None
-        if result:
-            return result
-        time.sleep(interval)
-    raise StackError(f"timed out after {timeout:.0f} s waiting for {what or probe}: {last_error}")
-
-
-@dataclass
-class PrometheusAPI:
-    url: str  # e.g. http://127.61.0.1:9090
-
-    def query(self, expr: str) -> list[dict]:
-        query = urllib.parse.urlencode({"query": expr})
-        answer = http_json(f"{self.url}/api/v1/query?{query}")
-        assert isinstance(answer, dict)
-        if answer.get("status") != "success":
-            raise StackError(f"query {expr!r} failed: {answer}")
-        return answer["data"]["result"]
-
-    def value(self, expr: str) -> dict[tuple[tuple[str, str], ...], float]:
-        """Instant vector as {sorted label items (no __name__): value}."""
-        out = {}
-        for sample in self.query(expr):
-            labels = tuple(sorted((k, v) for k, v in sample["metric"].items() if k != "__name__"))
-            out[labels] = float(sample["value"][1])
-        return out
-
-    def alerts(self, name: str | None = None, state: str | None = None) -> list[dict]:
-        """Alerts Prometheus currently holds (pending and firing), as /api/v1/alerts gives."""
-        answer = http_json(f"{self.url}/api/v1/alerts")
-        assert isinstance(answer, dict)
-        return [
-            a
-            for a in answer["data"]["alerts"]
-            if (name is None or a["labels"].get("alertname") == name)
-            and (state is None or a["state"] == state)
-        ]
-
-    def ready(self) -> bool:
-        with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
-            return response.status == 200
-
-
-@dataclass
-class AlertmanagerAPI:
-    url: str  # e.g. http://127.61.0.1:9093
-
-    def alerts(self, name: str | None = None) -> list[dict]:
-        """Every alert Alertmanager holds (active, suppressed or unprocessed; not resolved)."""
-        answer = http_json(f"{self.url}/api/v2/alerts")
-        assert isinstance(answer, list)
-        return [a for a in answer if name is None or a["labels"].get("alertname") == name]
-
-    def ready(self) -> bool:
-        with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
-            return response.status == 200
+# The project's own typed clients (also what the CLI and the benchmarks use).
+PrometheusAPI = PrometheusClient
+AlertmanagerAPI = AlertmanagerClient
 
 
 @dataclass
@@ -186,7 +124,7 @@ def _process(
 
         try:
             wait_for(probe, timeout, what=f"{name} to be ready")
-        except StackError as exc:
+        except (StackError, AssertionError) as exc:
             tail = log_path.read_text(errors="replace")[-3000:]
             raise StackError(f"{exc}\n--- {log_path} ---\n{tail}") from None
         yield process

@@ -1,4 +1,5 @@
-"""Polling for end-to-end tests: wait until a condition holds, or fail saying what was awaited."""
+"""The one wait helper of the tests and benchmarks: poll until a condition holds, or fail
+saying what was awaited."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ T = TypeVar("T")
 
 
 def wait_for(
-    predicate: Callable[[], T], timeout: float, interval: float = 0.25, what: str = "condition"
+    predicate: Callable[[], T], timeout: float, what: str = "condition", interval: float = 0.1
 ) -> T:
     """``predicate()``'s first truthy result; AssertionError naming ``what`` after ``timeout``.
 

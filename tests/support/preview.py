@@ -4,7 +4,7 @@ Each panel is drawn where Grafana puts it (24 columns, 30 px rows with 8 px gaps
 title, its kind and what its queries are called, on Grafana's dark theme colours. The kiosk is
 drawn at the panel monitor's 1920x1080, so the picture also shows that nothing scrolls.
 
-    python -m dashboards.preview [--inventory inventory.yml] [--out docs/img]
+    python -m tests.support.preview [--inventory inventory.yml] [--out docs/img]
 
 Needs Pillow (a dev dependency), imported only here.
 """
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     from rackpanel.dashboards.catalog import dashboards
     from rackpanel.topology import load_inventory
 
-    parser = argparse.ArgumentParser(prog="python -m dashboards.preview", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.support.preview", description=__doc__)
     parser.add_argument("--inventory", default=None)
     parser.add_argument("--out", default="docs/img", help="directory of the PNGs")
     args = parser.parse_args(argv)

@@ -6,21 +6,19 @@ template variables are resolved the way Grafana's Prometheus datasource does
 an instant query and the variable's regex), every combination of values is tried, and a query
 "has data" when at least one combination returns a series.
 
-    python -m dashboards.probe --prometheus http://127.0.0.1:9090 [--inventory inventory.yml]
+    python -m tests.support.probe --prometheus http://127.0.0.1:9090 [--inventory inventory.yml]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from rackpanel.dashboards.checks import PanelQuery, panel_queries
+from rackpanel.dashboards.queries import PanelQuery, panel_queries
+from rackpanel.prometheus.client import PrometheusClient, PrometheusError
 
 MAX_COMBINATIONS = 32
 _LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?:(?P<selector>.+),\s*)?(?P<label>\w+)\s*\)\s*$")
@@ -29,35 +27,8 @@ _DURATION = re.compile(r"^now-(\d+)([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class PrometheusError(RuntimeError):
-    pass
-
-
-class Prometheus:
-    """The few HTTP API calls Grafana's Prometheus datasource makes."""
-
-    def __init__(self, url: str, timeout: float = 5.0) -> None:
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-
-    def _get(self, path: str, params: list[tuple[str, str]]) -> Any:
-        query = urllib.parse.urlencode(params)
-        try:
-            with urllib.request.urlopen(f"{self.url}{path}?{query}", timeout=self.timeout) as r:
-                body = json.load(r)
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")
-            raise PrometheusError(f"{path} {dict(params)}: HTTP {exc.code}: {detail}") from None
-        if body.get("status") != "success":
-            raise PrometheusError(f"{path} {dict(params)}: {body}")
-        return body["data"]
-
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        return self._get("/api/v1/query", [("query", expr)])["result"]
-
-    def label_values(self, label: str, selector: str | None) -> list[str]:
-        params = [("match[]", selector)] if selector else []
-        return sorted(self._get(f"/api/v1/label/{label}/values", params))
+# The dashboards ask Prometheus through the project's own client.
+Prometheus = PrometheusClient
 
 
 def range_seconds(board: dict[str, Any]) -> int:
@@ -157,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     from rackpanel.dashboards.catalog import dashboards
     from rackpanel.topology import load_inventory
 
-    parser = argparse.ArgumentParser(prog="python -m dashboards.probe", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.support.probe", description=__doc__)
     parser.add_argument("--prometheus", default="http://127.0.0.1:9090")
     parser.add_argument("--inventory", default=None)
     args = parser.parse_args(argv)
