@@ -100,6 +100,9 @@ ensure_system_packages() {
     # the web panel tests drive Debian's Chromium through its chromedriver (no browser download)
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    # deploy install tests: a disposable Debian root per lab host, keys made and checked by gpg
+    command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+    command -v gpg >/dev/null || missing+=(gpg)
     install_missing "${missing[@]}" \
         || echo "tests that need them will be skipped (or fail under CI=true)" >&2
 }

@@ -1,7 +1,8 @@
 """``rackpanel deploy apply``: change only what differs, restart only what changed.
 
-Phase 1, in parallel (``deploy.parallel`` hosts at a time): connect, plan, install every changed
-file except Cassandra's, run the actions they need (hostname, daemon-reload, restarts).
+Phase 1, in parallel (``deploy.parallel`` hosts at a time): connect, bring the host through the
+install phases it still needs (``deploy/phases.py``), plan, install every changed file except
+Cassandra's, run the actions they need (hostname, daemon-reload, restarts).
 Phase 2, one node at a time: install a node's changed Cassandra files, restart Cassandra, wait
 until the cluster sees it up; a node that does not come up stops the rolling restart.
 """
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from rackpanel.deploy.files import HostPlan, format_actions, pending_path
 from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.install import Installer
 from rackpanel.deploy.plan import plan_host
 from rackpanel.deploy.progress import HostOutcome, Progress
 from rackpanel.deploy.remote import Remote
@@ -77,6 +79,7 @@ def apply(
     progress: Progress,
     *,
     fail_fast: bool = False,
+    installer: Installer | None = None,
 ) -> list[HostOutcome]:
     outcomes = {h.name: HostOutcome(h.name) for h in hosts}
     plans: dict[str, HostPlan] = {}
@@ -95,6 +98,10 @@ def apply(
             return
         try:
             remote = sessions.get(host)
+            if installer is not None:
+                outcome.phases = installer.run(
+                    host, remote, lambda text: progress.step(host.name, text)
+                )
             plan = plan_host(inv, host, remote)
             plans[host.name] = plan
             progress.step(host.name, f"{len(plan.changes)} file(s) to change")
@@ -103,7 +110,8 @@ def apply(
                 remote.check(f"rm -f {stale}", privileged=True, what="removing partial uploads")
                 progress.step(host.name, f"removed {len(plan.leftovers)} partial upload(s)")
             install(inv, host, remote, plan, False, outcome, progress)
-            outcome.status = "ok" if plan.changes or plan.pending else "unchanged"
+            changed = plan.changes or plan.pending or outcome.phases
+            outcome.status = "ok" if changed else "unchanged"
         except Exception as exc:  # one host's failure, whatever it is, must not hide the others
             fail(host, as_deploy_error(host, exc))
             if fail_fast:

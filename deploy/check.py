@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from rackpanel.deploy.hosts import DeployHost
+from rackpanel.deploy.install import Installer
 from rackpanel.deploy.remote import Remote
 from rackpanel.deploy.sessions import Sessions
 from rackpanel.deploy.ssh import DeployError
@@ -30,6 +31,7 @@ class HostCheck:
     sudo: str = "-"
     java: str = "-"
     cassandra: str = "-"
+    phases: str = "-"
     disk_free: str = "-"
     problems: list[str] = field(default_factory=list)
 
@@ -49,7 +51,8 @@ def _sudo(remote: Remote) -> tuple[str, str | None]:
 
 
 def _java(remote: Remote) -> str | None:
-    match = JAVA_VERSION.search(remote.run("java -version 2>&1").out)
+    run = remote.system if remote.wrapper else remote.run  # the tests' hosts are chroots
+    match = JAVA_VERSION.search(run("java -version 2>&1").out)
     return match.group(1) if match else None
 
 
@@ -81,7 +84,7 @@ def java_problem(cassandra_version: str, java: str) -> str | None:
 
 
 def _cassandra(remote: Remote) -> str | None:
-    out = remote.run(CASSANDRA_COMMAND).out
+    out = (remote.system if remote.wrapper else remote.run)(CASSANDRA_COMMAND).out
     match = re.search(r"\d+\.\d+(\.\d+)?", out)
     return match.group(0) if match else None
 
@@ -95,7 +98,18 @@ def _free_bytes(remote: Remote) -> int | None:
         return None
 
 
-def check_host(inv: Inventory, host: DeployHost, sessions: Sessions) -> HostCheck:
+def _phases(installer: Installer, host: DeployHost, remote: Remote) -> tuple[str, list[str]]:
+    """The phases column, and the problems that stop the phases (bundle, keys, versions)."""
+    try:
+        left = [s.phase.name for s in installer.states(host, remote) if not s.done]
+    except DeployError as exc:
+        return "blocked", [str(exc)]
+    return ("to do: " + ", ".join(left) if left else "all done"), []
+
+
+def check_host(
+    inv: Inventory, host: DeployHost, sessions: Sessions, installer: Installer | None = None
+) -> HostCheck:
     row = HostCheck(host)
     try:
         remote = sessions.get(host)
@@ -115,7 +129,12 @@ def check_host(inv: Inventory, host: DeployHost, sessions: Sessions) -> HostChec
             row.problems.append(problem)
         java = _java(remote)
         row.java = java or "not found"
-        if host.node is not None:
+        if installer is not None:  # what is missing, the phases install
+            row.phases, problems = _phases(installer, host, remote)
+            row.problems += problems
+            if host.node is not None:
+                row.cassandra = _cassandra(remote) or "not found"
+        elif host.node is not None:
             if java is None:
                 row.problems.append("Java is not installed (Cassandra needs it)")
             elif problem := java_problem(inv.cluster.cassandra_version, java):
@@ -144,6 +163,11 @@ def check_host(inv: Inventory, host: DeployHost, sessions: Sessions) -> HostChec
     return row
 
 
-def check(inv: Inventory, hosts: Sequence[DeployHost], sessions: Sessions) -> list[HostCheck]:
+def check(
+    inv: Inventory,
+    hosts: Sequence[DeployHost],
+    sessions: Sessions,
+    installer: Installer | None = None,
+) -> list[HostCheck]:
     with ThreadPoolExecutor(max_workers=inv.deploy.parallel) as pool:
-        return list(pool.map(lambda h: check_host(inv, h, sessions), hosts))
+        return list(pool.map(lambda h: check_host(inv, h, sessions, installer), hosts))

@@ -1,4 +1,4 @@
-"""`rackpanel deploy check|plan|apply`: provision the Pis over SSH from the inventory."""
+"""`rackpanel deploy bundle|check|plan|apply`: provision the Pis over SSH from the inventory."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-HELP = "provision the Pis over SSH from the inventory (check|plan|apply)"
+HELP = "provision the Pis over SSH from the inventory (bundle|check|plan|apply)"
 SUDO_PASSWORD_ENV = "RACKPANEL_SUDO_PASSWORD"
 
 
@@ -15,8 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "action",
-        choices=["check", "plan", "apply"],
-        help="check: can each host be deployed; plan: show the diffs; apply: change the hosts",
+        choices=["bundle", "check", "plan", "apply"],
+        help="bundle: build the wheels (and apt cache) the hosts install from, on this machine; "
+        "check: can each host be deployed; plan: the phases and diffs; apply: change the hosts",
     )
     add_inventory_argument(parser)
     parser.add_argument(
@@ -39,6 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--debug",
         action="store_true",
         help="log the SSH library's own messages and tracebacks (they are quiet otherwise)",
+    )
+    parser.add_argument(
+        "--apt-debs",
+        metavar="DIR",
+        help="bundle: make the .debs in DIR the hosts' apt cache (with deploy.apt_cache: true)",
+    )
+    parser.add_argument(
+        "--no-pi",
+        action="store_true",
+        help="bundle: leave out the writers' `pi` extra (a panel without LCD plates)",
     )
     parser.add_argument(
         "--ask-sudo-pass",
@@ -75,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rackpanel.deploy import commands
     from rackpanel.deploy.hosts import HostSelectionError, select_hosts
+    from rackpanel.deploy.install import Installer
     from rackpanel.deploy.ssh import Credentials
     from rackpanel.topology import load_inventory
 
@@ -86,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"rackpanel deploy: {exc}", file=sys.stderr)
         return 2
     base = _inventory_dir(args.inventory)
+    if args.action == "bundle":
+        from rackpanel.deploy.make_bundle import run_bundle
+
+        return run_bundle(inv, base, apt_debs=args.apt_debs, pi=not args.no_pi)
     password = os.environ.get(SUDO_PASSWORD_ENV)
     if args.ask_sudo_pass:
         password = getpass.getpass(f"sudo password for {inv.deploy.ssh_user}: ")
@@ -109,5 +125,6 @@ def run(args: argparse.Namespace) -> int:
             f"rackpanel deploy: --accept-new: host keys seen for the first time will be trusted "
             f"and recorded in {creds.known_hosts}"
         )
+    installer = Installer.for_inventory(inv, base) if inv.deploy.install else None
     runner = {"check": commands.run_check, "plan": commands.run_plan, "apply": commands.run_apply}
-    return runner[args.action](inv, hosts, creds, fail_fast=args.fail_fast)
+    return runner[args.action](inv, hosts, creds, fail_fast=args.fail_fast, installer=installer)

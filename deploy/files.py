@@ -93,6 +93,7 @@ class HostPlan:
     unchanged: int = 0
     pending: dict[bool, list[Action]] = field(default_factory=dict)  # rolling? → actions
     leftovers: list[str] = field(default_factory=list)  # temp files of interrupted uploads
+    deferred: list[str] = field(default_factory=list)  # merged into a file not installed yet
 
     def part(self, rolling: bool) -> list[FileChange]:
         return [c for c in self.changes if c.spec.rolling == rolling]

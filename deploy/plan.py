@@ -14,8 +14,14 @@ from rackpanel.deploy.textmerge import MergeError
 from rackpanel.topology import Inventory
 
 
-def plan_host(inv: Inventory, host: DeployHost, remote: Remote) -> HostPlan:
-    """Read each managed file and compare checksums with its rendering; nothing is written."""
+def plan_host(
+    inv: Inventory, host: DeployHost, remote: Remote, *, installing: bool = False
+) -> HostPlan:
+    """Read each managed file and compare checksums with its rendering; nothing is written.
+
+    ``installing``: install phases are still to run, so a file merged into one a package
+    installs (cassandra.yaml) may be missing yet: it is listed in ``deferred``.
+    """
     result = HostPlan()
     specs = files_for(inv, host)
     for spec in specs:
@@ -24,6 +30,9 @@ def plan_host(inv: Inventory, host: DeployHost, remote: Remote) -> HostPlan:
         try:
             new = spec.render(old)
         except MergeError as exc:
+            if installing and old is None:
+                result.deferred.append(spec.path)
+                continue
             raise DeployError(f"{host.name}: {exc}") from None
         if old is not None and sha256(old) == sha256(new):
             result.unchanged += 1

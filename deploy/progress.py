@@ -22,6 +22,7 @@ class HostOutcome:
     changed: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     reason: str = ""
+    phases: dict[str, float] = field(default_factory=dict)  # install phase → seconds it took
 
 
 class Progress:
@@ -79,12 +80,13 @@ class Progress:
 
     def summary(self, outcomes: list[HostOutcome]) -> None:
         table = Table(title="rackpanel deploy apply")
-        for column in ("host", "result", "files changed", "actions"):
+        for column in ("host", "result", "installed", "files changed", "actions"):
             table.add_column(column, no_wrap=column == "host")
         colours = {"ok": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow"}
         for o in outcomes:
             status = f"[{colours.get(o.status, 'white')}]{o.status}[/]"
-            table.add_row(o.name, status, str(len(o.changed)), "\n".join(o.actions))
+            phases = "\n".join(f"{name} {took:.0f} s" for name, took in o.phases.items())
+            table.add_row(o.name, status, phases, str(len(o.changed)), "\n".join(o.actions))
         with self._lock:
             self.console.print(table)
             for o in outcomes:

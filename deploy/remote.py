@@ -8,6 +8,7 @@ its checksum is verified there, the old file is copied to ``<file>.rackpanel-bak
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import posixpath
 import shlex
@@ -15,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paramiko
-from rackpanel.deploy.files import sha256
 from rackpanel.deploy.hosts import DeployHost
 from rackpanel.deploy.ssh import Credentials, DeployError, connect
 
@@ -39,11 +39,17 @@ class Remote:
     """One host's session. ``path()`` maps a real absolute path under ``remote_root``."""
 
     def __init__(
-        self, host: DeployHost, creds: Credentials, remote_root: str | None, command_timeout: float
+        self,
+        host: DeployHost,
+        creds: Credentials,
+        remote_root: str | None,
+        command_timeout: float,
+        command_wrapper: str | None = None,
     ) -> None:
         self.host = host
         self.creds = creds
         self.root = (remote_root or "").format(host=host.name).rstrip("/")
+        self.wrapper = (command_wrapper or "").format(host=host.name)
         self.command_timeout = command_timeout
         self.client = connect(host, creds)
         self._sftp: paramiko.SFTPClient | None = None
@@ -51,11 +57,17 @@ class Remote:
 
     # ---- commands ------------------------------------------------------------------------
     def run(
-        self, command: str, *, privileged: bool = False, timeout: float | None = None
+        self,
+        command: str,
+        *,
+        privileged: bool = False,
+        timeout: float | None = None,
+        stdin: str | None = None,
     ) -> Result:
         """Run ``command`` (via sudo when ``privileged`` and not root); a failing exit is returned.
 
-        With sudo the password goes to sudo's stdin only, never into the command line or a log.
+        With sudo the password goes to sudo's stdin only, never into the command line or a log;
+        ``stdin`` (a secret for the command) follows it.
         """
         stdin_data = b""
         if privileged and not self.is_root:
@@ -65,13 +77,14 @@ class Remote:
             else:
                 command = f"sudo -n sh -c {shlex.quote(command)}"
         try:
-            stdin, stdout, stderr = self.client.exec_command(
+            channel_in, stdout, stderr = self.client.exec_command(
                 command, timeout=timeout or self.command_timeout
             )
+            stdin_data += (stdin or "").encode()
             if stdin_data:
-                stdin.write(stdin_data)
-                stdin.flush()
-            stdin.channel.shutdown_write()
+                channel_in.write(stdin_data)
+                channel_in.flush()
+            channel_in.channel.shutdown_write()
             out = stdout.read().decode("utf-8", "replace")
             err = stderr.read().decode("utf-8", "replace")
             code = stdout.channel.recv_exit_status()
@@ -81,6 +94,15 @@ class Remote:
                 f"{str(exc) or type(exc).__name__}"
             ) from None
         return Result(code, out, err)
+
+    def system(
+        self, command: str, *, timeout: float | None = None, stdin: str | None = None
+    ) -> Result:
+        """Run an install command as root on the host's system (``deploy.command_wrapper``
+        first when set: the tests' hosts are disposable Debian roots)."""
+        if self.wrapper:
+            command = f"{self.wrapper} sh -c {shlex.quote(command)}"
+        return self.run(command, privileged=True, timeout=timeout, stdin=stdin)
 
     def check(self, command: str, *, privileged: bool = False, what: str = "") -> Result:
         """Run ``command``; a non-zero exit becomes :class:`DeployError` with its stderr."""
@@ -120,11 +142,11 @@ class Remote:
 
     def install_files(
         self,
-        files: list[tuple[str, str, int]],
+        files: list[tuple[str, str | bytes, int]],
         progress: UploadProgress | None = None,
         groups: dict[str, str] | None = None,
     ) -> None:
-        """Replace each ``(path, text, mode)``: upload all, then one script swaps them in.
+        """Replace each ``(path, content, mode)``: upload all, then one script swaps them in.
 
         ``groups`` maps a path to a file whose group a *new* file of that path takes (a secret
         readable by its service's group only); a replaced file keeps its owner and group.
@@ -143,11 +165,11 @@ class Remote:
             home = self.sftp.normalize(".")
         steps = ["set -e"]
         for index, (path, text, mode) in enumerate(files):
+            data = text if isinstance(text, bytes) else text.encode("utf-8")
+            digest = hashlib.sha256(data).hexdigest()
             tmp = temp_name(path)
-            staged = (
-                tmp if self.is_root else f"{home}/.rackpanel-staging-{index}-{sha256(text)[:12]}"
-            )
-            self._upload(path, text.encode("utf-8"), staged, progress)
+            staged = tmp if self.is_root else f"{home}/.rackpanel-staging-{index}-{digest[:12]}"
+            self._upload(path, data, staged, progress)
             if staged != tmp:
                 # copied, not moved: the installed file must belong to root, not to the user
                 steps += [
@@ -162,13 +184,25 @@ class Remote:
                 )
             steps += [
                 f"chmod {mode:o} {q(tmp)}",
-                f"echo {q(sha256(text) + '  ' + tmp)} | sha256sum -c --status",
+                f"echo {q(digest + '  ' + tmp)} | sha256sum -c --status",
                 f"if [ -e {q(path)} ]; then cp -p {q(path)} {q(path + BACKUP_SUFFIX)}; "
                 f"chown --reference={q(path)} {q(tmp)}; fi",
                 f"sync {q(tmp)}",
                 f"mv -f {q(tmp)} {q(path)}",
             ]
         self.check("\n".join(steps), privileged=True, what="installing the uploaded files")
+
+    def checksums(self, paths: list[str]) -> dict[str, str]:
+        """sha256 of each of ``paths`` that exists (absent ones are left out)."""
+        if not paths:
+            return {}
+        listed = " ".join(shlex.quote(p) for p in paths)
+        out = self.run(f"sha256sum {listed} 2>/dev/null", privileged=True).out
+        found = {}
+        for line in out.splitlines():
+            digest, _, name = line.partition("  ")
+            found[name] = digest
+        return found
 
     def _upload(self, path: str, data: bytes, staged: str, progress: UploadProgress | None) -> None:
         def report(sent: int, total: int) -> None:

@@ -27,6 +27,7 @@ class Sessions:
             self.creds,
             self.inv.deploy.remote_root,
             command_timeout=max(60.0, self.inv.deploy.connect_timeout_seconds),
+            command_wrapper=self.inv.deploy.command_wrapper,
         )
         with self._lock:
             self._open[host.name] = remote

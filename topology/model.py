@@ -187,7 +187,7 @@ class DeploySettings(Strict):
     )
     parallel: int = Field(4, ge=1)
     cassandra_home: str = "/etc/cassandra"
-    python: str = "/usr/bin/python3"
+    python: str = Field("/opt/rackpanel/bin/python", description="runs the services")
     up_check: str = Field(
         "nodetool status",
         description="command run on a peer whose output lists 'UN <address>' once a node is up",
@@ -195,8 +195,30 @@ class DeploySettings(Strict):
     up_timeout_seconds: float = Field(600.0, gt=0)
     connect_timeout_seconds: float = Field(10.0, gt=0)
     jolokia_agent: str = "/usr/share/java/jolokia-jvm-agent.jar"
+    # ---- installing on blank Raspberry Pi OS hosts (deploy/phases.py) --------------------
+    install: bool = Field(
+        True, description="install packages and rackpanel (the phases); false: configuration only"
+    )
+    command_wrapper: str | None = Field(
+        None, description="run every install command through this command (tests: a chroot)"
+    )
+    bundle_dir: str = Field(
+        ".rackpanel/bundle", description="wheels, keys and apt cache made by `deploy bundle`"
+    )
+    apt_cache: bool = Field(False, description="apt installs only from the bundle's apt cache")
+    java_package: str = "openjdk-17-jre-headless"
+    cassandra_repository: str = "https://debian.cassandra.apache.org"
+    grafana_repository: str = "https://apt.grafana.com"
+    grafana_version: str | None = Field(None, description="apt version of grafana; None: newest")
+    venv: str = "/opt/rackpanel"
+    wheel_platforms: list[str] = ["manylinux_2_17_aarch64", "manylinux2014_aarch64"]
+    wheel_python: str = Field("3.11", description="the hosts' Python (bookworm: 3.11)")
+    ntp_servers: list[str] = Field([], description="time servers; [] keeps Debian's pool")
+    jolokia_jar: str | None = Field(
+        None, description="the Jolokia JVM agent jar on this machine, uploaded to jolokia_agent"
+    )
 
-    @field_validator("remote_root", "service_manager", "up_check")
+    @field_validator("remote_root", "service_manager", "up_check", "command_wrapper")
     @classmethod
     def _only_host_placeholder(cls, value: str | None) -> str | None:
         try:

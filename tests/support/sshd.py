@@ -306,6 +306,7 @@ def _prepare_lab(
         "up_timeout_seconds": 3,
         "connect_timeout_seconds": 3,
         "parallel": 4,
+        "install": False,  # these labs test the configuration; test_deploy_install the phases
         **deploy,
     }
 
