@@ -57,6 +57,7 @@ class HostApt:
     def update(self) -> None:
         if self.updated:
             return
+        self.update_warnings = []
         result = self.remote.system(self.command("update"), timeout=INSTALL_TIMEOUT)
         lines = (result.out + result.err).splitlines()
         for index, line in enumerate(lines):
@@ -168,6 +169,8 @@ def run_phase(remote: Remote, apt: HostApt, state: PhaseState, report: Report) -
         remote.install_files([(c.remote_path, c.new, c.spec.mode) for c in state.files])
         for change in state.files:
             report(f"wrote {change.spec.path}")
+    if any(c.spec.path.startswith("/etc/apt/") for c in state.files):
+        apt.updated = False  # a new repository: its package lists are needed
     if state.packages:
         try:
             apt.download(state.packages)

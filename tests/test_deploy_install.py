@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
-
-from rackpanel.cli import main
 from rackpanel.deploy import phases
 from rackpanel.deploy.keys import CASSANDRA, GRAFANA, fingerprints
+
+from rackpanel.cli import main
 from tests.support.debroot import debs_for, in_root, make_root, wrapper
 from tests.support.sshd import Fleet, lab_hosts, lab_inventory, sshd_fleet
 
@@ -194,3 +194,78 @@ def test_plan_on_blank_hosts_lists_every_phase_and_writes_nothing(lab, pinned, c
     assert "+URIs: https://apt.grafana.com" in monitor and "+Suites: stable" in monitor
     assert "plan: " in out and "nothing was written" in out
     assert {h: lab.state(h, "etc", "var/lib/dpkg", "opt") for h in before} == before
+
+
+SYSTEM = ("etc", "var/lib/dpkg", "opt", "usr/share/java")
+
+
+def test_blank_node_gets_its_jdk_and_a_failed_cassandra_download_leaves_it_as_it_was(
+    lab, pinned, capsys
+):
+    lab.blank(NODE)
+    code, out = lab.deploy("apply", "--limit", NODE, capsys=capsys)
+    assert code == 1, out
+    # Java came from the Debian mirror, really installed into the host
+    java = in_root(lab.root(NODE), "java -version 2>&1")
+    assert java.returncode == 0 and 'openjdk version "17.' in java.stdout, java.stdout
+    # Cassandra's repository cannot be reached from here: the host stops with apt's reason
+    assert f"{NODE}: phase cassandra: download of cassandra={CASSANDRA_VERSION} failed: E: " in out
+    assert re.search(
+        r"\(apt-get update: Err:\d+ https://debian\.cassandra\.apache\.org 50x InRelease "
+        r"Could not resolve 'debian\.cassandra\.apache\.org'\)",
+        out,
+    ), out
+    assert "nothing was installed; its files were put back as they were" in out
+    assert not (lab.root(NODE) / "etc/apt/sources.list.d/rackpanel-cassandra.sources").exists()
+    assert not (lab.root(NODE) / "etc/apt/keyrings/rackpanel-cassandra.asc").exists()
+    assert not (lab.root(NODE) / "etc/cassandra").exists()  # no configuration without it
+    assert "restart" not in out.split("rackpanel deploy apply")[-1]
+
+    # again: Java is done, the same download fails, and the host's system is untouched
+    before = lab.state(NODE, *SYSTEM)
+    code, out = lab.deploy("apply", "--limit", NODE, capsys=capsys)
+    assert code == 1 and "phase java" not in out, out
+    assert "phase cassandra: download of cassandra" in out
+    assert lab.state(NODE, *SYSTEM) == before
+
+    code, out = lab.deploy("check", "--limit", NODE, capsys=capsys)
+    assert "to do: cassandra, rackpanel" in out, out
+
+
+def test_writer_installs_offline_from_the_operators_bundle_and_apt_cache(
+    tmp_path, fleet, bundle, pinned, capsys
+):
+    """No network in the host at all: apt from the operator's cache, rackpanel from wheels."""
+    from rackpanel.deploy.aptcache import build_cache
+
+    build_cache(debs_for(["python3-venv"]), bundle / "apt")
+    lab = Lab(tmp_path, fleet, bundle, offline=True)
+    try:
+        lab.edit(lambda raw: raw["deploy"].update(apt_cache=True))
+        lab.blank(WRITER)
+        root = lab.root(WRITER)
+        reach = "import socket; socket.create_connection(('deb.debian.org', 80), timeout=5)"
+        assert in_root(root, f'python3 -c "{reach}"', offline=True).returncode != 0
+
+        code, out = lab.deploy("apply", "--limit", WRITER, capsys=capsys)
+        assert code == 0, out
+        for phase in ("apt-cache", "base", "rackpanel"):
+            assert f"{WRITER}: phase {phase}: " in out
+        assert "enable I2C (raspi-config nonint do_i2c 0)" in out
+        assert "dtparam=i2c_arm=on" in (root / "boot/firmware/config.txt").read_text()
+        exporter = in_root(
+            root, "/opt/rackpanel/bin/python -m rackpanel exporter --help", offline=True
+        )
+        assert exporter.returncode == 0 and "usage:" in exporter.stdout, exporter.stderr
+        unit = (root / "etc/systemd/system/rackpanel-writer.service").read_text()
+        assert "ExecStart=/opt/rackpanel/bin/python -m rackpanel writer" in unit
+
+        before = lab.state(WRITER, *SYSTEM)
+        code, out = lab.deploy("apply", "--limit", WRITER, capsys=capsys)
+        assert code == 0 and "phase " not in out, out
+        assert "unchanged" in out
+        assert lab.state(WRITER, *SYSTEM) == before
+        code, out = lab.deploy("plan", "--limit", WRITER, capsys=capsys)
+        assert "plan: 0 file(s) would change, 0 install phase(s) to run" in out, out
+    finally:
+        lab.close()
