@@ -134,6 +134,8 @@ def check_host(
             row.problems += problems
             if host.node is not None:
                 row.cassandra = _cassandra(remote) or "not found"
+                if java and (problem := java_problem(inv.cluster.cassandra_version, java)):
+                    row.problems.append(problem)
         elif host.node is not None:
             if java is None:
                 row.problems.append("Java is not installed (Cassandra needs it)")

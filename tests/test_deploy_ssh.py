@@ -155,11 +155,13 @@ def test_first_apply_writes_every_file_with_the_inventory_content(lab, capsys):
     assert "admin_password = $__file{/etc/grafana/admin-password}" in ini
     secret = lab.file("rpimonitor", "/etc/grafana/admin-password")  # never admin/admin
     assert len(secret.read_text().strip()) >= 20 and secret.stat().st_mode & 0o777 == 0o640
-    kiosk = lab.file("rpimonitor", "/etc/xdg/autostart/rackpanel-kiosk.desktop").read_text()
+    kiosk = lab.file("rpimonitor", "/etc/systemd/system/rackpanel-kiosk.service").read_text()
     assert (
-        f'--kiosk --noerrdialogs --disable-infobars --incognito "http://localhost:3000{KIOSK_PATH}"'
-        in kiosk
-    )
+        "ExecStart=/usr/bin/cage -d -- /usr/bin/chromium --kiosk --noerrdialogs "
+        "--disable-infobars --incognito --ozone-platform=wayland "
+        f'"http://localhost:3000{KIOSK_PATH}"'
+    ) in kiosk
+    assert "TTYPath=/dev/tty1" in kiosk and f"User={USER}" in kiosk
 
     actions = lab.actions()
     for name in LAB_NODES:
@@ -169,6 +171,7 @@ def test_first_apply_writes_every_file_with_the_inventory_content(lab, capsys):
     assert "rpimonitor restart prometheus" in actions
     assert "rpimonitor restart prometheus-alertmanager" in actions
     assert "rpimonitor restart grafana-server" in actions
+    assert "rpimonitor enable rackpanel-kiosk.service" in actions
     restarts = [a.split()[0] for a in actions if a.endswith(" restart cassandra")]
     assert restarts == SEED_ORDER
 
