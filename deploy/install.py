@@ -7,7 +7,6 @@ before anything is changed on it.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,14 +23,11 @@ from rackpanel.deploy.ssh import DeployError
 from rackpanel.deploy.versions import VersionError
 from rackpanel.topology import Inventory
 
-GRAFANA_PASSWORD_ENV = "RACKPANEL_GRAFANA_PASSWORD"
-
 
 @dataclass
 class Installer:
     inv: Inventory
     bundle: Bundle
-    grafana_password: str | None = None
 
     @classmethod
     def for_inventory(cls, inv: Inventory, base: Path) -> Installer:
@@ -40,13 +36,11 @@ class Installer:
             return path if path.is_absolute() else base / path
 
         jar = local(inv.deploy.jolokia_jar) if inv.deploy.jolokia_jar else None
-        return cls(
-            inv, Bundle(local(inv.deploy.bundle_dir), jar), os.environ.get(GRAFANA_PASSWORD_ENV)
-        )
+        return cls(inv, Bundle(local(inv.deploy.bundle_dir), jar))
 
     def phases(self, host: DeployHost) -> list[Phase]:
         try:
-            return phases_for(self.inv, host, self.bundle, self.grafana_password)
+            return phases_for(self.inv, host, self.bundle)
         except (BundleError, PinError, VersionError) as exc:
             raise DeployError(f"{host.name}: {exc}") from None
 

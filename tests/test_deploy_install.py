@@ -187,8 +187,7 @@ def test_plan_on_blank_hosts_lists_every_phase_and_writes_nothing(lab, pinned, c
     monitor = out.split(f"{MONITOR} (monitor)")[1]
     assert (
         "phase monitor: prometheus, prometheus-alertmanager (Debian); grafana "
-        "(https://apt.grafana.com, key pinned); chromium + cage kiosk; "
-        "Grafana admin password unchanged — to do: install prometheus; "
+        "(https://apt.grafana.com, key pinned); chromium + cage kiosk — to do: install prometheus; "
         "install prometheus-alertmanager; install grafana; install chromium; install cage"
     ) in monitor
     assert "+URIs: https://apt.grafana.com" in monitor and "+Suites: stable" in monitor

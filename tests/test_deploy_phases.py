@@ -122,7 +122,7 @@ def test_phases_of_each_role_in_order(tmp_path, lab_key, monkeypatch):
     inv = parse_inventory(raw)
     bundle = Bundle(bundle_dir, jar)
     names = {
-        role: [p.name for p in phases_for(inv, host, bundle, "secret")]
+        role: [p.name for p in phases_for(inv, host, bundle)]
         for host in all_hosts(inv)
         for role in [host.role]
     }
@@ -132,7 +132,7 @@ def test_phases_of_each_role_in_order(tmp_path, lab_key, monkeypatch):
         "monitor": ["base", "rackpanel", "monitor"],
     }
     node, writer, monitor = (
-        phases_for(inv, next(h for h in all_hosts(inv) if h.role == r), bundle, "secret")
+        phases_for(inv, next(h for h in all_hosts(inv) if h.role == r), bundle)
         for r in ("node", "writer", "monitor")
     )
     cassandra = node[2]
@@ -145,10 +145,8 @@ def test_phases_of_each_role_in_order(tmp_path, lab_key, monkeypatch):
     assert "'rackpanel[pi]==0.1.0'" in step.run and "--no-index" in step.run
     assert "python3-rpi.gpio" in writer[1].packages
     assert any(s.run == "raspi-config nonint do_i2c 0" for s in writer[0].steps)
-    # the monitor: Grafana's password goes to stdin, never into a command line
-    (password,) = monitor[2].steps
-    assert password.stdin == "secret\n" and "secret" not in password.run + password.probe
-    assert "--password-from-stdin" in password.run
+    # the monitor: nothing starts before the configuration (Grafana's admin password) is there
+    assert monitor[2].hold_services and monitor[2].steps == ()
 
 
 def test_the_apt_cache_index_matches_dpkg(tmp_path):
