@@ -1,1 +1,2 @@
-"""rackpanel part: deploy."""
+"""`rackpanel deploy`: provisioning the Raspberry Pis over SSH (plan, apply, check, rolling
+restarts), from the inventory."""

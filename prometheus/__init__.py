@@ -1,1 +1,2 @@
-"""rackpanel part: prometheus."""
+"""Prometheus: scrape config, file_sd targets, recording rules and alerts (checked against
+rackpanel.contract), Alertmanager config and the API client."""

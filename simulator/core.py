@@ -1,20 +1,21 @@
 """Shared vocabulary of the simulator's layers.
 
-The simulator has three layers, each in its own subpackage:
+The simulator has four layers, each in its own subpackage:
 
 - ``simulator.cql``      — CQL text → AST (tokenizer + recursive descent) and CQL types
                            (type model, literal coercion, wire serialisation).
 - ``simulator.cluster``  — the cluster model: ring and replica placement, per-replica storage,
                            coordinator logic for every consistency level, gossip, failure
                            detector, hints, power control, admin API, Jolokia, virtual tables.
-- ``simulator.protocol`` — the CQL native protocol server per node, the query executor
-                           (AST + schema → cluster calls → RESULT frames), the schema model and
-                           the system tables.
+- ``simulator.executor`` — statement execution per node: AST + schema → cluster calls and
+                           local/system tables → results.
+- ``simulator.protocol`` — the CQL native protocol server per node: frames (and v5 segments),
+                           messages, connections.
 
 This module is what the layers agree on: consistency levels, the errors a request can end
 in (each knows its protocol error code and body fields), and the storage unit ``Mutation``.
-Values are stored *serialised* (protocol v4 wire bytes), so the cluster layer stays
-type-agnostic; the executor (de)serialises with ``simulator.cql.types``.
+Values are stored *serialised* (native protocol value bytes, the same in v4 and v5), so the
+cluster layer stays type-agnostic; the executor (de)serialises with ``simulator.cql.types``.
 """
 
 from __future__ import annotations

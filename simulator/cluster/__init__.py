@@ -1,4 +1,4 @@
-"""The cluster model (Layer C): ring and replica placement, per-replica storage, coordinator
+"""The cluster model: ring and replica placement, per-replica storage, coordinator
 logic for every consistency level, gossip and failure detector, hints, power control, the
 admin API, the Jolokia endpoint and the virtual tables.
 

@@ -18,7 +18,6 @@ from rackpanel.simulator.core import ConsistencyLevel as CL
 from rackpanel.simulator.core import InvalidRequest
 
 SERIALS = (CL.SERIAL, CL.LOCAL_SERIAL)
-LOCALS = (CL.LOCAL_ONE, CL.LOCAL_QUORUM, CL.LOCAL_SERIAL)
 
 
 @dataclass(frozen=True)

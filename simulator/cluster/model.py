@@ -185,9 +185,6 @@ class SimCluster(Coordinator):
     def racks(self, dc: str) -> list[str]:
         return list(dict.fromkeys(n.rack for n in self.nodes if n.dc == dc))
 
-    def runtime(self, node: SimNode) -> NodeRuntime:
-        return self._runtime[node.name]
-
     def stats(self, node: SimNode) -> NodeStats:
         return self._runtime[node.name].stats
 
@@ -229,10 +226,6 @@ class SimCluster(Coordinator):
 
     def add_listener(self, listener: Any) -> None:
         self._listeners.append(listener)
-
-    def remove_listener(self, listener: Any) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
 
     def _notify(self, method: str, *args: Any) -> None:
         for listener in list(self._listeners):

@@ -1,4 +1,4 @@
-"""Layer B of the simulator: CQL text → syntax tree, and the CQL data types.
+"""CQL text → syntax tree, and the CQL data types.
 
 - :func:`parse` — one statement of CQL text to a :mod:`simulator.cql.ast` node (tokenizer +
   recursive descent; SyntaxException / InvalidRequest with Cassandra-like messages).

@@ -1,1 +1,2 @@
-"""The CQL native protocol (v4) server side: wire primitives, frames, messages, node servers."""
+"""The CQL native protocol server side (the versions Cassandra 5.0 speaks): wire primitives,
+frames, messages, node servers."""

@@ -11,7 +11,6 @@ ERROR Cassandra sends ("Invalid or unsupported protocol version (N); supported v
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from enum import IntEnum
 
 HEADER = struct.Struct(">BBhBi")
@@ -42,20 +41,6 @@ class Opcode(IntEnum):
     AUTH_CHALLENGE = 0x0E
     AUTH_RESPONSE = 0x0F
     AUTH_SUCCESS = 0x10
-
-
-@dataclass(frozen=True, slots=True)
-class Header:
-    version: int
-    flags: int
-    stream: int
-    opcode: int
-    length: int
-
-
-def parse_header(data: bytes | bytearray | memoryview) -> Header:
-    version, flags, stream, opcode, length = HEADER.unpack_from(data, 0)
-    return Header(version, flags, stream, opcode, length)
 
 
 def encode_frame(stream: int, opcode: int, body: bytes, version: int = 4, flags: int = 0) -> bytes:

@@ -359,9 +359,5 @@ def event_status_change(up: bool, address: str, port: int) -> bytes:
     )
 
 
-def event_topology_change(change: str, address: str, port: int) -> bytes:
-    return enc_string("TOPOLOGY_CHANGE") + enc_string(change) + enc_inet(address, port)
-
-
 def event_schema_change(change: str, target: str, keyspace: str, name: str = "") -> bytes:
     return enc_string("SCHEMA_CHANGE") + schema_change_fields(change, target, keyspace, name)

@@ -105,11 +105,6 @@ def enc_string(s: str) -> bytes:
     return _SHORT.pack(len(raw)) + raw
 
 
-def enc_long_string(s: str) -> bytes:
-    raw = s.encode("utf-8")
-    return _INT.pack(len(raw)) + raw
-
-
 def enc_short_bytes(b: bytes) -> bytes:
     return _SHORT.pack(len(b)) + b
 
