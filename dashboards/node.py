@@ -23,7 +23,7 @@ UID = "rackpanel-node"
 TITLE = "Rackpanel node"
 
 NODE = '{node="$node"}'
-ENDPOINT_LEGEND = "{{endpoint_dc}}/{{endpoint_rack}} {{endpoint}}"
+ENDPOINT_LEGEND = "{{endpoint_dc}}/{{endpoint_rack}} {{endpoint_node}} {{endpoint}}"
 STAT_ROWS, CHART_ROWS = 4, 8
 
 
@@ -31,6 +31,20 @@ def node_series(metric: str, **labels: str) -> str:
     """``metric{node="$node", ...}``: a series of the selected node's exporter."""
     extra = "".join(f', {k}="{v}"' for k, v in labels.items())
     return f'{metric}{{node="$node"{extra}}}'
+
+
+def endpoint_series(metric: str) -> str:
+    """The selected node's per-endpoint series of ``metric``, named (see ``named``)."""
+    return named(node_series(metric))
+
+
+def named(series: str) -> str:
+    """Per-endpoint ``series``, each named by the endpoint's inventory node (``endpoint_node``,
+    through ``cassandra:endpoint_node:info``); an endpoint no exporter claims keeps its series,
+    without the name."""
+    names = 'label_replace(cassandra:endpoint_node:info, "endpoint_node", "$1", "node", "(.+)")'
+    joined = f"{series} * on (endpoint) group_left (endpoint_node) {names}"
+    return f"({joined}) or on (endpoint) {series}"
 
 
 def rate(metric: str, **labels: str) -> str:
@@ -171,18 +185,18 @@ def sections() -> list[tuple[str, list]]:
     gossip = [
         up_down_timeline(
             "endpoints up, as this node judges them",
-            node_series("cassandra_endpoint_up"),
+            endpoint_series("cassandra_endpoint_up"),
             ENDPOINT_LEGEND,
         ),
         chart(
             "gossip heartbeat age per endpoint",
-            node_series("cassandra_gossip_heartbeat_age_seconds"),
+            endpoint_series("cassandra_gossip_heartbeat_age_seconds"),
             ENDPOINT_LEGEND,
             unit="s",
         ),
         chart(
             "failure detector phi per endpoint (Jolokia)",
-            node_series("cassandra_endpoint_phi"),
+            endpoint_series("cassandra_endpoint_phi"),
             ENDPOINT_LEGEND,
         ),
     ]
@@ -200,7 +214,7 @@ def sections() -> list[tuple[str, list]]:
             [
                 # Jolokia: grows during the outage itself
                 Query(
-                    f"increase({node_series('cassandra_hints_created_total')}[{WINDOW}])",
+                    named(f"increase({node_series('cassandra_hints_created_total')}[{WINDOW}])"),
                     f"written, {ENDPOINT_LEGEND}",
                 ),
                 # system_views.pending_hints: only once the target is back, until delivery

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from rackpanel.dashboards import kiosk
 from rackpanel.dashboards.catalog import dashboards
+from rackpanel.dashboards.node import endpoint_series
 from rackpanel.topology import load_inventory
 
 from tests.support.binaries import require_binary
@@ -127,6 +128,11 @@ def test_every_panel_query_returns_data_from_the_simulated_demo(demo_stack, tmp_
     running = {str(p.sim_address) for p in inv.nodes()}
     assert not running & {str(a) for p in elsewhere.nodes() for a in (p.sim_address, p.address)}
     assert_map_tells_the_truth(prom, dashboards(elsewhere)[kiosk.UID])
+    # The node dashboard names each observed endpoint by its inventory node, cut ones included
+    observer = next(p.name for p in inv.nodes() if (p.dc, p.rack) != CUT)
+    expr = endpoint_series("cassandra_endpoint_up").replace("$node", observer)
+    named = {s["metric"].get("endpoint_node") for s in prom.query(expr)}
+    assert named == {p.name for p in inv.nodes()}, named
 
 
 def assert_map_tells_the_truth(prom: Prometheus, board: dict) -> None:
