@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import paramiko
 from rackpanel.deploy.hosts import DeployHost
+
+log = logging.getLogger(__name__)
 
 
 class DeployError(Exception):
@@ -144,6 +147,7 @@ def connect(host: DeployHost, creds: Credentials) -> paramiko.SSHClient:
         ) from None
     except (OSError, EOFError, paramiko.SSHException) as exc:
         client.close()
+        log.debug("%s: cannot connect to %s", host.name, where, exc_info=exc)  # --debug
         raise DeployError(
             f"{host.name}: unreachable: {where}: {_reason(exc)}", stage="unreachable"
         ) from None
