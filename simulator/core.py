@@ -99,9 +99,10 @@ class Unavailable(CqlError):
 
     code = 0x1000
 
-    def __init__(self, cl: ConsistencyLevel, required: int, alive: int) -> None:
+    def __init__(self, cl: ConsistencyLevel, required: int, alive: int, dc: str = "") -> None:
+        # UnavailableException's wording; per DC for EACH_QUORUM
         super().__init__(
-            f"Cannot achieve consistency level {cl.name}: required {required}, alive {alive}"
+            f"Cannot achieve consistency level {cl.name}" + (f" in DC {dc}" if dc else "")
         )
         self.cl = cl
         self.required = required
@@ -109,11 +110,9 @@ class Unavailable(CqlError):
 
 
 def _timed_out(cl: ConsistencyLevel, received: int, block_for: int) -> str:
-    """Cassandra's wording of a read or write timeout."""
-    return (
-        f"Operation timed out - received only {received} responses "
-        f"(consistency {cl.name}, {block_for} required)"
-    )
+    """Cassandra's wording of a read or write timeout (RequestTimeoutException); the
+    consistency level and block_for travel in the error body's own fields."""
+    return f"Operation timed out - received only {received} responses."
 
 
 class WriteTimeout(CqlError):

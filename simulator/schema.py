@@ -311,7 +311,7 @@ class Schema:
     def table(self, keyspace: str, name: str) -> TableDef:
         ks = self.keyspaces.get(keyspace)
         if ks is None:
-            raise InvalidRequest(f"Keyspace {keyspace} does not exist")
+            raise InvalidRequest(f"keyspace {keyspace} does not exist")  # Schema.validateTable
         try:
             return ks.tables[name]
         except KeyError:
@@ -333,7 +333,7 @@ class Schema:
         if ks is None:
             if if_exists:
                 return False
-            raise ConfigurationException(f"Cannot drop non existing keyspace '{name}'.")
+            raise InvalidRequest(f"Keyspace '{name}' doesn't exist")  # DropKeyspaceStatement
         _refuse_system_keyspace(ks)
         del self.keyspaces[name]
         return self._schema_changed()

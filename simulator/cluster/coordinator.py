@@ -52,7 +52,8 @@ class Coordinator:
             alive = sum(1 for r in req.group if self.is_alive(coordinator, r))
             if alive < req.required:
                 self.stats(coordinator).error(operation, cl.name, "Unavailables")
-                raise Unavailable(cl, req.required, alive)
+                dc = req.group[0].dc if cl == CL.EACH_QUORUM and req.group else ""
+                raise Unavailable(cl, req.required, alive, dc)
 
     def _plan(
         self, repl: Replication, key: bytes, cl: CL, dc: str

@@ -206,7 +206,7 @@ class SimCluster(Coordinator):
             parsed = self._replications[key] = parse_replication(replication, self.datacenters)
         return parsed
 
-    def validate_replication(self, replication: Mapping[str, str]) -> None:
+    def validate_replication(self, replication: Mapping[str, str], keyspace: str = "") -> None:
         """For CREATE/ALTER KEYSPACE: ConfigurationException for an unknown class, a bad
         factor or a DC the cluster does not have (as Cassandra 4.x rejects them)."""
         from rackpanel.simulator.core import ConfigurationException
@@ -216,7 +216,7 @@ class SimCluster(Coordinator):
         if parsed.strategy == "NetworkTopologyStrategy" and unknown:
             raise ConfigurationException(
                 f"Unrecognized strategy option {{{', '.join(unknown)}}} passed to "
-                "NetworkTopologyStrategy"
+                "NetworkTopologyStrategy" + (f" for keyspace {keyspace}" if keyspace else "")
             )
 
     def replicas(self, replication: Mapping[str, str], token: int) -> list[SimNode]:

@@ -72,6 +72,7 @@ class NodeExecutor:
             prepared.pk_indexes,
             prepared.result_columns,
             prepared.result_metadata_id if conn.protocol_version >= 5 else None,
+            conn.protocol_version,
         )
 
     async def execute(self, conn: Any, request: messages.Execute) -> bytes:
@@ -173,7 +174,7 @@ class NodeExecutor:
     def _ddl(self, statement: ast.Statement, session: str | None) -> bytes:
         ctx = self.ctx
         if isinstance(statement, ast.CreateKeyspace):
-            ctx.cluster.validate_replication(statement.replication)
+            ctx.cluster.validate_replication(statement.replication, statement.name)
             result = ddl.create_keyspace(ctx, statement)
         elif isinstance(statement, ast.DropKeyspace):
             result = ddl.drop_keyspace(ctx, statement)

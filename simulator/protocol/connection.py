@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from rackpanel.simulator.core import CqlError, InvalidRequest, ProtocolError, ServerError
 from rackpanel.simulator.protocol import messages, segments
+from rackpanel.simulator.protocol.compression import CODECS, Codec, lz4_block, negotiate
 from rackpanel.simulator.protocol.frames import (
     FLAG_COMPRESSED,
     FLAG_TRACING,
@@ -43,8 +44,8 @@ log = logging.getLogger(__name__)
 CQL_VERSION = "3.4.6"
 SUPPORTED_OPTIONS: dict[str, list[str]] = {
     "CQL_VERSION": [CQL_VERSION],
-    "COMPRESSION": [],
-    "PROTOCOL_VERSIONS": ["4/v4", "5/v5"],
+    "COMPRESSION": sorted(CODECS),
+    "PROTOCOL_VERSIONS": ["3/v3", "4/v4", "5/v5"],
 }
 EVENT_TYPES = {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"}
 _LINGER_ZERO = struct.pack("ii", 1, 0)
@@ -109,6 +110,8 @@ class Connection(asyncio.Protocol):
         self._opened = time.monotonic()
         self._write_paused = False  # the client does not read its answers: stop reading it
         self._backlog = False  # frames received but left for a later loop turn
+        self._codec: Codec | None = None  # v3/v4 frame compression, from STARTUP
+        self._segment_compress: Callable[[bytes], bytes] | None = None  # v5 lz4 segments
 
     # ---- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -234,8 +237,16 @@ class Connection(asyncio.Protocol):
             body = bytes(buf[HEADER_SIZE:end])
             del buf[:end]
             if flags & FLAG_COMPRESSED:
-                self._fail(stream, ProtocolError("Compressed frame but no compression negotiated"))
-                return
+                if self._codec is None or self._segments is not None:
+                    self._fail(
+                        stream, ProtocolError("Compressed frame but no compression negotiated")
+                    )
+                    return
+                try:
+                    body = self._codec.decompress(body, self.limits.max_frame_bytes)
+                except ProtocolError as exc:
+                    self._fail(stream, exc)
+                    return
             self._dispatch(version, stream, opcode, body, flags)
             if self.closed or self.silent or self.held:
                 return
@@ -291,7 +302,7 @@ class Connection(asyncio.Protocol):
 
     def push_event(self, event_type: str, body: bytes) -> None:
         if event_type in self.events:
-            self._queue(encode_frame(-1, Opcode.EVENT, body, self.protocol_version))
+            self._send(-1, Opcode.EVENT, body)
 
     # ---- requests -----------------------------------------------------------------------
     def _can_send(self) -> bool:
@@ -299,13 +310,15 @@ class Connection(asyncio.Protocol):
             self.silent or self.closed or self.transport is None or self.transport.is_closing()
         )
 
-    def _send(self, stream: int, opcode: int, body: bytes) -> None:
-        self._queue(encode_frame(stream, opcode, body, self.protocol_version))
+    def _send(self, stream: int, opcode: int, body: bytes, flags: int = 0) -> None:
+        if self._codec is not None and self._segments is None:  # v3/v4 compress frame bodies
+            body, flags = self._codec.compress(body), flags | FLAG_COMPRESSED
+        self._queue(encode_frame(stream, opcode, body, self.protocol_version, flags))
 
     def _queue(self, frame: bytes) -> None:
         """Queue a frame; the frames of one loop iteration leave in one write."""
         if self._segments is not None:
-            frame = segments.encode(frame)
+            frame = segments.encode(frame, self._segment_compress)
         if self._can_send():
             if not self._outbox and not self.held:
                 asyncio.get_running_loop().call_soon(self._flush)
@@ -364,14 +377,18 @@ class Connection(asyncio.Protocol):
 
     def _startup(self, stream: int, startup: messages.Startup) -> None:
         compression = startup.options.get("COMPRESSION")
-        if compression:
-            raise ProtocolError(f"Unknown compression algorithm: {compression}")
+        codec = negotiate(compression, self.protocol_version) if compression else None
         self.driver_name = startup.options.get("DRIVER_NAME", "")
         self.driver_version = startup.options.get("DRIVER_VERSION", "")
         self.ready = True
         self._send(stream, Opcode.READY, b"")
-        if self.protocol_version >= 5:  # from here on, both sides speak in segments
-            self._segments = SegmentDecoder(self.limits.max_frame_bytes)
+        if self.protocol_version < 5:
+            self._codec = codec  # every later frame body may be compressed
+        else:  # from here on, both sides speak in segments
+            decompress = None
+            if codec is not None:
+                self._segment_compress, decompress = lz4_block()
+            self._segments = SegmentDecoder(self.limits.max_frame_bytes, decompress)
             rest = bytes(self._buffer)
             self._buffer.clear()
             self._buffer += self._segments.feed(rest)
@@ -392,9 +409,7 @@ class Connection(asyncio.Protocol):
         if request.warnings and self.protocol_version >= 4:
             flags |= FLAG_WARNING
             prefix += enc_string_list(request.warnings)
-        self._queue(
-            encode_frame(stream, Opcode.RESULT, prefix + body, self.protocol_version, flags)
-        )
+        self._send(stream, Opcode.RESULT, prefix + body, flags)
 
     def _spawn(
         self, stream: int, work: Coroutine[Any, Any, bytes], request: messages.Request

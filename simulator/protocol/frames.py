@@ -15,7 +15,7 @@ from enum import IntEnum
 
 HEADER = struct.Struct(">BBhBi")
 HEADER_SIZE = HEADER.size  # 9
-SUPPORTED_VERSIONS = (4, 5)
+SUPPORTED_VERSIONS = (3, 4, 5)
 RESPONSE_FLAG = 0x80
 
 FLAG_COMPRESSED = 0x01

@@ -322,16 +322,15 @@ def result_prepared(
     pk_indexes: list[int],
     result_columns: list[ColumnSpec],
     result_metadata_id: bytes | None = None,
+    version: int = 4,
 ) -> bytes:
-    """``result_metadata_id`` is sent on v5 connections only (None on v4)."""
+    """``result_metadata_id`` is sent on v5 connections only (None on v4); the partition-key
+    indexes exist from v4 on (a v3 PREPARED has none)."""
     flags, specs = _column_specs(bind_columns)
-    prepared_meta = (
-        enc_int(flags)
-        + enc_int(len(bind_columns))
-        + enc_int(len(pk_indexes))
-        + b"".join(enc_short(i) for i in pk_indexes)
-        + specs
-    )
+    pk = b""
+    if version >= 4:
+        pk = enc_int(len(pk_indexes)) + b"".join(enc_short(i) for i in pk_indexes)
+    prepared_meta = enc_int(flags) + enc_int(len(bind_columns)) + pk + specs
     return (
         enc_int(RESULT_PREPARED)
         + enc_short_bytes(statement_id)

@@ -8,9 +8,12 @@ After READY on a v5 connection both sides wrap frames in segments:
     CRC32 of the payload (4 bytes little-endian), seeded with the bytes fa 2d 55 ca
 
 A self-contained segment holds one or more whole frames; a frame larger than one payload
-is cut into consecutive non-self-contained segments. A split frame bigger than the frame cap
-(16 MiB, as in Cassandra) is not assembled: its segments are skipped as they come, and the
-decoder reports its stream id and length so the connection answers "Request is too big".
+is cut into consecutive non-self-contained segments. With lz4 negotiated the header is 5 bytes
+(payload length, uncompressed length — 0 for a payload sent as is — and the flag) and each
+payload an lz4 block (``FrameEncoderLZ4`` / ``FrameDecoderLZ4``). A split frame bigger than
+the frame cap (16 MiB, as in Cassandra) is not assembled: its segments are skipped as they
+come, and the decoder reports its stream id and length so the connection answers
+"Request is too big".
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from __future__ import annotations
 import functools
 import struct
 import zlib
+from collections.abc import Callable
 
 from rackpanel.simulator.core import ProtocolError
 
 MAX_PAYLOAD = 128 * 1024 - 1
 HEADER_LENGTH = 3
+COMPRESSED_HEADER_LENGTH = 5
 CRC24_LENGTH = 3
 CRC32_LENGTH = 4
 SELF_CONTAINED = 1 << 17
@@ -61,29 +66,48 @@ def crc32(payload: bytes) -> int:
     return zlib.crc32(payload, _CRC32_SEED)
 
 
-def _segment(payload: bytes, self_contained: bool) -> bytes:
-    header = len(payload) | (SELF_CONTAINED if self_contained else 0)
+Compress = Callable[[bytes], bytes]
+Decompress = Callable[[bytes, int], bytes]
+
+
+def _segment(payload: bytes, self_contained: bool, compress: Compress | None = None) -> bytes:
+    if compress is None:
+        header = len(payload) | (SELF_CONTAINED if self_contained else 0)
+        length = HEADER_LENGTH
+    else:  # 5-byte header: payload length, uncompressed length (0: sent as is), flag
+        packed = compress(payload)
+        size = len(payload)
+        if len(packed) >= size:
+            packed, size = payload, 0
+        header = len(packed) | (size << 17) | ((1 << 34) if self_contained else 0)
+        payload, length = packed, COMPRESSED_HEADER_LENGTH
     return (
-        header.to_bytes(HEADER_LENGTH, "little")
-        + crc24(header, HEADER_LENGTH).to_bytes(CRC24_LENGTH, "little")
+        header.to_bytes(length, "little")
+        + crc24(header, length).to_bytes(CRC24_LENGTH, "little")
         + payload
         + _U32.pack(crc32(payload))
     )
 
 
-def encode(frame: bytes) -> bytes:
-    """One frame as one self-contained segment, or as several when it is too big."""
+def encode(frame: bytes, compress: Compress | None = None) -> bytes:
+    """One frame as one self-contained segment, or as several when it is too big; with
+    ``compress`` (lz4 negotiated) each payload is compressed when that makes it smaller."""
     if len(frame) <= MAX_PAYLOAD:
-        return _segment(frame, True)
+        return _segment(frame, True, compress)
     return b"".join(
-        _segment(frame[i : i + MAX_PAYLOAD], False) for i in range(0, len(frame), MAX_PAYLOAD)
+        _segment(frame[i : i + MAX_PAYLOAD], False, compress)
+        for i in range(0, len(frame), MAX_PAYLOAD)
     )
 
 
 class SegmentDecoder:
     """Accumulates received bytes; ``feed`` returns the frame bytes of complete segments."""
 
-    def __init__(self, max_frame: int = 16 * 1024 * 1024) -> None:
+    def __init__(
+        self, max_frame: int = 16 * 1024 * 1024, decompress: Decompress | None = None
+    ) -> None:
+        self._decompress = decompress
+        self._header_length = HEADER_LENGTH if decompress is None else COMPRESSED_HEADER_LENGTH
         self._buffer = bytearray()
         self._partial = bytearray()  # payloads of a frame split over several segments
         self._max_frame = max_frame
@@ -102,13 +126,14 @@ class SegmentDecoder:
         self._buffer += data
         out = bytearray()
         buf = self._buffer
-        while len(buf) >= HEADER_LENGTH + CRC24_LENGTH:
-            header = int.from_bytes(buf[:HEADER_LENGTH], "little")
-            expected = int.from_bytes(buf[HEADER_LENGTH : HEADER_LENGTH + CRC24_LENGTH], "little")
-            if crc24(header, HEADER_LENGTH) != expected:
+        head = self._header_length
+        while len(buf) >= head + CRC24_LENGTH:
+            header = int.from_bytes(buf[:head], "little")
+            expected = int.from_bytes(buf[head : head + CRC24_LENGTH], "little")
+            if crc24(header, head) != expected:
                 raise ProtocolError("CRC mismatch on segment header")
             length = header & MAX_PAYLOAD
-            start = HEADER_LENGTH + CRC24_LENGTH
+            start = head + CRC24_LENGTH
             end = start + length + CRC32_LENGTH
             if len(buf) < end:
                 break
@@ -116,6 +141,11 @@ class SegmentDecoder:
             if _U32.unpack_from(buf, start + length)[0] != crc32(payload):
                 raise ProtocolError("CRC mismatch on segment payload")
             del buf[:end]
+            if self._decompress is not None:
+                size = (header >> 17) & MAX_PAYLOAD
+                header >>= 17  # the self-contained flag now sits where it does uncompressed
+                if size:
+                    payload = self._inflate(payload, size)
             if header & SELF_CONTAINED:
                 if self._partial:
                     raise ProtocolError("Self-contained segment inside a split frame")
@@ -127,6 +157,15 @@ class SegmentDecoder:
                 self._check_size()
                 out += self._take_complete_frame()
         return bytes(out)
+
+    def _inflate(self, payload: bytes, size: int) -> bytes:
+        try:
+            data = self._decompress(payload, size)  # type: ignore[misc]
+        except Exception as exc:
+            raise ProtocolError(f"Corrupt lz4 segment: {exc}") from exc
+        if len(data) != size:
+            raise ProtocolError("Corrupt lz4 segment: wrong uncompressed length")
+        return data
 
     def _check_size(self) -> None:
         partial = self._partial
