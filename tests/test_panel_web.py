@@ -113,6 +113,22 @@ def test_long_press_select_and_pick_all_sets_the_writers_cl(demo, page):
     wait_for(lambda: "write ALL" in css(page, f"{card} .cls").text, 3, what="the page at ALL")
 
 
+def test_the_keyboard_long_presses_select_too(demo, page):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    writer = demo.inventory.writers[1].name
+    lcd_url = dict(
+        zip([w.name for w in demo.inventory.writer_places()], demo.urls("writer"), strict=True)
+    )[writer]
+    select = css(page, f".client[data-writer='{writer}'] .key.select")
+    select.send_keys("")  # focus it
+    ActionChains(page).key_down(Keys.ENTER).pause(2.4).key_up(Keys.ENTER).perform()
+    wait_for(lambda: get_json(lcd_url)["menu"] == "write", 5, what="the menu from the keyboard")
+    ActionChains(page).key_down(Keys.ENTER).key_up(Keys.ENTER).perform()  # a tap applies
+    wait_for(lambda: get_json(lcd_url)["menu"] is None, 5, what="a short Enter to close it")
+
+
 @pytest.mark.parametrize(("size", "name"), [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_the_page_fits_desktop_and_phone_and_is_screenshotted(demo, page, size, name):
     viewport(page, size)

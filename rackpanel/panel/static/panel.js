@@ -75,7 +75,7 @@ function selectButton(writer) {
   const button = el("button", { class: "key select", type: "button", "data-key": "select",
     title: "SELECT (hold to open the CL menu)" }, "SELECT");
   const start = (ev) => {
-    if (ev.button !== undefined && ev.button !== 0) return;
+    if (ev.button !== undefined && ev.button !== 0 && ev.type !== "keydown") return;
     held = false;
     button.classList.add("holding");
     const hold = (snapshot && snapshot.hold_seconds) || 2;
@@ -98,8 +98,16 @@ function selectButton(writer) {
   button.addEventListener("pointerup", end);
   button.addEventListener("pointerleave", end);
   button.addEventListener("pointercancel", end);
+  // the keyboard too: holding Enter or Space is a long press, a tap a short one
   button.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); press(writer, "select"); }
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    ev.preventDefault();
+    if (!ev.repeat) start(ev);
+  });
+  button.addEventListener("keyup", (ev) => {
+    if (ev.key !== "Enter" && ev.key !== " ") return;
+    ev.preventDefault();
+    end({ type: "pointerup" });
   });
   button.addEventListener("contextmenu", (ev) => ev.preventDefault());
   return button;
