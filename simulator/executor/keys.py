@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from rackpanel.simulator.core import InvalidRequest
 from rackpanel.simulator.cql import ast
 from rackpanel.simulator.cql.types import parse_type, routing_key
-from rackpanel.simulator.executor.binding import Bound, term_bytes
+from rackpanel.simulator.executor.binding import BIGINT, Bound, term_bytes
 from rackpanel.simulator.protocol.wire import UNSET
 from rackpanel.simulator.schema import ColumnDef, TableDef
 
@@ -33,14 +34,58 @@ def relation_values(rel: ast.Relation, column: ColumnDef, bound: Bound) -> list[
     return [key_value(term_bytes(term, cql_type, bound, column.name), column) for term in rel.terms]
 
 
-def restrictions(table: TableDef, where: tuple[ast.Relation, ...]) -> dict[str, list[ast.Relation]]:
+def restrictions(
+    table: TableDef, where: tuple[ast.Relation, ...], allow_token: bool = False
+) -> dict[str, list[ast.Relation]]:
+    """The column restrictions by column; ``token(...)`` ones are left to :func:`token_filter`
+    (SELECT only: Cassandra refuses them in modifications)."""
     by_column: dict[str, list[ast.Relation]] = {}
     for rel in where:
         if rel.token:
-            raise InvalidRequest("token() restrictions are not supported by the simulator")
+            if allow_token:
+                continue
+            raise InvalidRequest(
+                f"The token function cannot be used in WHERE clauses for "
+                f"UPDATE and DELETE statements: token({', '.join(rel.columns)})"
+            )
         table.column(rel.column)
         by_column.setdefault(rel.column, []).append(rel)
     return by_column
+
+
+_TOKEN_OPS: dict[str, Callable[[int, int], bool]] = {
+    ">": lambda tok, bound: tok > bound,
+    ">=": lambda tok, bound: tok >= bound,
+    "<": lambda tok, bound: tok < bound,
+    "<=": lambda tok, bound: tok <= bound,
+    "=": lambda tok, bound: tok == bound,
+}
+
+
+def token_filter(
+    table: TableDef, where: tuple[ast.Relation, ...], bound: Bound
+) -> Callable[[int], bool] | None:
+    """Whether a partition's token passes the statement's ``token(pk) op x`` restrictions (what
+    range-scanning tools such as cqlsh's COPY TO send); None when it has none."""
+    checks = []
+    names = [c.name for c in table.partition_key]
+    for rel in where:
+        if not rel.token:
+            continue
+        if list(rel.columns) != names:  # TokenRestriction's check
+            raise InvalidRequest(
+                "The token function arguments must be in the partition key order: "
+                + ", ".join(names)
+            )
+        if rel.op not in _TOKEN_OPS:
+            raise InvalidRequest(f"Unsupported \"{rel.op}\" relation: token({', '.join(names)})")
+        value = term_bytes(rel.term, BIGINT, bound, "partition key token")
+        if value is None or value is UNSET:
+            raise InvalidRequest("Invalid null value for partition key token")
+        checks.append((_TOKEN_OPS[rel.op], BIGINT.deserialize(value)))
+    if not checks:
+        return None
+    return lambda tok: all(check(tok, limit) for check, limit in checks)
 
 
 def equal_values(

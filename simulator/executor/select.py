@@ -15,15 +15,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from rackpanel.simulator.cluster.ring import token as murmur3_token
 from rackpanel.simulator.core import Cell, ConsistencyLevel, InvalidRequest, ProtocolError
 from rackpanel.simulator.cql import ast
-from rackpanel.simulator.cql.types import parse_type, split_routing_key
+from rackpanel.simulator.cql.types import parse_type, routing_key, split_routing_key
 from rackpanel.simulator.executor.binding import INT, Bound, term_python
 from rackpanel.simulator.executor.keys import (
     equal_values,
     partition_keys,
     relation_values,
     restrictions,
+    token_filter,
 )
 from rackpanel.simulator.protocol import heavy
 from rackpanel.simulator.protocol.messages import ColumnSpec
@@ -53,6 +55,7 @@ class Output:
     kind: str  # column | writetime | ttl | count | min | max | sum | avg
     column: str = ""
     cql_type: Any = None  # the column's type, for the aggregates that compute on values
+    table: Any = None  # for token(): the table whose partition key it hashes
 
 
 AGGREGATES = ("count", "min", "max", "sum", "avg")
@@ -99,9 +102,30 @@ def outputs(table: TableDef, stmt: ast.Select) -> list[Output]:
                 )
             out_spec = spec(name, column.cql_type)
             result.append(Output(out_spec, expr.name, column.name, column.cql_type))
+        elif isinstance(expr, ast.FunctionSelector) and expr.name == "token":
+            _check_token_arguments(table, expr)
+            result.append(Output(spec(name, BIGINT), "token", table=table))
         else:
             raise InvalidRequest(f"Unsupported selector {name} in the simulator")
     return result
+
+
+def _check_token_arguments(table: TableDef, expr: ast.FunctionSelector) -> None:
+    names = [c.name for c in table.partition_key]
+    given = [a.name if isinstance(a, ast.ColumnSelector) else None for a in expr.args]
+    if given != names:
+        raise InvalidRequest(
+            "Invalid number of arguments in call to function system.token: "
+            f"{len(names)} required but {len(given)} provided"
+            if len(given) != len(names)
+            else f"Type error: token() arguments must be the partition key: {', '.join(names)}"
+        )
+
+
+def _token_of(row: Row, table: TableDef) -> bytes:
+    """The Murmur3 token of the row's partition (``token(pk)`` in a SELECT list)."""
+    key = routing_key([row.values[c.name] for c in table.partition_key])  # type: ignore[misc]
+    return BIGINT.serialize(murmur3_token(key))
 
 
 # ---- finding rows -------------------------------------------------------------------------------
@@ -111,7 +135,7 @@ def _filters(
     table: TableDef, stmt: ast.Select, bound: Bound, local: bool
 ) -> tuple[list[list[bytes]] | None, list[tuple[ColumnDef, str, list[bytes]]]]:
     """(partition-key values when fully restricted, row filters)."""
-    by_column = restrictions(table, stmt.where)
+    by_column = restrictions(table, stmt.where, allow_token=True)
     pk = equal_values(table.partition_key, by_column, bound)
     if pk is not None and any(len(by_column[c.name]) > 1 for c in table.partition_key):
         pk = None
@@ -256,6 +280,9 @@ async def find_rows(
                 "ORDER BY is only supported when the partition key is restricted by an EQ or an IN."
             )
         partitions = await cluster.scan(coordinator, replication, table.keyspace, table.name, cl)
+    in_range = token_filter(table, stmt.where, bound)
+    if in_range is not None:  # scans come in token order, so a token range is a slice of it
+        partitions = [(k, d) for k, d in partitions if in_range(cluster.token(k))]
     return await heavy.run_if(
         len(partitions) > heavy.HEAVY_ROWS,
         _partitions_rows, table, partitions, reverse, per_partition, filters,
@@ -349,6 +376,8 @@ def _aggregate(rows: list[Row], out: Output) -> bytes | None:
 def _value(row: Row, out: Output) -> bytes | None:
     if out.kind == "column":
         return row.values.get(out.column)
+    if out.kind == "token":
+        return _token_of(row, out.table)
     cell = row.cells.get(out.column)
     if out.kind == "writetime":
         return None if cell is None else BIGINT.serialize(cell.timestamp)
