@@ -3,7 +3,9 @@
 - ``GET /health``  → ``{"status": "ok", "cluster": ...}``
 - ``GET /state``   → every node (name, dc, rack, address, powered, crashed, generation,
   heartbeat, ``views``: each other observer's UP/DOWN verdict), the DC links, hints pending
-  per holder and target, and the failure-detector settings.
+  per holder and target, and the failure-detector settings. Above 64 nodes each node carries
+  ``views_summary`` ({"UP": n, "DOWN": m}) instead of ``views``, so the answer stays linear
+  in the cluster size; ``?views=full`` (or ``summary``) chooses explicitly.
 - ``POST /power``  ``{"action": "off"|"on", "target": "DC1"|"DC1/RAC2"|node|"link:DC1-DC2",
   "crash": false}`` → ``{"affected": [...]}``; 400 ``{"error": ...}`` naming the bad field.
 - ``POST /reset``  → every node on, links up, every view UP at once; the hints still pending
@@ -84,12 +86,19 @@ def _reset(cluster: SimCluster) -> Response:
     return Response(200, {"reset": True, "hints_replayed": replayed})
 
 
+def _state(cluster: SimCluster, request: Request) -> Response:
+    views = request.query.get("views", ["auto"])[-1]
+    if views not in ("auto", "full", "summary"):
+        raise BadRequest(f'"views" must be auto, full or summary, not {views!r}')
+    return Response(200, cluster.state(views))
+
+
 def admin_handler(cluster: SimCluster) -> Handler:
     async def handle(request: Request) -> Response:
         route = request.path.rstrip("/") or "/"
         routes = {
             "/health": ("GET", lambda: Response(200, {"status": "ok", "cluster": cluster.name})),
-            "/state": ("GET", lambda: Response(200, cluster.state())),
+            "/state": ("GET", lambda: _state(cluster, request)),
             "/power": ("POST", lambda: _power(cluster, request.json())),
             "/reset": ("POST", lambda: _reset(cluster)),
         }

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from rackpanel.simulator.cluster import consistency as rules
 from rackpanel.simulator.cluster.coordinator import Coordinator
-from rackpanel.simulator.cluster.gossip import PHI_FACTOR, EndpointView, GossipState
+from rackpanel.simulator.cluster.gossip import (
+    PHI_FACTOR,
+    EndpointView,
+    Gossip,
+    GossipState,
+    StatusChange,
+)
 from rackpanel.simulator.cluster.node import SimNode, tokens_for
 from rackpanel.simulator.cluster.ring import Replication, Ring, parse_replication
 from rackpanel.simulator.cluster.ring import token as murmur3_token
@@ -37,6 +43,25 @@ PARTITIONER = "org.apache.cassandra.dht.Murmur3Partitioner"
 STORAGE_PORT = 7000
 FAST_PHI_CONVICT_THRESHOLD = 2.0
 DEFAULT_SCHEMA_VERSION = uuid.UUID("59adb24e-f3cd-3e02-97f0-5b395827453f")  # empty schema
+# States a node announces at start (each takes a version; the schema follows once known).
+BOOT_STATES = (
+    "status",
+    "dc",
+    "rack",
+    "release_version",
+    "internal_ip",
+    "rpc_address",
+    "host_id",
+    "net_version",
+    "rpc_ready",
+    "internal_address_and_port",
+    "native_address_and_port",
+    "status_with_port",
+    "sstable_versions",
+    "severity",
+    "load",
+)
+FULL_VIEWS_UP_TO = 64  # /state lists every observer's verdict up to this many nodes
 
 
 def _size_bytes(size: str) -> int:
@@ -66,7 +91,6 @@ class NodeRuntime:
 
     store: ReplicaStore = field(default_factory=ReplicaStore)
     stats: NodeStats = field(default_factory=NodeStats)
-    views: dict[str, EndpointView] = field(default_factory=dict)  # this node as observer
     hints: dict[str, list[Hint]] = field(default_factory=dict)  # target name → hints
     versions: dict[str, int] = field(default_factory=dict)  # gossip state → version
     schema: str = ""
@@ -98,6 +122,7 @@ class SimCluster(Coordinator):
         cql_port: int = 9042,
         num_tokens: int = 16,
         heap_max_bytes: int = 512 * 1024 * 1024,
+        seeds: Sequence[str] = (),
     ) -> None:
         if failure_detector not in ("realistic", "fast"):
             raise ValueError(
@@ -134,9 +159,24 @@ class SimCluster(Coordinator):
         self._listeners: list[Any] = []
         self._task: asyncio.Task[None] | None = None
         self._now = time.monotonic
+        for i, node in enumerate(self.nodes):
+            node.index = i
+        dcs = self.datacenters
+        self._dc_index = {dc: i for i, dc in enumerate(dcs)}
+        seed_names = list(seeds) or [next(n.name for n in self.nodes if n.dc == dc) for dc in dcs]
+        self.seeds = [self._by_name[name] for name in seed_names]
+        self.gossip = Gossip(
+            len(self.nodes),
+            interval=gossip_interval,
+            phi_convict_threshold=self.phi_convict_threshold,
+            dcs=[self._dc_index[n.dc] for n in self.nodes],
+            seeds=[n.index for n in self.seeds],
+            now=self._now(),
+        )
+        self._hint_holders: set[str] = set()
         for node in self.nodes:
-            self._boot(node)
-        self._all_views_up()
+            self._boot(node, alone=False)
+        self.gossip.all_up(self._now())
 
     # ---- construction ------------------------------------------------------------------------
 
@@ -168,6 +208,7 @@ class SimCluster(Coordinator):
             cql_port=inv.ports.cql,
             num_tokens=inv.cluster.num_tokens,
             heap_max_bytes=_size_bytes(inv.cluster.heap),
+            seeds=list(inv.seeds),
         )
 
     # ---- lookup ------------------------------------------------------------------------------
@@ -253,17 +294,27 @@ class SimCluster(Coordinator):
         return dc is None or self.link_up(dc, node.dc)
 
     def view(self, observer: SimNode, node: SimNode) -> EndpointView:
-        return self._runtime[observer.name].views[node.name]
+        """What ``observer`` knows of ``node`` right now (a snapshot)."""
+        known = self.gossip.known_state(observer.index, node.index)
+        state = None
+        if known is not None:
+            states = self.gossip_state(node).states
+            state = GossipState(known[0], known[1], states)
+        return EndpointView(
+            state=state,
+            alive=self.is_alive(observer, node),
+            phi=self.phi(observer, node),
+            down_since=self.gossip.down_since.get((observer.index, node.index)),
+        )
 
     def is_alive(self, observer: SimNode, node: SimNode) -> bool:
-        if observer is node:
-            return True
-        return self._runtime[observer.name].views[node.name].alive
+        return node.index not in self.gossip.down[observer.index]
 
     def phi(self, observer: SimNode, node: SimNode) -> float:
-        if observer is node:
-            return 0.0
-        return self.view(observer, node).phi(self._now(), self.gossip_interval)
+        return self.gossip.phi(observer.index, node.index, self._now())
+
+    def heartbeat(self, node: SimNode) -> int:
+        return int(self.gossip.heartbeat[node.index])
 
     # ---- gossip ------------------------------------------------------------------------------
 
@@ -273,9 +324,9 @@ class SimCluster(Coordinator):
         schema = str(self.schema_version)
         if rt.schema != schema:
             rt.schema = schema
-            rt.versions["schema"] = node.next_version()
+            rt.versions["schema"] = self.gossip.next_version(node.index)
         first_token = str(node.tokens[0]) if node.tokens else ""
-        load = float(sum(len(p) for p in rt.store.tables.values()) * 1024 + 102400)
+        load = float(rt.store.partition_count() * 1024 + 102400)
         values = {
             "status": f"NORMAL,{first_token}",
             "load": f"{load}",
@@ -295,106 +346,53 @@ class SimCluster(Coordinator):
             "sstable_versions": "big-nb",
         }
         states = {k: (v, rt.versions.get(k, 1)) for k, v in values.items()}
-        return GossipState(node.generation, node.heartbeat, states)
+        return GossipState(node.generation, self.heartbeat(node), states)
 
-    def _boot(self, node: SimNode) -> None:
-        """A (re)start: new generation, fresh versions, own state known to itself."""
-        node.generation = max(int(time.time()), node.generation + 1 if node.heartbeat else 0)
-        node.version_counter = 0
+    def _boot(self, node: SimNode, alone: bool = True) -> None:
+        """A (re)start: new generation, fresh versions; the node knows only itself."""
+        node.generation = max(int(time.time()), node.generation + 1 if node.started else 0)
+        node.started = True
         rt = self._runtime[node.name]
-        rt.versions = {
-            k: node.next_version()
-            for k in (
-                "status",
-                "dc",
-                "rack",
-                "release_version",
-                "internal_ip",
-                "rpc_address",
-                "host_id",
-                "net_version",
-                "rpc_ready",
-                "internal_address_and_port",
-                "native_address_and_port",
-                "status_with_port",
-                "sstable_versions",
-                "severity",
-                "load",
-            )
-        }
+        rt.versions = {k: i + 1 for i, k in enumerate(BOOT_STATES)}
         rt.schema = ""
-        node.heartbeat = node.next_version()
         rt.stats.started = time.time()
-        now = self._now()
-        for other in self.nodes:
-            rt.views.setdefault(other.name, EndpointView()).reset(now, alive=other is node)
-        rt.views[node.name].state = self.gossip_state(node)
+        self.gossip.start(node.index, node.generation, len(BOOT_STATES), alone)
 
-    def _all_views_up(self) -> None:
+    def catch_up(self) -> None:
+        """Run the gossip slots due by now (each at its own simulated time) and deliver the
+        verdicts they produced."""
+        gossip = self.gossip
         now = self._now()
-        states = {n.name: self.gossip_state(n) for n in self.nodes}
-        for observer in self.nodes:
-            for node in self.nodes:
-                view = self.view(observer, node)
-                was = view.alive
-                view.reset(now, alive=True)
-                view.state = states[node.name]
-                if not was and observer is not node:
-                    self._notify("on_status_change", observer, node, True)
+        if now >= gossip.next_time:
+            self._deliver(gossip.advance(now))
 
-    def gossip_round(self) -> None:
-        """One gossip interval: heartbeats advance, reachable peers learn them."""
-        now = self._now()
-        live = [n for n in self.nodes if n.powered]
-        states: dict[str, GossipState] = {}
-        for node in live:
-            node.heartbeat = node.next_version()
-            states[node.name] = self.gossip_state(node)
-            self._runtime[node.name].stats.completed["GossipStage"] += len(live) - 1
-        for observer in live:
-            views = self._runtime[observer.name].views
-            for node in live:
-                if node is observer:
-                    views[node.name].state = states[node.name]
-                    continue
-                if not self.link_up(observer.dc, node.dc):
-                    continue
-                view = views[node.name]
-                if view.receive(states[node.name], now, self.gossip_interval) and not view.alive:
-                    view.reset(now, alive=True)
-                    self._notify("on_status_change", observer, node, True)
+    def _deliver(self, changes: list[StatusChange]) -> None:
+        nodes = self.nodes
+        for change in changes:
+            observer, node = nodes[change.observer], nodes[change.endpoint]
+            self._notify("on_status_change", observer, node, change.up)
 
     def interpret(self) -> None:
-        """Run every powered observer's failure detector once."""
-        now = self._now()
-        for observer in self.nodes:
-            if not observer.powered:
-                continue
-            for node in self.nodes:
-                if node is observer:
-                    continue
-                view = self.view(observer, node)
-                if view.alive and view.phi(now, self.gossip_interval) > self.phi_convict_threshold:
-                    view.alive = False
-                    view.down_since = time.time()
-                    self._notify("on_status_change", observer, node, False)
+        """Run every powered observer's failure detector once, now."""
+        self._deliver(self.gossip.interpret(self._now()))
 
     def convict_delay(self) -> float:
-        """Seconds of silence after which a peer convicts a node (steady-state estimate)."""
+        """Seconds of silence after which a peer convicts a node (steady-state estimate:
+        phi_convict_threshold x ln 10 mean intervals of one gossip interval each)."""
         return self.phi_convict_threshold / PHI_FACTOR * self.gossip_interval
 
     # ---- hints -------------------------------------------------------------------------------
 
     def _hint(self, holder: SimNode, target: SimNode, mutations: Iterable[Mutation]) -> bool:
-        view = self.view(holder, target) if holder is not target else None
         now = time.time()
-        down_since = view.down_since if view is not None else None
+        down_since = self.gossip.down_since.get((holder.index, target.index))
         if down_since is not None and now - down_since > self.max_hint_window:
             return False
         bucket = self._runtime[holder.name].hints.setdefault(target.name, [])
         before = len(bucket)
         bucket.extend(Hint(m, now) for m in mutations)
         self._runtime[holder.name].stats.hints_created[target.name] += len(bucket) - before
+        self._hint_holders.add(holder.name)
         return True
 
     def pending_hints(self, holder: SimNode) -> dict[str, list[Hint]]:
@@ -404,14 +402,19 @@ class SimCluster(Coordinator):
         """Replay hints to targets their holder sees alive and can reach; count replayed.
         ``immediate`` skips the dispatch delay (reset)."""
         replayed = 0
-        for holder in self.nodes:
+        for holder_name in list(self._hint_holders):
+            holder = self._by_name[holder_name]
             if not holder.powered:
                 continue
-            rt = self._runtime[holder.name]
+            rt = self._runtime[holder_name]
             for target_name, hints in list(rt.hints.items()):
                 target = self._by_name[target_name]
                 pair = (holder.name, target_name)
-                if not hints or not self.is_alive(holder, target):
+                if not hints:
+                    del rt.hints[target_name]
+                    self._dispatch_at.pop(pair, None)
+                    continue
+                if not self.is_alive(holder, target):
                     self._dispatch_at.pop(pair, None)
                     continue
                 if not self.reachable(holder, target):
@@ -428,6 +431,8 @@ class SimCluster(Coordinator):
                 replayed += len(hints)
                 rt.stats.completed["HintsDispatcher"] += len(hints)
                 del rt.hints[target_name]
+            if not rt.hints:
+                self._hint_holders.discard(holder_name)
         return replayed
 
     # ---- power -------------------------------------------------------------------------------
@@ -444,64 +449,62 @@ class SimCluster(Coordinator):
         """Cut the power of a DC, rack or node (``crash``: a process death instead), or cut
         the link between two DCs. Returns the affected node names (or the link)."""
         resolved = self.resolve_target(target)
+        self.catch_up()
         if resolved.link is not None:
-            self.cut_links.add(frozenset(resolved.link))
+            self._set_link(resolved.link, up=False)
             return [f"link:{resolved.link[0]}-{resolved.link[1]}"]
         for node in resolved.nodes:
             if node.powered or (crash and not node.crashed):
                 node.powered = False
+                self.gossip.powered[node.index] = False
                 node.crashed = crash
                 self._notify("on_power_change", node, False, crash)
         return [n.name for n in resolved.nodes]
 
     def power_on(self, target: str) -> list[str]:
         resolved = self.resolve_target(target)
+        self.catch_up()
         if resolved.link is not None:
-            self.cut_links.discard(frozenset(resolved.link))
+            self._set_link(resolved.link, up=True)
             return [f"link:{resolved.link[0]}-{resolved.link[1]}"]
         booted = [n for n in resolved.nodes if not n.powered]
         for node in booted:
-            node.powered = True
-            node.crashed = False
-            self._boot(node)
-            self._notify("on_power_change", node, True, False)
+            self._power_up(node)
+        now = self._now()
+        for node in booted:  # each gossips with a seed at once; the rest learn it by gossip
+            self.gossip.shadow_round(node.index, now)
+        self._deliver(self.gossip.advance(now))
         if booted:
-            self._exchange_with(booted)
             self.dispatch_hints()
         return [n.name for n in resolved.nodes]
 
-    def _exchange_with(self, booted: Sequence[SimNode]) -> None:
-        """A starting node gossips with its seeds at once: both sides learn each other."""
-        now = self._now()
-        for node in booted:
-            state = self.gossip_state(node)
-            for other in self.nodes:
-                if other is node or not self.reachable(node, other):
-                    continue
-                mine = self.view(node, other)
-                mine.receive(self.gossip_state(other), now, self.gossip_interval)
-                if not mine.alive:
-                    mine.reset(now, alive=True)
-                    self._notify("on_status_change", node, other, True)
-                theirs = self.view(other, node)
-                theirs.receive(state, now, self.gossip_interval)
-                if not theirs.alive:
-                    theirs.reset(now, alive=True)
-                    self._notify("on_status_change", other, node, True)
+    def _power_up(self, node: SimNode) -> None:
+        node.powered = True
+        node.crashed = False
+        self.gossip.powered[node.index] = True
+        self._boot(node)
+        self._notify("on_power_change", node, True, False)
+
+    def _set_link(self, link: tuple[str, str], up: bool) -> None:
+        pair = frozenset(link)
+        if up:
+            self.cut_links.discard(pair)
+        else:
+            self.cut_links.add(pair)
+        self.gossip.set_link(self._dc_index[link[0]], self._dc_index[link[1]], up)
 
     def reset(self) -> int:
         """All nodes on, all links up, every view UP at once (for tests and the demo).
 
         Pending hints are replayed to their targets, as the nodes' return would do, never
         dropped; returns how many were replayed."""
-        self.cut_links.clear()
+        self.catch_up()
+        for a, b in [tuple(pair) for pair in self.cut_links]:
+            self._set_link((a, b), up=True)
         for node in self.nodes:
             if not node.powered:
-                node.powered = True
-                node.crashed = False
-                self._boot(node)
-                self._notify("on_power_change", node, True, False)
-        self._all_views_up()
+                self._power_up(node)
+        self._deliver(self.gossip.all_up(self._now()))
         return self.dispatch_hints(immediate=True)
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -518,21 +521,13 @@ class SimCluster(Coordinator):
                 await task
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        step = min(0.25, self.gossip_interval / 4)
-        next_round = loop.time() + self.gossip_interval
         while True:
             try:
-                if loop.time() >= next_round:
-                    self.gossip_round()
-                    next_round += self.gossip_interval
-                    if next_round < loop.time():
-                        next_round = loop.time() + self.gossip_interval
-                self.interpret()
+                self.catch_up()
                 self.dispatch_hints()
             except Exception:
                 log.exception("gossip tick failed")
-            await asyncio.sleep(step)
+            await asyncio.sleep(max(0.0, self.gossip.next_time - self._now()))
 
     # ---- schema changes ----------------------------------------------------------------------
 
@@ -552,29 +547,43 @@ class SimCluster(Coordinator):
 
     # ---- state for the admin API -------------------------------------------------------------
 
-    def state(self) -> dict[str, Any]:
-        """Every node's power and every observer's view of it; links; hints pending."""
+    def state(self, views: str = "auto") -> dict[str, Any]:
+        """Every node's power and how the other nodes see it; links; hints pending.
+
+        ``views`` "full": each node carries ``views`` (every other observer's UP/DOWN);
+        "summary": ``views_summary`` ({"UP": n, "DOWN": m}, counts of the other observers)
+        instead; "auto" (default): full up to FULL_VIEWS_UP_TO nodes, summary above, so the
+        answer stays linear in the cluster size.
+        """
+        if views not in ("auto", "full", "summary"):
+            raise ValueError(f'views must be "auto", "full" or "summary", not {views!r}')
+        self.catch_up()
+        full = views == "full" or (views == "auto" and len(self.nodes) <= FULL_VIEWS_UP_TO)
+        up_counts = self.gossip.up_counts()
+        others = len(self.nodes) - 1
         nodes = []
         for node in self.nodes:
-            views = {}
-            for observer in self.nodes:
-                if observer is node:
-                    continue
-                views[observer.name] = "UP" if self.is_alive(observer, node) else "DOWN"
-            nodes.append(
-                {
-                    "name": node.name,
-                    "dc": node.dc,
-                    "rack": node.rack,
-                    "address": node.address,
-                    "host_id": str(node.host_id),
-                    "powered": node.powered,
-                    "crashed": node.crashed,
-                    "generation": node.generation,
-                    "heartbeat": node.heartbeat,
-                    "views": views,
+            entry: dict[str, Any] = {
+                "name": node.name,
+                "dc": node.dc,
+                "rack": node.rack,
+                "address": node.address,
+                "host_id": str(node.host_id),
+                "powered": node.powered,
+                "crashed": node.crashed,
+                "generation": node.generation,
+                "heartbeat": self.heartbeat(node),
+            }
+            if full:
+                entry["views"] = {
+                    observer.name: "UP" if self.is_alive(observer, node) else "DOWN"
+                    for observer in self.nodes
+                    if observer is not node
                 }
-            )
+            else:
+                up = int(up_counts[node.index])
+                entry["views_summary"] = {"UP": up, "DOWN": others - up}
+            nodes.append(entry)
         dcs = self.datacenters
         links = [
             {"link": f"link:{a}-{b}", "up": self.link_up(a, b)}
@@ -591,6 +600,7 @@ class SimCluster(Coordinator):
             "failure_detector": self.failure_detector,
             "phi_convict_threshold": self.phi_convict_threshold,
             "gossip_interval_seconds": self.gossip_interval,
+            "views": "full" if full else "summary",
             "nodes": nodes,
             "links": links,
             "hints": hints,

@@ -38,8 +38,8 @@ class SimNode:
 
     ``powered`` and ``crashed`` describe the hardware; what other nodes *think* of it is the
     failure detector's business (``SimCluster.is_alive``). ``generation`` is the gossip
-    generation (epoch seconds of the last power-on); ``heartbeat`` its gossip heartbeat
-    version, advanced every gossip interval while powered.
+    generation (epoch seconds of the last power-on); its heartbeat and the other nodes' views
+    of it live in the cluster's gossip (``SimCluster.gossip``).
     """
 
     name: str
@@ -52,16 +52,12 @@ class SimNode:
     powered: bool = True
     crashed: bool = False
     generation: int = field(default_factory=lambda: int(time.time()))
-    heartbeat: int = 0
-    version_counter: int = 0  # gossip versions of this node (heartbeat shares the counter)
+    started: bool = False  # booted at least once (a restart takes a newer generation)
+    index: int = -1  # position in the cluster: its row and column in the gossip arrays
 
     def __post_init__(self) -> None:
         if self.host_id is None:
             self.host_id = host_id_for(self.name)
-
-    def next_version(self) -> int:
-        self.version_counter += 1
-        return self.version_counter
 
     def __repr__(self) -> str:
         state = "on" if self.powered else ("crashed" if self.crashed else "off")

@@ -191,6 +191,9 @@ class ReplicaStore:
     def partition(self, keyspace: str, table: str, key: bytes) -> Partition | None:
         return self.tables.get((keyspace, table), {}).get(key)
 
+    def partition_count(self) -> int:
+        return sum(len(p) for p in self.tables.values())
+
     def keys(self, keyspace: str, table: str) -> list[bytes]:
         return list(self.tables.get((keyspace, table), {}))
 
