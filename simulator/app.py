@@ -27,6 +27,7 @@ from rackpanel.topology import Inventory
 
 log = logging.getLogger(__name__)
 READY_LINE = "rackpanel sim: ready"
+STALL_SWEEP_INTERVAL = 1.0  # seconds between sweeps for connections past their read timeout
 
 
 class StartupError(RuntimeError):
@@ -41,15 +42,24 @@ def parse_host_port(text: str, what: str) -> tuple[str, int]:
 
 
 class ServerBridge:
-    """Cluster listener: power changes → server physics; verdicts → STATUS_CHANGE events."""
+    """Cluster listener: power changes → server physics; verdicts → STATUS_CHANGE events;
+    a cut or healed DC link → every server holds or frees the clients it separates."""
 
     def __init__(self, servers: dict[str, NodeServer], cql_port: int) -> None:
         self.servers = servers
         self.cql_port = cql_port
+        self._bodies: dict[tuple[str, bool], bytes] = {}  # (address, up) → event body
 
     def on_status_change(self, observer: SimNode, node: SimNode, up: bool) -> None:
-        body = messages.event_status_change(up, node.address, self.cql_port)
+        body = self._bodies.get((node.address, up))
+        if body is None:
+            body = messages.event_status_change(up, node.address, self.cql_port)
+            self._bodies[(node.address, up)] = body
         self.servers[observer.name].push_event("STATUS_CHANGE", body)
+
+    def on_link_change(self, dc_a: str, dc_b: str, up: bool) -> None:
+        for server in self.servers.values():
+            server.apply_links()
 
     def on_power_change(self, node: SimNode, powered: bool, crash: bool) -> None:
         server = self.servers[node.name]
@@ -68,8 +78,11 @@ class Simulator:
     servers: dict[str, NodeServer]
     admin: Any = None
     jolokia: list[Any] = field(default_factory=list)
+    sweeper: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.cancel()
         for server in self.jolokia:
             with contextlib.suppress(Exception):
                 await server.stop()
@@ -80,6 +93,18 @@ class Simulator:
             await server.stop()
         await self.cluster.stop()
         heavy.shutdown()
+
+
+async def _sweep_stalled(servers: dict[str, NodeServer]) -> None:
+    """Once a second, every node closes its connections stuck mid-frame or before STARTUP
+    (one task for all nodes: a task per node would wake the loop 1,000 times a second)."""
+    while True:
+        await asyncio.sleep(STALL_SWEEP_INTERVAL)
+        for server in servers.values():
+            try:
+                server.close_stalled()
+            except Exception:
+                log.exception("closing stalled connections failed")
 
 
 async def _start_jolokia(cluster: SimCluster, port: int) -> list[Any]:
@@ -155,6 +180,7 @@ async def start_simulator(
         if jolokia:
             sim.jolokia = await _start_jolokia(cluster, inv.ports.jolokia)
         await cluster.start()
+        sim.sweeper = asyncio.get_running_loop().create_task(_sweep_stalled(servers))
     except OSError as exc:
         await sim.stop()
         raise StartupError(str(exc)) from exc

@@ -224,6 +224,13 @@ class Gossip:
 
     # ---- power and links -----------------------------------------------------------------------
 
+    def resume(self, now: float) -> None:
+        """Gossip starts (again) now: the time since the last slot stood still for every node."""
+        gap = now - self.next_time
+        if gap > 0:
+            self.last[self.last > 0] += np.float32(gap)
+            self.next_time = now
+
     def set_link(self, dc_a: int, dc_b: int, up: bool) -> None:
         self.cut[dc_a, dc_b] = self.cut[dc_b, dc_a] = not up
 
@@ -335,15 +342,15 @@ class Gossip:
         rows = np.concatenate([a, b])
         old = self.known[rows]
         merged = np.maximum(old[: a.size], old[a.size :])
-        new = np.concatenate([merged, merged])
-        changed = new != old
-        if not changed.any():
-            return
-        self.known[rows] = new
+        self.known[a] = merged
+        self.known[b] = merged
+        changed = np.empty(old.shape, bool)
+        np.not_equal(merged, old[: a.size], out=changed[: a.size])
+        np.not_equal(merged, old[a.size :], out=changed[a.size :])
         last = self.last[rows]
-        alive = self.alive[rows]
         if self.reborn:
-            self._clear_reborn(rows, old, new, changed, alive, last)
+            new = np.concatenate([merged, merged])
+            self._clear_reborn(rows, old, new, changed, self.alive[rows], last)
         fresh = self.fresh[rows]
         dt = t - last
         add = changed & (dt <= self.max_interval)
@@ -362,16 +369,14 @@ class Gossip:
         self.last[rows] = last
         if fresh.any():
             self.fresh[rows[fresh]] = (last[fresh] == 0).any(axis=1)
-        wake = changed & ~alive
-        if wake.any():  # markAlive: an echo must come back
-            reach = (
-                self.powered[rows][:, None]
-                & self.powered[None, :]
-                & ~self.cut[self.dc[rows]][:, self.dc]
-            )
-            wake &= reach
+        doubters = [r for r, o in enumerate(rows.tolist()) if self.down[o]]
+        if doubters:  # markAlive (after an echo round trip) of endpoints seen down
+            sub = rows[doubters]
+            wake = changed[doubters] & ~self.alive[sub]
+            wake &= self.powered[sub][:, None] & self.powered[None, :]
+            wake &= ~self.cut[self.dc[sub]][:, self.dc]
             for r, x in zip(*np.nonzero(wake), strict=True):
-                self._mark(int(rows[r]), int(x), True)
+                self._mark(int(sub[r]), int(x), True)
 
     def _clear_reborn(self, rows, old, new, changed, alive, last) -> None:
         """A newer generation of an endpoint seen down clears its arrival window."""

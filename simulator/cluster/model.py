@@ -61,6 +61,7 @@ BOOT_STATES = (
     "severity",
     "load",
 )
+LISTENER_METHODS = ("on_status_change", "on_power_change", "on_link_change")
 FULL_VIEWS_UP_TO = 64  # /state lists every observer's verdict up to this many nodes
 
 
@@ -77,6 +78,8 @@ class ClusterListener(Protocol):
     def on_status_change(self, observer: SimNode, node: SimNode, up: bool) -> None: ...
 
     def on_power_change(self, node: SimNode, powered: bool, crash: bool) -> None: ...
+
+    def on_link_change(self, dc_a: str, dc_b: str, up: bool) -> None: ...
 
 
 @dataclass
@@ -156,7 +159,7 @@ class SimCluster(Coordinator):
         self._runtime: dict[str, NodeRuntime] = {n.name: NodeRuntime() for n in self.nodes}
         self._replications: dict[tuple[tuple[str, str], ...], Replication] = {}
         self._plans: dict[tuple, tuple[list[SimNode], list[rules.Requirement]]] = {}
-        self._listeners: list[Any] = []
+        self._listeners: dict[str, list[Any]] = {}  # method name → bound callbacks
         self._task: asyncio.Task[None] | None = None
         self._now = time.monotonic
         for i, node in enumerate(self.nodes):
@@ -266,17 +269,19 @@ class SimCluster(Coordinator):
     # ---- listeners ---------------------------------------------------------------------------
 
     def add_listener(self, listener: Any) -> None:
-        self._listeners.append(listener)
+        """``listener`` gets the callbacks it defines: ``on_status_change(observer, node, up)``,
+        ``on_power_change(node, powered, crash)``, ``on_link_change(dc_a, dc_b, up)``."""
+        for method in LISTENER_METHODS:
+            callback = getattr(listener, method, None)
+            if callback is not None:
+                self._listeners.setdefault(method, []).append(callback)
 
     def _notify(self, method: str, *args: Any) -> None:
-        for listener in list(self._listeners):
-            callback = getattr(listener, method, None)
-            if callback is None:
-                continue
+        for callback in list(self._listeners.get(method, ())):
             try:
                 callback(*args)
             except Exception:  # a listener's bug must not stop the cluster
-                log.exception("cluster listener %r failed in %s", listener, method)
+                log.exception("cluster listener %r failed in %s", callback, method)
 
     # ---- reachability and liveness -----------------------------------------------------------
 
@@ -492,6 +497,7 @@ class SimCluster(Coordinator):
         else:
             self.cut_links.add(pair)
         self.gossip.set_link(self._dc_index[link[0]], self._dc_index[link[1]], up)
+        self._notify("on_link_change", link[0], link[1], up)
 
     def reset(self) -> int:
         """All nodes on, all links up, every view UP at once (for tests and the demo).
@@ -511,6 +517,7 @@ class SimCluster(Coordinator):
 
     async def start(self) -> None:
         if self._task is None:
+            self.gossip.resume(self._now())
             self._task = asyncio.get_running_loop().create_task(self._run(), name="sim-gossip")
 
     async def stop(self) -> None:

@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 _refusals = RateLimitedLog(log)  # one line a minute per node, however many are refused
 
 BACKLOG = 4096
-LINK_CHECK_INTERVAL = 0.1  # seconds between checks of the DC links (admin changes are rare)
-TIMEOUT_CHECKS_EVERY = 10  # link checks between two sweeps for read timeouts (once a second)
 
 
 class NodeServer:
@@ -52,7 +50,6 @@ class NodeServer:
         self.port = port
         self.handler = handler
         self.reachable = reachable or (lambda client_address: True)
-        self._links: asyncio.Task | None = None
         self.connections: set[Connection] = set()
         self._listener: socket.socket | None = None
         self._accepting: asyncio.Task | None = None
@@ -63,11 +60,8 @@ class NodeServer:
         self._listen()
         self._start_accepting()
         self.powered = True
-        self._links = asyncio.get_running_loop().create_task(self._watch_links())
 
     async def stop(self) -> None:
-        if self._links is not None:
-            self._links.cancel()
         self._stop_accepting()
         self._close_listener()
         for conn in list(self.connections):
@@ -107,22 +101,15 @@ class NodeServer:
 
     # ---- partitions between clients and this node ----------------------------------------
     def apply_links(self) -> None:
-        """Hold the connections of clients a cut DC link separates from this node."""
+        """Hold the connections of clients a cut DC link separates from this node (the
+        cluster calls it when a link changes; new connections check at their start)."""
         for conn in list(self.connections):
             if conn.address:
                 conn.hold(not self.reachable(conn.address))
 
-    async def _watch_links(self) -> None:
-        checks = 0
-        while True:
-            await asyncio.sleep(LINK_CHECK_INTERVAL)
-            self.apply_links()
-            checks += 1
-            if checks % TIMEOUT_CHECKS_EVERY == 0:
-                self.close_stalled()
-
     def close_stalled(self) -> None:
-        """Close the connections stuck in a half-sent frame or without STARTUP for too long."""
+        """Close the connections stuck in a half-sent frame or without STARTUP for too long
+        (the simulator sweeps every server once a second)."""
         now = time.monotonic()
         for conn in list(self.connections):
             conn.check_read_timeout(now, self.limits.read_timeout)

@@ -38,3 +38,49 @@ def shifted_inventory(directory: Path, second_octet: int, **overrides: object) -
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     load_inventory(path)  # fail here, not in the test, if the copy is invalid
     return path
+
+
+def generated_inventory(
+    directory: Path, second_octet: int, racks: int = 4, per_rack: int = 25, num_tokens: int = 16
+) -> Path:
+    """A two-DC inventory of ``2 * racks * per_rack`` nodes in 127.<second_octet>.x.y.
+
+    Node ``bench<dc>r<rack>n<n>`` simulates at 127.<k>.<dc><rack>.<n>; its real address
+    (never contacted) is 10.<dc>.<rack>.<n>. Seeds: the first node of each DC.
+    """
+    datacenters = [
+        {
+            "name": f"DC{dc}",
+            "racks": [
+                {
+                    "name": f"RAC{r}",
+                    "nodes": [
+                        {
+                            "name": f"bench{dc}r{r}n{n}",
+                            "address": f"10.{dc}.{r}.{n}",
+                            "sim_address": f"127.{second_octet}.{dc}{r}.{n}",
+                        }
+                        for n in range(1, per_rack + 1)
+                    ],
+                }
+                for r in range(1, racks + 1)
+            ],
+        }
+        for dc in (1, 2)
+    ]
+    inventory = {
+        "cluster": {"name": "Bench Cluster", "num_tokens": num_tokens},
+        "datacenters": datacenters,
+        "seeds": ["bench1r1n1", "bench2r1n1"],
+        "keyspace": {"name": "bench", "replication": {"DC1": 3, "DC2": 3}},
+        "writers": [],
+        "monitor": {
+            "name": "benchmon",
+            "address": "10.0.0.1",
+            "sim_address": f"127.{second_octet}.0.1",
+        },
+    }
+    path = directory / f"inventory-{racks * per_rack * 2}.yml"
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    load_inventory(path)  # fail here if the generated file is invalid
+    return path
