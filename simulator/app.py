@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from rackpanel.simulator.cluster import SimCluster, SimNode
 from rackpanel.simulator.cluster.jolokia import start_jolokia
+from rackpanel.simulator.cluster.storage import DEFAULT_MAX_PARTITIONS
 from rackpanel.simulator.executor import NodeExecutor, SimContext
 from rackpanel.simulator.protocol import heavy, messages
 from rackpanel.simulator.protocol.limits import ServerLimits, raise_open_files_limit
@@ -135,8 +136,11 @@ async def start_simulator(
     admin: tuple[str, int] | None = None,
     jolokia: bool = True,
     schema: bool = True,
+    max_partitions: int = DEFAULT_MAX_PARTITIONS,
 ) -> Simulator:
-    cluster = SimCluster.from_inventory(inv, failure_detector=failure_detector)
+    cluster = SimCluster.from_inventory(
+        inv, failure_detector=failure_detector, max_partitions=max_partitions
+    )
     cql_port = inv.ports.cql
     context = SimContext(cluster, cql_port)
     cluster.schema_version = context.schema.version
@@ -219,10 +223,16 @@ async def serve(
     jolokia: bool,
     schema: bool = True,
     out: TextIO = sys.stdout,
+    max_partitions: int = DEFAULT_MAX_PARTITIONS,
 ) -> None:
     """Run until SIGINT/SIGTERM."""
     sim = await start_simulator(
-        inv, failure_detector=failure_detector, admin=admin, jolokia=jolokia, schema=schema
+        inv,
+        failure_detector=failure_detector,
+        admin=admin,
+        jolokia=jolokia,
+        schema=schema,
+        max_partitions=max_partitions,
     )
     gc.collect()
     gc.freeze()  # start-up objects (modules, schema, ring) are never scanned by the GC again

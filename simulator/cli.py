@@ -33,7 +33,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not create the inventory's keyspace and the writers' table at start",
     )
+    parser.add_argument(
+        "--max-partitions",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="keep at most N partitions (oldest written dropped first, from every replica), "
+        "so memory stays bounded when writing for days (default 500000, about 0.4 GB)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log at debug level")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
                 admin=admin,
                 jolokia=not args.no_jolokia,
                 schema=not args.no_schema,
+                **({"max_partitions": args.max_partitions} if args.max_partitions else {}),
             )
         )
     except StartupError as exc:

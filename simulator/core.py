@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class ConsistencyLevel(IntEnum):
@@ -146,9 +147,12 @@ class ReadTimeout(CqlError):
 # ---- storage unit ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One column value on one replica. ``value`` None is a cell tombstone."""
+class Cell(NamedTuple):
+    """One column value on one replica. ``value`` None is a cell tombstone.
+
+    A tuple (not a dataclass) so that stored cells, holding only bytes and numbers, are not
+    tracked by the garbage collector: full collections stay short however much is stored.
+    """
 
     value: bytes | None
     timestamp: int  # microseconds since the epoch (USING TIMESTAMP or the coordinator's clock)

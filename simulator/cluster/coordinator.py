@@ -20,6 +20,7 @@ from rackpanel.simulator.cluster.ring import token as murmur3_token
 from rackpanel.simulator.cluster.storage import (
     PartitionData,
     ReplicaStore,
+    Storage,
     marker_expiry,
     merge,
     resolve,
@@ -39,6 +40,7 @@ class Coordinator:
     """
 
     ring: Ring
+    storage: Storage
     write_request_timeout: float
     read_request_timeout: float
     _plans: dict[tuple, tuple[list[SimNode], list[rules.Requirement]]]
@@ -106,17 +108,17 @@ class Coordinator:
         for muts, replicas, reqs in plans:
             answered: set[SimNode] = set()
             hinted_dead = 0
-            expiries = [marker_expiry(m) for m in muts]
             for replica in replicas:
                 looks_alive = self.is_alive(coordinator, replica)
                 if looks_alive and (replica is coordinator or self.reachable(coordinator, replica)):
-                    store = self._store(replica)
-                    for m, expiry in zip(muts, expiries, strict=True):
-                        store.apply(m, expiry)
                     self.stats(replica).completed["MutationStage"] += len(muts)
                     answered.add(replica)
                 elif self._hint(coordinator, replica, muts) and not looks_alive:
                     hinted_dead += 1
+            if answered:  # the replicas that hold equal data keep sharing it
+                stores = [self._store(r) for r in replicas if r in answered]
+                for m in muts:
+                    self.storage.apply(stores, m, marker_expiry(m))
             if cl == CL.ANY:
                 if not (answered or hinted_dead or not replicas) and shortfall is None:
                     shortfall = (0, 1)

@@ -30,7 +30,7 @@ from rackpanel.simulator.cluster.node import SimNode, tokens_for
 from rackpanel.simulator.cluster.ring import Replication, Ring, parse_replication
 from rackpanel.simulator.cluster.ring import token as murmur3_token
 from rackpanel.simulator.cluster.stats import NodeStats
-from rackpanel.simulator.cluster.storage import ReplicaStore
+from rackpanel.simulator.cluster.storage import DEFAULT_MAX_PARTITIONS, ReplicaStore, Storage
 from rackpanel.simulator.core import Mutation
 from rackpanel.topology.targets import TargetError, select
 
@@ -92,7 +92,7 @@ class Hint:
 class NodeRuntime:
     """What the cluster keeps for each node besides its identity."""
 
-    store: ReplicaStore = field(default_factory=ReplicaStore)
+    store: ReplicaStore
     stats: NodeStats = field(default_factory=NodeStats)
     hints: dict[str, list[Hint]] = field(default_factory=dict)  # target name → hints
     versions: dict[str, int] = field(default_factory=dict)  # gossip state → version
@@ -126,6 +126,7 @@ class SimCluster(Coordinator):
         num_tokens: int = 16,
         heap_max_bytes: int = 512 * 1024 * 1024,
         seeds: Sequence[str] = (),
+        max_partitions: int = DEFAULT_MAX_PARTITIONS,
     ) -> None:
         if failure_detector not in ("realistic", "fast"):
             raise ValueError(
@@ -156,7 +157,10 @@ class SimCluster(Coordinator):
         self.ring = Ring(self.nodes)
         self._by_name = {n.name: n for n in self.nodes}
         self._by_address = {n.address: n for n in self.nodes}
-        self._runtime: dict[str, NodeRuntime] = {n.name: NodeRuntime() for n in self.nodes}
+        self.storage = Storage(max_partitions)
+        self._runtime: dict[str, NodeRuntime] = {
+            n.name: NodeRuntime(ReplicaStore(self.storage)) for n in self.nodes
+        }
         self._replications: dict[tuple[tuple[str, str], ...], Replication] = {}
         self._plans: dict[tuple, tuple[list[SimNode], list[rules.Requirement]]] = {}
         self._listeners: dict[str, list[Any]] = {}  # method name → bound callbacks
@@ -184,7 +188,13 @@ class SimCluster(Coordinator):
     # ---- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_inventory(cls, inv: Inventory, *, failure_detector: str | None = None) -> SimCluster:
+    def from_inventory(
+        cls,
+        inv: Inventory,
+        *,
+        failure_detector: str | None = None,
+        max_partitions: int = DEFAULT_MAX_PARTITIONS,
+    ) -> SimCluster:
         version = inv.cluster.cassandra_version
         nodes = [
             SimNode(
@@ -212,6 +222,7 @@ class SimCluster(Coordinator):
             num_tokens=inv.cluster.num_tokens,
             heap_max_bytes=_size_bytes(inv.cluster.heap),
             seeds=list(inv.seeds),
+            max_partitions=max_partitions,
         )
 
     # ---- lookup ------------------------------------------------------------------------------

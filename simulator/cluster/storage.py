@@ -10,7 +10,8 @@ into a :class:`PartitionData` (what a client sees).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Sequence
 
 from rackpanel.simulator.core import Cell, Mutation
 
@@ -36,12 +37,22 @@ def _max(a: int | None, b: int | None) -> int | None:
     return max(a, b)
 
 
-@dataclass
 class Row:
-    marker: int | None = None  # timestamp of the row marker written by INSERT
-    tombstone: int | None = None
-    cells: dict[str, Cell] = field(default_factory=dict)
-    marker_expires_at: float | None = None  # an INSERT ... USING TTL marker expires too
+    __slots__ = ("cells", "marker", "marker_expires_at", "tombstone")
+
+    def __init__(self) -> None:
+        self.marker: int | None = None  # timestamp of the row marker written by INSERT
+        self.tombstone: int | None = None
+        self.cells: dict[str, Cell] = {}
+        self.marker_expires_at: float | None = None  # an INSERT ... USING TTL marker expires
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Row) and (
+            self.marker,
+            self.tombstone,
+            self.cells,
+            self.marker_expires_at,
+        ) == (other.marker, other.tombstone, other.cells, other.marker_expires_at)
 
     def set_marker(self, timestamp: int | None, expires_at: float | None) -> None:
         if timestamp is None:
@@ -61,10 +72,37 @@ class Row:
             self.cells[name] = cell if mine is None else _newer(mine, cell)
 
 
-@dataclass
 class Partition:
-    tombstone: int | None = None
-    rows: dict[Clustering, Row] = field(default_factory=dict)
+    """One partition's raw data. Replicas holding equal data share one object (``owners``
+    counts them); a replica about to diverge gets its own copy first."""
+
+    __slots__ = ("owners", "rows", "tombstone")
+
+    def __init__(self) -> None:
+        self.tombstone: int | None = None
+        self.rows: dict[Clustering, Row] = {}
+        self.owners = 0
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Partition)
+            and self.tombstone == other.tombstone
+            and self.rows == other.rows
+        )
+
+    def apply(self, mutation: Mutation, marker_expires_at: float | None) -> None:
+        if mutation.partition_tombstone is not None:
+            self.tombstone = _max(self.tombstone, mutation.partition_tombstone)
+        if mutation.cells or mutation.row_marker is not None or mutation.row_tombstone is not None:
+            row = self.rows.get(mutation.clustering)
+            if row is None:
+                row = self.rows[mutation.clustering] = Row()
+            row.set_marker(mutation.row_marker, marker_expires_at)
+            row.tombstone = _max(row.tombstone, mutation.row_tombstone)
+            cells = row.cells
+            for name, cell in mutation.cells.items():
+                mine = cells.get(name)
+                cells[name] = cell if mine is None else _newer(mine, cell)
 
     def merge(self, other: Partition) -> None:
         self.tombstone = _max(self.tombstone, other.tombstone)
@@ -150,56 +188,120 @@ def marker_expiry(mutation: Mutation) -> float | None:
 
 
 _UNKNOWN = -1.0
+TableKey = tuple[str, str]
+DEFAULT_MAX_PARTITIONS = 500_000
 
 
 class ReplicaStore:
     """One node's data: (keyspace, table) → partition key → Partition."""
 
-    def __init__(self) -> None:
-        self.tables: dict[tuple[str, str], dict[bytes, Partition]] = {}
+    def __init__(self, storage: Storage | None = None) -> None:
+        self.tables: dict[TableKey, dict[bytes, Partition]] = {}
+        self.storage = storage if storage is not None else Storage()
+        self.count = 0  # partitions held
 
     def apply(self, mutation: Mutation, marker_expires_at: float | None = _UNKNOWN) -> None:
         """Merge one mutation (``marker_expires_at``: :func:`marker_expiry`, if known)."""
-        table = self.tables.setdefault((mutation.keyspace, mutation.table), {})
-        partition = table.get(mutation.partition_key)
-        if partition is None:
-            partition = table[mutation.partition_key] = Partition()
-        if mutation.partition_tombstone is not None:
-            partition.tombstone = _max(partition.tombstone, mutation.partition_tombstone)
-        if mutation.cells or mutation.row_marker is not None or mutation.row_tombstone is not None:
-            row = partition.rows.get(mutation.clustering)
-            if row is None:
-                row = partition.rows[mutation.clustering] = Row()
-            if marker_expires_at == _UNKNOWN:
-                marker_expires_at = marker_expiry(mutation)
-            row.set_marker(mutation.row_marker, marker_expires_at)
-            row.tombstone = _max(row.tombstone, mutation.row_tombstone)
-            cells = row.cells
-            for name, cell in mutation.cells.items():
-                mine = cells.get(name)
-                cells[name] = cell if mine is None else _newer(mine, cell)
+        self.storage.apply([self], mutation, marker_expires_at)
 
     def apply_partition(self, keyspace: str, table: str, key: bytes, data: Partition) -> None:
         """Read repair: merge a whole (merged) partition into this replica."""
         partitions = self.tables.setdefault((keyspace, table), {})
         mine = partitions.get(key)
-        if mine is None:
-            partitions[key] = data.copy()
+        fresh = data.copy()
+        if mine is not None:
+            mine.owners -= 1
+            fresh.merge(mine)
         else:
-            mine.merge(data)
+            self.count += 1
+            self.storage.remember((keyspace, table), key, (self,))
+        fresh.owners = 1
+        partitions[key] = fresh
 
     def partition(self, keyspace: str, table: str, key: bytes) -> Partition | None:
         return self.tables.get((keyspace, table), {}).get(key)
 
     def partition_count(self) -> int:
-        return sum(len(p) for p in self.tables.values())
+        return self.count
 
     def keys(self, keyspace: str, table: str) -> list[bytes]:
         return list(self.tables.get((keyspace, table), {}))
 
+    def forget(self, table_key: TableKey, key: bytes) -> None:
+        partition = self.tables.get(table_key, {}).pop(key, None)
+        if partition is not None:
+            partition.owners -= 1
+            self.count -= 1
+
     def drop_keyspace(self, keyspace: str) -> None:
         for key in [k for k in self.tables if k[0] == keyspace]:
-            del self.tables[key]
+            self.count -= len(self.tables.pop(key))
 
     def drop_table(self, keyspace: str, table: str) -> None:
-        self.tables.pop((keyspace, table), None)
+        self.count -= len(self.tables.pop((keyspace, table), {}))
+
+
+class Storage:
+    """What every replica stores, with a bound: at most ``max_partitions`` partitions are kept
+    (counted once per partition key, whatever its replicas); past it the partitions first
+    written longest ago are dropped from every replica that holds them, as if a TTL had
+    expired. So a demo left writing for days stays within a fixed memory."""
+
+    def __init__(self, max_partitions: int = DEFAULT_MAX_PARTITIONS) -> None:
+        if max_partitions < 1:
+            raise ValueError(f"max_partitions must be at least 1, not {max_partitions}")
+        self.max_partitions = max_partitions
+        self._order: deque[tuple[TableKey, bytes, tuple[ReplicaStore, ...]]] = deque()
+        self._holders: dict[tuple[int, ...], tuple[ReplicaStore, ...]] = {}
+        self.evicted = 0
+
+    def apply(
+        self,
+        stores: Sequence[ReplicaStore],
+        mutation: Mutation,
+        marker_expires_at: float | None = _UNKNOWN,
+    ) -> None:
+        """Apply ``mutation`` on every replica of ``stores``: replicas that held the same
+        partition object keep sharing one (updated in place when nobody else holds it)."""
+        if marker_expires_at == _UNKNOWN:
+            marker_expires_at = marker_expiry(mutation)
+        table_key = (mutation.keyspace, mutation.table)
+        key = mutation.partition_key
+        groups: dict[int, tuple[Partition | None, list[ReplicaStore]]] = {}
+        for store in stores:
+            current = store.tables.setdefault(table_key, {}).get(key)
+            entry = groups.get(id(current))
+            if entry is None:
+                groups[id(current)] = (current, [store])
+            else:
+                entry[1].append(store)
+        for current, members in groups.values():
+            if current is not None and current.owners == len(members):
+                current.apply(mutation, marker_expires_at)
+                continue
+            updated = Partition() if current is None else current.copy()
+            updated.apply(mutation, marker_expires_at)
+            updated.owners = len(members)
+            for store in members:
+                store.tables[table_key][key] = updated
+            if current is not None:
+                current.owners -= len(members)
+            else:
+                for store in members:
+                    store.count += 1
+                self.remember(table_key, key, tuple(members))
+
+    def remember(
+        self, table_key: TableKey, key: bytes, stores: tuple[ReplicaStore, ...]
+    ) -> None:
+        """Note when replicas first got a partition; evict the oldest past the bound."""
+        shared = self._holders.setdefault(tuple(id(s) for s in stores), stores)
+        self._order.append((table_key, key, shared))
+        while len(self._order) > self.max_partitions:
+            old_table, old_key, holders = self._order.popleft()
+            for store in holders:
+                store.forget(old_table, old_key)
+            self.evicted += 1
+
+    def __len__(self) -> int:
+        return len(self._order)
