@@ -218,6 +218,14 @@ class Gossip:
         mean = _window_mean(self.win_sum[o, x], self.win_count[o, x], self.win_prev[o, x])
         return float(mean[0]) or self.initial
 
+    def typical_mean_interval(self, sample: int = 64) -> float:
+        """The median arrival-window mean over the pairs of up to ``sample`` observers."""
+        rows = np.linspace(0, self.size - 1, min(sample, self.size)).astype(np.intp)
+        mean = _window_mean(self.win_sum[rows], self.win_count[rows], self.win_prev[rows])
+        seen = (self.last[rows] > 0) & (mean > 0)
+        seen[np.arange(rows.size), rows] = False
+        return float(np.median(mean[seen])) if seen.any() else self.initial
+
     def up_counts(self) -> np.ndarray:
         """For each endpoint, how many other observers see it alive."""
         return self.alive.sum(axis=0) - 1

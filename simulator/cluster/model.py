@@ -579,6 +579,7 @@ class SimCluster(Coordinator):
         full = views == "full" or (views == "auto" and len(self.nodes) <= FULL_VIEWS_UP_TO)
         up_counts = self.gossip.up_counts()
         others = len(self.nodes) - 1
+        mean = self.gossip.typical_mean_interval()
         nodes = []
         for node in self.nodes:
             entry: dict[str, Any] = {
@@ -618,6 +619,10 @@ class SimCluster(Coordinator):
             "failure_detector": self.failure_detector,
             "phi_convict_threshold": self.phi_convict_threshold,
             "gossip_interval_seconds": self.gossip_interval,
+            "mean_arrival_interval_seconds": round(mean, 4),
+            "convict_after_silence_seconds": round(
+                mean * self.phi_convict_threshold / PHI_FACTOR, 3
+            ),
             "views": "full" if full else "summary",
             "nodes": nodes,
             "links": links,

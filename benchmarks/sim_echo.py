@@ -1,0 +1,290 @@
+"""The 9-node simulator's write path against a do-nothing CQL echo server, on the same raw
+client; then a long write run: worst-case latency and memory per stored key.
+
+    .venv/bin/python benchmarks/sim_echo.py [--requests 60000] [--in-flight 32] [--bulk 240000]
+
+1. Raw client: one TCP connection speaking native protocol v4 by hand (pre-encoded EXECUTE
+   frames of a prepared ``INSERT INTO bench.kv (k, v) VALUES (?, ?)`` at LOCAL_QUORUM, a new
+   key each, ``--in-flight`` outstanding). Against (a) the echo server (a separate process
+   that answers OPTIONS/STARTUP and every other request with RESULT Void: framing only) and
+   (b) one node of a running 9-node simulator, measured in the same run: requests/s and
+   the server's CPU per request (/proc). Target (issue): simulator >= 0.35 of the echo server.
+2. Bulk: ``--bulk`` distinct keys written through one cassandra-driver session (token-aware,
+   LOCAL_QUORUM, 8 in flight): the worst round trip (target < 50 ms) and the simulator's RSS
+   before and after, as MB per million distinct keys (target < 1 GB; six replicas each).
+
+Results: benchmarks/results/sim_echo.json; docs/benchmarks.md (## Simulator at scale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from cassandra import ConsistencyLevel  # noqa: E402
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  # noqa: E402
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy  # noqa: E402
+
+from benchmarks.exporter_bench import proc_figures  # noqa: E402
+from benchmarks.sim_writes import run_writes  # noqa: E402
+from tests.support.inventories import shifted_inventory  # noqa: E402
+from tests.support.lab import loopback_octet  # noqa: E402
+from tests.support.sim import create_keyspace, running_simulator  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "sim_echo.json"
+HEADER = struct.Struct(">BBhBi")
+LOCAL_QUORUM = 0x0006
+OPCODES = {"ERROR": 0x00, "STARTUP": 0x01, "READY": 0x02, "OPTIONS": 0x05, "SUPPORTED": 0x06}
+OPCODES |= {"RESULT": 0x08, "PREPARE": 0x09, "EXECUTE": 0x0A}
+
+
+def frame(stream: int, opcode: int, body: bytes, response: bool = False) -> bytes:
+    return HEADER.pack(0x84 if response else 0x04, 0, stream, opcode, len(body)) + body
+
+
+def string(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack(">H", len(data)) + data
+
+
+def startup_body() -> bytes:
+    return struct.pack(">H", 1) + string("CQL_VERSION") + string("3.0.0")
+
+
+def execute_body(statement_id: bytes, key: bytes, value: int) -> bytes:
+    values = struct.pack(">i", len(key)) + key + struct.pack(">ii", 4, value)
+    return (
+        struct.pack(">H", len(statement_id))
+        + statement_id
+        + struct.pack(">HBH", LOCAL_QUORUM, 0x01, 2)
+        + values
+    )
+
+
+class RawClient:
+    """A blocking socket speaking just enough protocol v4 to pipeline EXECUTE frames."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.sock = socket.create_connection((host, port), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+        self.request(OPCODES["STARTUP"], startup_body())
+
+    def _read_frame(self) -> tuple[int, int, bytes]:
+        while True:
+            if len(self.buffer) >= HEADER.size:
+                _, _, stream, opcode, length = HEADER.unpack_from(self.buffer)
+                end = HEADER.size + length
+                if len(self.buffer) >= end:
+                    body = self.buffer[HEADER.size : end]
+                    self.buffer = self.buffer[end:]
+                    return stream, opcode, body
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            self.buffer += chunk
+
+    def request(self, opcode: int, body: bytes) -> tuple[int, bytes]:
+        self.sock.sendall(frame(0, opcode, body))
+        _, answer, data = self._read_frame()
+        if answer == OPCODES["ERROR"]:
+            raise RuntimeError(f"server error: {data[6:]!r}")
+        return answer, data
+
+    def prepare(self, query: str) -> bytes:
+        _, body = self.request(OPCODES["PREPARE"], struct.pack(">i", len(query)) + query.encode())
+        (length,) = struct.unpack_from(">H", body, 4)
+        return body[6 : 6 + length]
+
+    def pipeline(self, statement_id: bytes, count: int, in_flight: int, prefix: str) -> float:
+        """``count`` EXECUTEs with ``in_flight`` outstanding; seconds taken."""
+        bodies = [
+            frame(
+                i % in_flight,
+                OPCODES["EXECUTE"],
+                execute_body(statement_id, f"{prefix}{i}".encode(), i),
+            )
+            for i in range(count)
+        ]
+        started = time.perf_counter()
+        sent = min(in_flight, count)
+        self.sock.sendall(b"".join(bodies[:sent]))
+        done = 0
+        data = b""
+        while done < count:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            data += chunk
+            finished = 0
+            offset = 0
+            while len(data) - offset >= HEADER.size:
+                _, _, _, opcode, length = HEADER.unpack_from(data, offset)
+                if len(data) - offset < HEADER.size + length:
+                    break
+                if opcode == OPCODES["ERROR"]:
+                    raise RuntimeError(f"server error: {data[offset + 15 : offset + 200]!r}")
+                offset += HEADER.size + length
+                finished += 1
+            data = data[offset:]
+            done += finished
+            more = min(finished, count - sent)
+            if more:
+                self.sock.sendall(b"".join(bodies[sent : sent + more]))
+                sent += more
+        return time.perf_counter() - started
+
+
+# ---- the echo server ---------------------------------------------------------------------------
+
+SUPPORTED = struct.pack(">H", 2) + string("CQL_VERSION") + struct.pack(">H", 1) + string("3.0.0")
+SUPPORTED += string("COMPRESSION") + struct.pack(">H", 0)
+VOID = struct.pack(">i", 0x0001)
+
+
+class Echo(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.data = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.data += data
+        out = []
+        offset = 0
+        while len(self.data) - offset >= HEADER.size:
+            _, _, stream, opcode, length = HEADER.unpack_from(self.data, offset)
+            if len(self.data) - offset < HEADER.size + length:
+                break
+            offset += HEADER.size + length
+            if opcode == OPCODES["OPTIONS"]:
+                out.append(frame(stream, OPCODES["SUPPORTED"], SUPPORTED, True))
+            elif opcode == OPCODES["STARTUP"]:
+                out.append(frame(stream, OPCODES["READY"], b"", True))
+            else:
+                out.append(frame(stream, OPCODES["RESULT"], VOID, True))
+        self.data = self.data[offset:]
+        self.transport.write(b"".join(out))
+
+
+async def serve_echo(host: str, port: int) -> None:
+    server = await asyncio.get_running_loop().create_server(Echo, host, port)
+    async with server:
+        await server.serve_forever()
+
+
+# ---- the runs ---------------------------------------------------------------------------------
+
+
+def raw_rate(host: str, pid: int, statement_id: bytes, count: int, in_flight: int, tag: str):
+    client = RawClient(host, 9042)
+    client.pipeline(statement_id, 2000, in_flight, f"warm-{tag}-")
+    cpu0 = proc_figures(pid)[0]
+    seconds = client.pipeline(statement_id, count, in_flight, f"{tag}-")
+    cpu = proc_figures(pid)[0] - cpu0
+    client.sock.close()
+    return {
+        "requests_per_s": round(count / seconds),
+        "server_cpu_us_per_request": round(cpu / count * 1e6, 1),
+    }
+
+
+def bulk(sim, count: int) -> dict:
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy("DC1")),
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        request_timeout=10,
+    )
+    cluster = Cluster(
+        sim.contact_points("DC1"),
+        protocol_version=4,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+    )
+    session = cluster.connect()
+    try:
+        insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
+        run_writes(session, insert, 2000, 8, offset=10**9)
+        before = proc_figures(sim.process.pid)[1]
+        result = run_writes(session, insert, count, 8, offset=2 * 10**9)
+        after = proc_figures(sim.process.pid)[1]
+    finally:
+        cluster.shutdown()
+    per_million = (after - before) / count * 1e6 / 1024 / 1024
+    return {
+        **result,
+        "rss_before_mb": round(before / 1024 / 1024, 1),
+        "rss_after_mb": round(after / 1024 / 1024, 1),
+        "rss_mb_per_million_keys": round(per_million, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=60000)
+    parser.add_argument("--in-flight", type=int, default=32)
+    parser.add_argument("--bulk", type=int, default=240000)
+    args = parser.parse_args()
+    octet = loopback_octet()
+    echo_host = f"127.{octet}.0.7"
+    echo = (
+        subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve-echo", echo_host])
+        if "--serve-echo" not in sys.argv
+        else None
+    )
+    result: dict = {
+        "benchmark": "sim_echo",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()[0]},
+        "setup": {"requests": args.requests, "in_flight": args.in_flight, "bulk": args.bulk},
+    }
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = shifted_inventory(Path(tmp), octet)
+            with running_simulator(path, admin=f"127.{octet}.0.1:9499") as sim:
+                cluster = Cluster(sim.contact_points("DC1"), protocol_version=4)
+                session = cluster.connect()
+                create_keyspace(session, "bench", "kv (k text PRIMARY KEY, v int)")
+                cluster.shutdown()
+                node = sim.contact_points("DC1")[0]
+                statement_id = RawClient(node, 9042).prepare(
+                    "INSERT INTO bench.kv (k, v) VALUES (?, ?)"
+                )
+                time.sleep(0.5)
+                result["echo"] = raw_rate(
+                    echo_host, echo.pid, b"echo", args.requests, args.in_flight, "e"
+                )
+                result["simulator"] = raw_rate(
+                    node, sim.process.pid, statement_id, args.requests, args.in_flight, "s"
+                )
+                result["ratio"] = round(
+                    result["simulator"]["requests_per_s"] / result["echo"]["requests_per_s"], 3
+                )
+                result["bulk"] = bulk(sim, args.bulk)
+    finally:
+        echo.terminate()
+        echo.wait(10)
+    result["targets"] = {"ratio": 0.35, "bulk_max_ms": 50.0, "rss_mb_per_million_keys": 1024}
+    result["machine"]["load_average_after"] = os.getloadavg()[0]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve-echo":
+        asyncio.run(serve_echo(sys.argv[2], 9042))
+        sys.exit(0)
+    sys.exit(main())

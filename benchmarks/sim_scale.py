@@ -1,0 +1,267 @@
+"""The simulator at 9, 200 and 1,000 nodes: start-up, memory, idle CPU, writes at
+LOCAL_QUORUM and how long a rack cut takes to be seen down.
+
+    .venv/bin/python benchmarks/sim_scale.py [--sizes 9,200,1000] [--idle 120] [--writes 20000]
+
+For each size a real ``rackpanel sim`` process (fast failure detector: phi 2, 1 s gossip) runs
+on a loopback range of its own (the demo inventory for 9 nodes; a generated inventory of two
+DCs of 4 racks x 25 nodes for 200 and of 20 racks x 25 nodes for 1,000, 16 vnodes each).
+Measured:
+
+- ready: launch of the process -> its "rackpanel sim: ready" line (Python start and imports
+  included);
+- RSS at ready, then every 5 s through ``--idle`` seconds of idle; idle CPU over that window;
+- writes: one cassandra-driver session (token-aware, DC-aware on DC1, protocol v4), prepared
+  INSERTs at LOCAL_QUORUM with 8 in flight (``benchmarks/sim_writes.run_writes``): writes/s,
+  median and p99 round trip;
+- a rack cut (DC1/RAC2 powered off): seconds until (a) every powered node's failure detector
+  convicts every node of the rack (admin ``/state``), (b) a driver whose local DC is DC2 marks
+  every node of the rack down (STATUS_CHANGE events through its control connection; a driver
+  with pools to the rack would wait for its own heartbeats instead), (c) one ``rackpanel
+  exporter`` (1 s interval, Jolokia) watching a DC2 node reports every node of the rack 0.
+  Compared with Cassandra's formula for that cluster: phi_convict_threshold x ln 10 x the mean
+  arrival interval the observers' windows hold (``/state`` reports it), counted from the last
+  heartbeat an observer received; gossip keeps spreading the cut nodes' last heartbeats for a
+  few rounds after the cut, more in a larger cluster.
+
+Results: benchmarks/results/sim_scale.json; docs/benchmarks.md (## Simulator at scale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from cassandra import ConsistencyLevel  # noqa: E402
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  # noqa: E402
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy  # noqa: E402
+
+from benchmarks.exporter_bench import proc_figures  # noqa: E402
+from benchmarks.sim_writes import run_writes  # noqa: E402
+from tests.support.inventories import generated_inventory, shifted_inventory  # noqa: E402
+from tests.support.lab import loopback_octet  # noqa: E402
+from tests.support.sim import create_keyspace, driver_cluster, running_simulator  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "sim_scale.json"
+RACK = "DC1/RAC2"
+TARGETS = {"ready_s": 5.0, "idle_cpu_pct": 10.0, "rss_mb": 500.0, "writes_per_s": 5000}
+TARGETS |= {"p99_ms": 5.0, "cut_vs_formula": 0.2}
+
+
+def inventory_for(size: int, directory: Path, octet: int) -> Path:
+    if size == 9:
+        return shifted_inventory(directory, octet)
+    racks = {200: 4, 1000: 20}[size]
+    return generated_inventory(directory, octet, racks=racks, per_rack=25)
+
+
+def idle(pid: int, seconds: float) -> dict:
+    cpu0, rss0, _ = proc_figures(pid)
+    samples = [rss0]
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        time.sleep(min(5.0, seconds))
+        samples.append(proc_figures(pid)[1])
+    cpu1, rss1, hwm = proc_figures(pid)
+    elapsed = time.monotonic() - started
+    mb = 1024 * 1024
+    return {
+        "seconds": round(elapsed, 1),
+        "rss_start_mb": round(rss0 / mb, 1),
+        "rss_end_mb": round(rss1 / mb, 1),
+        "rss_max_mb": round(max(samples) / mb, 1),
+        "rss_samples_mb": [round(s / mb, 1) for s in samples],
+        "hwm_mb": round(hwm / mb, 1),
+        "idle_cpu_pct": round((cpu1 - cpu0) / elapsed * 100, 2),
+    }
+
+
+def writes(sim, count: int) -> dict:
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy("DC1")),
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        request_timeout=10,
+    )
+    cluster = Cluster(
+        sim.contact_points("DC1")[:3],
+        protocol_version=4,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        connect_timeout=20,
+        control_connection_timeout=20,
+    )
+    started = time.monotonic()
+    session = cluster.connect()
+    connected = time.monotonic() - started
+    try:
+        create_keyspace(session, "bench", "kv (k text PRIMARY KEY, v int)")
+        insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
+        run_writes(session, insert, 2000, 8, offset=10**8)  # warm-up
+        result = run_writes(session, insert, count, 8, offset=0)
+    finally:
+        cluster.shutdown()
+    return {"driver_connect_s": round(connected, 2), **result}
+
+
+def exporter_for(sim, node_address: str, listen: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(REPO / ".venv" / "bin" / "rackpanel"),
+            "exporter",
+            "--cassandra",
+            f"{node_address}:9042",
+            "--listen",
+            listen,
+            "--interval",
+            "1",
+            "--process-pattern",
+            "none",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def exporter_down(url: str, rack_addresses: set[str]) -> set[str]:
+    """Rack endpoints the exporter's page shows as down (cassandra_endpoint_up 0)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            page = response.read().decode()
+    except OSError:
+        return set()
+    down = set()
+    for line in page.splitlines():
+        if line.startswith("cassandra_endpoint_up{") and line.endswith(" 0.0"):
+            for address in rack_addresses:
+                if f'endpoint="{address}"' in line:
+                    down.add(address)
+    return down
+
+
+def model_down(sim, rack: set[str]) -> bool:
+    """Every powered node's detector convicts every node of the rack."""
+    state = sim._request("GET", "/state?views=summary")
+    powered = sum(1 for n in state["nodes"] if n["powered"])
+    return all(n["views_summary"]["DOWN"] >= powered for n in state["nodes"] if n["name"] in rack)
+
+
+def rack_cut(sim, octet: int) -> dict:
+    inv = sim.inventory
+    rack = [p for p in inv.nodes() if f"{p.dc}/{p.rack}" == RACK]
+    names = {p.name for p in rack}
+    addresses = {str(p.sim_address) for p in rack}
+    dc2 = [str(p.sim_address) for p in inv.nodes() if p.dc == "DC2"]
+    watcher = dc2[1]
+    listen = f"127.{octet}.0.3:9500"
+    exporter = exporter_for(sim, watcher, listen)
+    cluster = driver_cluster(sim, "DC2", contact_points=dc2[:3], protocol_version=4)
+    cluster.connect()
+    url = f"http://{listen}/metrics"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "cassandra_endpoint_up{" not in _page(url):
+            time.sleep(0.5)
+        time.sleep(3)  # a few collections
+        state = sim.state()
+        formula = state["convict_after_silence_seconds"]
+        hosts = [h for h in cluster.metadata.all_hosts() if h.address in addresses]
+        seen: dict[str, float] = {}
+        cut = time.monotonic()
+        sim.power("off", RACK)
+        while time.monotonic() - cut < 90 and len(seen) < 3:
+            now = time.monotonic() - cut
+            if "model" not in seen and model_down(sim, names):
+                seen["model"] = now
+            if "driver" not in seen and hosts and all(h.is_up is False for h in hosts):
+                seen["driver"] = now
+            if "exporter" not in seen and exporter_down(url, addresses) == addresses:
+                seen["exporter"] = now
+            time.sleep(0.1)
+        sim.power("on", RACK)
+    finally:
+        cluster.shutdown()
+        exporter.terminate()
+        exporter.wait(10)
+    return {
+        "rack": RACK,
+        "nodes": len(rack),
+        "mean_arrival_interval_s": state["mean_arrival_interval_seconds"],
+        "formula_silence_s": formula,
+        "seen_down_s": {k: round(v, 2) for k, v in seen.items()},
+        "vs_formula": {k: round(v / formula - 1, 3) for k, v in seen.items()},
+    }
+
+
+def _page(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
+
+
+def measure(size: int, idle_seconds: float, count: int) -> dict:
+    octet = loopback_octet()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = inventory_for(size, Path(tmp), octet)
+        launched = time.monotonic()
+        with running_simulator(path, failure_detector="fast", admin=f"127.{octet}.0.1:9499") as sim:
+            ready = time.monotonic() - launched
+            pid = sim.process.pid
+            figures = {"nodes": size, "ready_s": round(ready, 2)}
+            figures["idle"] = idle(pid, idle_seconds)
+            figures["writes"] = writes(sim, count)
+            figures["rss_after_writes_mb"] = round(proc_figures(pid)[1] / 1024 / 1024, 1)
+            figures["rack_cut"] = rack_cut(sim, octet)
+    print(json.dumps(figures), flush=True)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="9,200,1000")
+    parser.add_argument("--idle", type=float, default=120.0, help="idle window, seconds")
+    parser.add_argument("--writes", type=int, default=20000)
+    args = parser.parse_args()
+    load = [os.getloadavg()[0]]
+    runs = [measure(int(size), args.idle, args.writes) for size in args.sizes.split(",")]
+    load.append(os.getloadavg()[0])
+    result = {
+        "benchmark": "sim_scale",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_before_after": load,
+        },
+        "setup": {
+            "failure_detector": "fast (phi 2, gossip 1 s)",
+            "writes": f"{args.writes} prepared INSERTs, LOCAL_QUORUM, 8 in flight, protocol v4",
+            "idle_window_s": args.idle,
+        },
+        "targets": TARGETS,
+        "runs": runs,
+        "median_write_p99_ms": statistics.median(r["writes"]["p99_ms"] for r in runs),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous.update({f"nodes_{r['nodes']}": r for r in runs})
+    previous["last_run"] = {k: v for k, v in result.items() if k != "runs"}
+    RESULTS.write_text(json.dumps(previous, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
