@@ -498,14 +498,14 @@ def test_replicas_share_equal_data_and_storage_keeps_a_bound(demo_inventory):
             m = Mutation("ks", "t", key, (), {"v": Cell(b"x", i + 1)}, row_marker=i + 1)
             await cluster.write(c, REPLICATION, [m], CL.ALL)
         replicas = cluster.replicas(REPLICATION, cluster.token(keys[-1]))
-        held = {id(cluster.runtime(r).store.partition("ks", "t", keys[-1])) for r in replicas}
+        held = {id(cluster._store(r).partition("ks", "t", keys[-1])) for r in replicas}
         assert len(held) == 1  # six replicas, one shared partition object
         assert cluster.storage.evicted == 15 and len(cluster.storage) == 10
         for key in keys[:15]:  # the oldest are gone from every replica
             assert not await cluster.read(c, REPLICATION, "ks", "t", key, CL.ALL)
         for key in keys[15:]:
             assert (await cluster.read(c, REPLICATION, "ks", "t", key, CL.ALL))[()]["v"].value
-        stored = sum(cluster.runtime(n).store.partition_count() for n in cluster.nodes)
+        stored = sum(cluster._store(n).partition_count() for n in cluster.nodes)
         assert stored == 10 * 6
         # a replica that misses a write gets its own copy; the others keep sharing
         stale = replicas[0]
