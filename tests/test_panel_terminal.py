@@ -57,9 +57,9 @@ def text_of(app: PanelApp, selector: str) -> str:
     return console.export_text()
 
 
-def on_panel(demo, scenario: Callable[[PanelApp, object], Awaitable[None]]) -> None:
+def on_panel(demo, scenario: Callable[[PanelApp, object], Awaitable[None]], events=None) -> None:  # type: ignore[no-untyped-def]
     async def main() -> None:
-        app = PanelApp(*panel_parts(demo.inventory, "sim", Monitoring("", "", "")))
+        app = PanelApp(*panel_parts(demo.inventory, "sim", Monitoring("", "", "")), events)
         async with app.run_test(size=SIZE) as pilot:
             await until(lambda: app.poller.snapshot, what="the first snapshot")
             await pilot.pause()
@@ -190,3 +190,30 @@ def test_writer_alerts_name_the_writer_and_the_cl():
     console = Console(width=78, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(panel)
     assert "LcdWriterWritesFailing writer rpidc1user (DC1) at ALL" in console.export_text()
+
+
+def test_a_crashed_service_of_the_demo_shows_on_the_status_line(demo, admin, tmp_path):
+    """The supervisor restarts a crashed writer or exporter; the panel says so."""
+    import sys
+
+    from rackpanel.demo.supervisor import Service, Supervisor
+
+    supervisor = Supervisor(tmp_path / "logs")
+    crashing = Service(
+        "writer-rpidc9user", "writer", [sys.executable, "-c", "raise SystemExit(3)"], ""
+    )
+    running = supervisor.start(crashing)
+    running.process.wait(timeout=30)
+
+    async def scenario(app, pilot):  # type: ignore[no-untyped-def]
+        supervisor.check()  # what the demo's watch thread does every second
+        await until(
+            lambda: "writer-rpidc9user exited with status 3" in text_of(app, "#status"),
+            5,
+            "the crash on the status line",
+        )
+
+    try:
+        on_panel(demo, scenario, supervisor.latest_event)
+    finally:
+        supervisor.stop()

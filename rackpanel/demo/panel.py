@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,10 +179,15 @@ class PanelApp(App[None]):
         Binding("escape", "key('cancel')", "cancel menu"),
     ]
 
-    def __init__(self, poller: Poller, sources: Sources) -> None:
+    def __init__(
+        self, poller: Poller, sources: Sources, events: Callable[[], tuple[int, str]] | None = None
+    ) -> None:
         super().__init__()
         self.poller = poller
         self.sources = sources
+        # the demo's supervisor: (lines so far, the newest) about crashed and restarted services
+        self.events = events or (lambda: (0, ""))
+        self.events_seen = self.events()[0]
         self.active = 0
         self.keys: list[StopKey] = []
         self.expecting: tuple[str, bool] | None = None  # (target, on) the status line reports
@@ -245,6 +251,9 @@ class PanelApp(App[None]):
         alerts.update(render_alerts(s, max(1, alerts.size.height - 2)))
         if self.expecting is not None and self._on(self.expecting[0]) != self.expecting[1]:
             self.expecting, self.status = None, ""  # changed since (e.g. from the CLI)
+        total, newest = self.events()
+        if total > self.events_seen:  # a service crashed or came back: say so
+            self.events_seen, self.expecting, self.status = total, None, newest
         self.query_one("#status", Static).update(Text(self.status, no_wrap=True))
 
     def say(self, text: str) -> None:
@@ -287,5 +296,7 @@ class PanelApp(App[None]):
         await self.action_key("select", hold=HOLD_SECONDS)
 
 
-def run_panel(poller: Poller, sources: Sources) -> None:
-    PanelApp(poller, sources).run()
+def run_panel(
+    poller: Poller, sources: Sources, events: Callable[[], tuple[int, str]] | None = None
+) -> None:
+    PanelApp(poller, sources, events).run()

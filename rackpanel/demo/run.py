@@ -133,7 +133,7 @@ def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:
             monitoring = Monitoring(
                 urls.get("prometheus", ""), urls.get("alertmanager", ""), urls.get("grafana", "")
             )
-            run_panel(*panel_parts(inv, "sim", monitoring))
+            run_panel(*panel_parts(inv, "sim", monitoring), supervisor.latest_event)
         else:
             console.print("running headless; Ctrl-C or SIGTERM stops everything")
             wait_for_signal(supervisor, console)

@@ -180,6 +180,11 @@ class Supervisor:
         self.events.append(f"{time.strftime('%H:%M:%S')} {line}")
         self.events_total += 1
 
+    def latest_event(self) -> tuple[int, str]:
+        """How many lines there were so far, and the newest (what the terminal panel shows)."""
+        with self._lock:
+            return self.events_total, (self.events[-1] if self.events else "")
+
     def check(self) -> None:
         """One round of the watch: restart what is due; SimulatorDied if the simulator exited."""
         now = time.monotonic()
