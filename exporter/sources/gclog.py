@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from rackpanel.exporter.readings import GcLogReading, GcTotals, HeapFigures
 from rackpanel.exporter.sources import SourceError
 from rackpanel.exporter.sources.gclog_lines import (
-    KEYWORDS,
     Collector,
     MaxHeap,
     Pause,
     Safepoint,
+    candidate_lines,
     is_unified_logging,
     looks_like_java8,
     message,
@@ -40,6 +40,7 @@ from rackpanel.exporter.sources.gclog_lines import (
 _MAX_READ = 16 * 1024 * 1024  # per collection: a huge backlog is caught up over several
 _MAX_PARTIAL = 64 * 1024  # a "line" longer than this is not a GC line: dropped
 _START_UP_BYTES = 256 * 1024  # the JVM's start-up lines are within the first few KiB
+_FORMAT_PROBE_LINES = 100  # lines looked at to tell the log's format
 _HEAD = 64  # bytes that, with the inode, tell one file from a later one reusing the inode
 
 
@@ -139,12 +140,11 @@ class GcLogSource:
             probe = _Totals()
             try:
                 with open(name, "rb") as handle:
-                    lines = handle.read(_START_UP_BYTES).split(b"\n")[:-1]
+                    head = handle.read(_START_UP_BYTES)
             except OSError:
                 continue
-            for raw in lines:
-                if any(key in raw for key in (b"Using ", b"heap", b"Heap")):
-                    probe.add(message(raw.decode("utf-8", "replace")))
+            for raw in candidate_lines(head[: head.rfind(b"\n") + 1]):
+                probe.add(message(raw.decode("utf-8", "replace")))
             if probe.collector is not None:
                 self._totals.collector, self._totals.heap_max = probe.collector, probe.heap_max
                 return
@@ -181,19 +181,22 @@ class GcLogSource:
         return len(chunk)
 
     def _consume(self, followed: _Followed, chunk: bytes) -> None:
-        lines = (followed.partial + chunk).split(b"\n")
-        followed.partial = lines.pop()
+        data = followed.partial + chunk
+        end = data.rfind(b"\n") + 1
+        complete, followed.partial = data[:end], data[end:]
         if len(followed.partial) > _MAX_PARTIAL:
             followed.partial = b""
         totals = self._totals
-        totals.lines += len(lines)
-        for raw in lines:
-            if not totals.unified:
+        totals.lines += complete.count(b"\n")
+        if not totals.unified:
+            for raw in complete.split(b"\n", _FORMAT_PROBE_LINES)[:_FORMAT_PROBE_LINES]:
                 line = raw.decode("utf-8", "replace")
-                totals.unified = is_unified_logging(line)
                 totals.java8_lines += looks_like_java8(line)
-            if any(key in raw for key in KEYWORDS):
-                totals.add(message(raw.decode("utf-8", "replace")))
+                if is_unified_logging(line):
+                    totals.unified = True
+                    break
+        for raw in candidate_lines(complete):
+            totals.add(message(raw.decode("utf-8", "replace")))
 
     def _reading(self) -> GcLogReading:
         totals = self._totals

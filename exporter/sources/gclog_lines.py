@@ -55,8 +55,25 @@ _UNIFIED = re.compile(r"^\[(?:\d{4}-\d\d-\d\dT[^\]]+|\d+(?:\.\d+)?(?:s|ms|ns)?|[
 _JAVA8 = re.compile(r"^(?:\S+: )?\d+\.\d+: \[(?:GC|Full GC)")
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
-# A line can only matter if it holds one of these (checked on bytes, before decoding).
-KEYWORDS = (b"Pause ", b"Using ", b'Safepoint "', b"Total time for which", b"heap", b"Heap")
+# A line can only matter if it holds one of these (found on bytes, before any decoding).
+KEYWORDS = re.compile(
+    rb'Pause |Using |Safepoint "|Total time for which|Maximum heap|Heap Max Capacity'
+)
+
+
+def candidate_lines(data: bytes) -> list[bytes]:
+    """The lines of ``data`` (complete lines) that hold a keyword, found in one C-level scan:
+    most of Cassandra's gc.log is heap and age tracing that never matters here."""
+    found: list[bytes] = []
+    last_end = -1
+    for match in KEYWORDS.finditer(data):
+        if match.start() < last_end:
+            continue  # a second keyword on a line already taken
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        end = data.find(b"\n", match.end())
+        last_end = len(data) if end < 0 else end
+        found.append(data[start:last_end])
+    return found
 
 
 @dataclass(frozen=True)
