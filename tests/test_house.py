@@ -85,3 +85,58 @@ def test_the_wheel_installs_one_top_level_name(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         top = {name.split("/", 1)[0] for name in archive.namelist()}
     assert {t for t in top if not t.endswith(".dist-info")} == {"rackpanel"}
+
+
+CORE_MUST_NOT_PULL = {"textual", "rich", "paramiko", "grafana-foundation-sdk"}
+
+
+@pytest.mark.slow
+def test_the_core_install_pulls_no_demo_deploy_or_generate_library(tmp_path):
+    """`pip install rackpanel` (core) in a clean venv: what every Pi runs. The exporter and the
+    writer import and answer --help there, and none of textual, rich, paramiko or the Grafana
+    SDK is installed."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("rackpanel-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", str(wheel)], capture_output=True, text=True
+    )
+    if installed.returncode != 0 and "No matching distribution" in installed.stderr:
+        pytest.skip(f"no package index reachable: {installed.stderr.strip()[-200:]}")
+    assert installed.returncode == 0, installed.stderr
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=freeze"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    names = {line.split("==")[0].lower().replace("_", "-") for line in listed.splitlines()}
+    assert "rackpanel" in names and "cassandra-driver" in names
+    assert not names & CORE_MUST_NOT_PULL, sorted(names & CORE_MUST_NOT_PULL)
+    for service in ("exporter", "writer"):
+        shown = subprocess.run(
+            [str(venv / "bin" / "rackpanel"), service, "--help"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,  # not the checkout, whose folders would shadow the installed package
+        )
+        assert shown.returncode == 0 and "--config" in shown.stdout, shown.stderr
+    imported = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import sys, rackpanel.exporter.app, rackpanel.lcd_writer.app; "
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert not {"rich", "textual", "paramiko", "grafana_foundation_sdk"} & set(imported.split())
