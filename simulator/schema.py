@@ -362,6 +362,31 @@ class Schema:
         del ks.tables[name]
         return self._schema_changed()
 
+    def alter_keyspace(
+        self, name: str, replication: dict[str, str] | None, durable: bool | None, if_exists: bool
+    ) -> KeyspaceDef | None:
+        """The keyspace as it was (None when IF EXISTS found nothing)."""
+        ks = self.keyspaces.get(name)
+        if ks is None:
+            if if_exists:
+                return None
+            raise InvalidRequest(f"Keyspace '{name}' doesn't exist")
+        _refuse_system_keyspace(ks)
+        before = KeyspaceDef(ks.name, dict(ks.replication), ks.durable_writes)
+        if replication is not None:
+            ks.replication = normalise_replication(replication)
+        if durable is not None:
+            ks.durable_writes = durable
+        self._schema_changed()
+        return before
+
+    def replace_table(self, table: TableDef) -> None:
+        """ALTER TABLE: the new definition takes the old one's place."""
+        ks = self.keyspaces[table.keyspace]
+        _refuse_system_keyspace(ks)
+        ks.tables[table.name] = table
+        self._schema_changed()
+
     def _schema_changed(self) -> bool:
         """A new schema version (what drivers compare for agreement); True, for the DDL."""
         self.version = self._digest()

@@ -239,7 +239,7 @@ def test_inline_primary_key():
             "Keyspace name must not be empty, more than 48 characters long",
         ),
         ("CREATE INDEX ON t (v)", "CREATE INDEX statements are not supported by the simulator"),
-        ("ALTER TABLE t ADD v int", "ALTER statements are not supported by the simulator"),
+        ("ALTER TYPE t ADD v int", "ALTER TYPE statements are not supported by the simulator"),
     ],
 )
 def test_bad_table_definitions(query, message):

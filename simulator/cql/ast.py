@@ -221,6 +221,29 @@ class CreateKeyspace(Statement):
 
 
 @dataclass(frozen=True)
+class AlterKeyspace(Statement):
+    name: str
+    replication: dict[str, str] | None  # None: unchanged
+    durable_writes: bool | None = None
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class AlterTable(Statement):
+    """ALTER TABLE: ``action`` ADD (``columns``: (name, type, static)), DROP (``names``) or
+    WITH (``options``)."""
+
+    keyspace: str | None
+    name: str
+    action: str
+    columns: tuple[tuple[str, CqlType, bool], ...] = ()
+    names: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+    if_exists: bool = False  # the table
+    column_if: bool = False  # ADD IF NOT EXISTS / DROP IF EXISTS
+
+
+@dataclass(frozen=True)
 class DropKeyspace(Statement):
     name: str
     if_exists: bool = False

@@ -45,7 +45,6 @@ from rackpanel.simulator.cql.tokens import (
 from rackpanel.simulator.cql.types import CqlType, parse_duration_text, read_type
 
 _UNSUPPORTED_STARTS = {
-    "ALTER": "ALTER",
     "GRANT": "GRANT",
     "REVOKE": "REVOKE",
     "LIST": "LIST",
@@ -140,6 +139,7 @@ class _Parser:
             "DROP": self.drop,
             "TRUNCATE": self.truncate,
             "DESCRIBE": self.describe,
+            "ALTER": self.alter,
             "DESC": self.describe,
         }
         if keyword in handlers:
@@ -734,6 +734,80 @@ class _Parser:
             raise SyntaxException(f"Invalid boolean value {durable} for 'durable_writes'")
         replication = normalise_replication(props["replication"])
         return ast.CreateKeyspace(name, if_not_exists, replication, durable == "true")
+
+    # ---- ALTER ---------------------------------------------------------------------------------
+    def alter(self) -> ast.Statement:
+        s = self.stream
+        s.expect_keyword("ALTER")
+        if s.accept_keyword("KEYSPACE"):
+            return self.alter_keyspace()
+        if s.accept_keyword("TABLE", "COLUMNFAMILY"):
+            return self.alter_table()
+        word = s.peek().keyword or s.peek().text
+        raise InvalidRequest(f"ALTER {word} statements are not supported by the simulator")
+
+    def alter_keyspace(self) -> ast.AlterKeyspace:
+        s = self.stream
+        if_exists = self.if_exists()
+        name = self.ident()
+        s.expect_keyword("WITH")
+        props = self.properties()
+        unknown = set(props) - {"replication", "durable_writes"}
+        if unknown:
+            raise SyntaxException(f"Unknown property '{sorted(unknown)[0]}'")
+        replication = props.get("replication")
+        if replication is not None:
+            if not isinstance(replication, dict):
+                raise SyntaxException(
+                    "Invalid value for property 'replication'. It should be a map."
+                )
+            replication = normalise_replication(replication)
+        durable = None
+        if "durable_writes" in props:
+            text = str(props["durable_writes"]).lower()
+            if text not in ("true", "false"):
+                raise SyntaxException(f"Invalid boolean value {text} for 'durable_writes'")
+            durable = text == "true"
+        return ast.AlterKeyspace(name, replication, durable, if_exists)
+
+    def alter_table(self) -> ast.AlterTable:
+        s = self.stream
+        if_exists = self.if_exists()
+        keyspace, name = self.table_name()
+        if s.accept_keyword("ADD"):
+            column_if = self.if_not_exists()
+            if s.accept_punct("("):
+                columns = self.comma_list(self.added_column, ")")
+            else:
+                columns = [self.added_column()]
+            return ast.AlterTable(keyspace, name, "ADD", columns=tuple(columns),
+                                  if_exists=if_exists, column_if=column_if)  # fmt: skip
+        if s.accept_keyword("DROP"):
+            column_if = self.if_exists()
+            names = self.comma_list(self.ident, ")") if s.accept_punct("(") else [self.ident()]
+            if s.accept_keyword("USING"):
+                raise InvalidRequest("DROP ... USING TIMESTAMP is not supported by the simulator")
+            return ast.AlterTable(keyspace, name, "DROP", names=tuple(names),
+                                  if_exists=if_exists, column_if=column_if)  # fmt: skip
+        if s.accept_keyword("WITH"):
+            options: dict[str, Any] = {}
+            definition = _TableDefinition(name)
+            self.table_option(definition, options)
+            while s.accept_keyword("AND"):
+                self.table_option(definition, options)
+            if definition.order:
+                raise InvalidRequest("Cannot change the clustering order of an existing table")
+            return ast.AlterTable(keyspace, name, "WITH", options=options, if_exists=if_exists)
+        if s.at_keyword("RENAME", "ALTER"):
+            raise InvalidRequest(
+                f"ALTER TABLE ... {s.peek().keyword} is not supported by the simulator"
+            )
+        raise s.no_viable_alternative()
+
+    def added_column(self) -> tuple[str, CqlType, bool]:
+        column = self.ident()
+        column_type = read_type(self.stream)
+        return column, column_type, self.stream.accept_keyword("STATIC")
 
     def create_table(self) -> ast.CreateTable:
         s = self.stream

@@ -30,6 +30,87 @@ def create_keyspace(ctx: SimContext, stmt: ast.CreateKeyspace) -> bytes:
     return _announce(ctx, "CREATED", "KEYSPACE", stmt.name)
 
 
+RF_INCREASE_WARNING = (
+    "When increasing replication factor you need to run a full (-full) repair to distribute "
+    "the data."
+)  # AlterKeyspaceStatement's client warning
+
+
+def alter_keyspace(ctx: SimContext, stmt: ast.AlterKeyspace, warnings: list[str]) -> bytes:
+    """New replication moves replica placement at once; the data stays on the replicas that
+    hold it until a repair (POST /repair), as in Cassandra."""
+    if stmt.replication is not None:
+        ctx.cluster.validate_replication(stmt.replication, stmt.name)
+    before = ctx.schema.alter_keyspace(
+        stmt.name, stmt.replication, stmt.durable_writes, stmt.if_exists
+    )
+    if before is None:
+        return _unchanged()
+    after = ctx.schema.keyspace(stmt.name)
+    old = ctx.cluster.replication(before.replication).dc_factors
+    new = ctx.cluster.replication(after.replication).dc_factors
+    if any(new.get(dc, 0) > old.get(dc, 0) for dc in set(new) | set(old)):
+        warnings.append(RF_INCREASE_WARNING)
+    return _announce(ctx, "UPDATED", "KEYSPACE", stmt.name)
+
+
+def alter_table(ctx: SimContext, keyspace: str, stmt: ast.AlterTable) -> bytes:
+    ks = ctx.schema.keyspaces.get(keyspace)
+    table = ks.tables.get(stmt.name) if ks is not None else None
+    if table is None:
+        if stmt.if_exists:
+            return _unchanged()
+        raise InvalidRequest(f"Table '{keyspace}.{stmt.name}' doesn't exist")
+    if table.virtual:
+        raise InvalidRequest(f"Cannot alter virtual table {keyspace}.{stmt.name}")
+    columns, options = list(table.columns), dict(table.options)
+    if stmt.action == "ADD":
+        columns = _added(table, columns, stmt)
+    elif stmt.action == "DROP":
+        columns = _dropped(table, columns, stmt)
+    else:
+        unknown = set(stmt.options) - _TABLE_OPTIONS
+        if unknown:
+            raise InvalidRequest(f"Unknown property '{sorted(unknown)[0]}'")
+        options.update(stmt.options)
+    if columns == table.columns and options == table.options:
+        return _unchanged()
+    ctx.schema.replace_table(TableDef(keyspace, table.name, columns, options))
+    return _announce(ctx, "UPDATED", "TABLE", keyspace, table.name)
+
+
+def _added(table: TableDef, columns: list[ColumnDef], stmt: ast.AlterTable) -> list[ColumnDef]:
+    for name, cql_type, static in stmt.columns:
+        if name in table.by_name:
+            if stmt.column_if:
+                continue
+            raise InvalidRequest(f"Column with name '{name}' already exists")
+        if static and not table.clustering:
+            raise InvalidRequest(
+                "Static columns are only useful (and thus allowed) if the table has at least "
+                "one clustering column"
+            )
+        column = ColumnDef(name, cql_type.cql_name, "static" if static else "regular", -1)
+        column.__dict__["cql_type"] = cql_type
+        columns.append(column)
+    return columns
+
+
+def _dropped(table: TableDef, columns: list[ColumnDef], stmt: ast.AlterTable) -> list[ColumnDef]:
+    for name in stmt.names:
+        column = table.by_name.get(name)
+        if column is None:
+            if stmt.column_if:
+                continue
+            raise InvalidRequest(
+                f"Column {name} was not found in table {table.keyspace}.{table.name}"
+            )
+        if column.kind in ("partition_key", "clustering"):
+            raise InvalidRequest(f"Cannot drop PRIMARY KEY column {name}")
+        columns = [c for c in columns if c.name != name]
+    return columns
+
+
 def drop_keyspace(ctx: SimContext, stmt: ast.DropKeyspace) -> bytes:
     if not ctx.schema.drop_keyspace(stmt.name, stmt.if_exists):
         return _unchanged()

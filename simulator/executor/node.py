@@ -169,15 +169,21 @@ class NodeExecutor:
             self.ctx.schema.keyspace(statement.keyspace)
             conn.keyspace = statement.keyspace
             return messages.result_set_keyspace(statement.keyspace)
-        return self._ddl(statement, session)
+        return self._ddl(statement, session, request)
 
-    def _ddl(self, statement: ast.Statement, session: str | None) -> bytes:
+    def _ddl(
+        self, statement: ast.Statement, session: str | None, request: messages.Request
+    ) -> bytes:
         ctx = self.ctx
         if isinstance(statement, ast.CreateKeyspace):
             ctx.cluster.validate_replication(statement.replication, statement.name)
             result = ddl.create_keyspace(ctx, statement)
         elif isinstance(statement, ast.DropKeyspace):
             result = ddl.drop_keyspace(ctx, statement)
+        elif isinstance(statement, ast.AlterKeyspace):
+            result = ddl.alter_keyspace(ctx, statement, request.warnings)
+        elif isinstance(statement, ast.AlterTable):
+            result = ddl.alter_table(ctx, self._keyspace(statement.keyspace, session), statement)
         elif isinstance(statement, ast.CreateTable):
             result = ddl.create_table(ctx, self._keyspace(statement.keyspace, session), statement)
         elif isinstance(statement, ast.DropTable):

@@ -1,0 +1,56 @@
+"""ALTER KEYSPACE and ALTER TABLE through the real cqlsh 6.2.2, with Cassandra 5.0's texts
+(AlterKeyspaceStatement's repair warning, AlterTableStatement's errors), and the repair that
+brings existing data to the replicas a replication change added."""
+
+from __future__ import annotations
+
+from tests.support.cqlsh import cqlsh, transcript
+
+
+def run(sim, tmp_path, statements: str, node: int = 0) -> str:
+    host, port = sim.contact_points()[node], sim.inventory.ports.cql
+    return transcript(cqlsh(host, port, stdin=statements, home=tmp_path))
+
+
+def test_alter_table_adds_drops_and_sets_options(sim, tmp_path):
+    out = run(
+        sim,
+        tmp_path,
+        "CREATE KEYSPACE IF NOT EXISTS alter_ks WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3};\n"
+        "DROP TABLE IF EXISTS alter_ks.t;\n"
+        "CREATE TABLE alter_ks.t (k int PRIMARY KEY, v int);\n"
+        "INSERT INTO alter_ks.t (k, v) VALUES (1, 1);\n"
+        "ALTER TABLE alter_ks.t ADD (w text, tags set<text>);\n"
+        "ALTER TABLE alter_ks.t DROP v;\n"
+        "ALTER TABLE alter_ks.t WITH comment = 'altered' AND gc_grace_seconds = 3600;\n"
+        "ALTER TABLE alter_ks.t DROP k;\n"
+        "ALTER TABLE alter_ks.t ADD w int;\n"
+        "ALTER TABLE alter_ks.t DROP nope;\n"
+        "ALTER KEYSPACE nope WITH durable_writes = false;\n"
+        "UPDATE alter_ks.t SET w = 'new' WHERE k = 1;\n"
+        "SELECT * FROM alter_ks.t;\n"
+        "DESCRIBE TABLE alter_ks.t;\n",
+    )
+    assert 'message="Cannot drop PRIMARY KEY column k"' in out
+    assert "message=\"Column with name 'w' already exists\"" in out
+    assert 'message="Column nope was not found in table alter_ks.t"' in out
+    assert "message=\"Keyspace 'nope' doesn't exist\"" in out
+    assert " k | tags | w" in out and " 1 | null | new" in out
+    assert "    k int PRIMARY KEY,\n    w text,\n    tags set<text>\n)" in out
+    assert "AND comment = 'altered'" in out and "AND gc_grace_seconds = 3600" in out
+
+
+def test_raising_the_replication_factor_warns_to_repair(sim, tmp_path):
+    out = run(
+        sim,
+        tmp_path,
+        "DROP KEYSPACE IF EXISTS grow_ks;\n"
+        "CREATE KEYSPACE grow_ks WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', 'DC1': 1};\n"
+        "ALTER KEYSPACE grow_ks WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3};\n"
+        "DESCRIBE KEYSPACE grow_ks;\n",
+    )
+    assert "When increasing replication factor you need to run a full (-full) repair" in out
+    assert "'DC1': '3', 'DC2': '3'}  AND durable_writes = true;" in out
