@@ -20,11 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 
-from tests.support.inventories import shifted_inventory  # noqa: E402
-from tests.support.lab import loopback_octet  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 K = loopback_octet()
 

@@ -6,7 +6,7 @@ hosts (9 nodes, 2 writers, the monitor); ``lab`` is the tests' 5-host lab.
 Real OpenSSH servers on loopback (tests/support/sshd.py), paramiko, ``deploy.parallel`` 4; the
 lab's up check answers at once, so the rolling figure is deploy's own overhead per node.
 
-Run: ``.venv/bin/python benchmarks/deploy_apply.py`` → ``benchmarks/results/deploy_apply.json``.
+Run: ``.venv/bin/python -m benchmarks.deploy_apply`` → ``benchmarks/results/deploy_apply.json``.
 """
 
 from __future__ import annotations
@@ -17,24 +17,22 @@ import io
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from rackpanel.cli import main  # noqa: E402
-from tests.support.sshd import (  # noqa: E402
+from rackpanel.cli import main
+from tests.support.sshd import (
     LAB_HOSTS,
     demo_lab_hosts,
     demo_lab_inventory,
     lab_inventory,
     sshd_fleet,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 TOPOLOGIES = {
     "demo": (demo_lab_hosts, demo_lab_inventory),

@@ -1,6 +1,6 @@
 """Exporter benchmark: scrape latency, collection cost vs. bare round trips, RSS and CPU.
 
-    .venv/bin/python benchmarks/exporter_bench.py [--sizes 9,200] [--seconds 15]
+    .venv/bin/python -m benchmarks.exporter_bench [--sizes 9,200] [--seconds 15]
 
 For each cluster size a simulator runs on its own loopback range (the demo inventory on
 127.43.x.y; a generated 200-node inventory, two DCs of four racks of 25, on 127.44.x.y) and one
@@ -35,15 +35,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+from rackpanel.exporter.sources.cql import CqlSource
+from rackpanel.exporter.sources.jolokia import REQUESTS, JolokiaSource
+
+from tests.support.inventories import shifted_inventory
+from tests.support.sim import running_simulator
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import yaml  # noqa: E402
-from rackpanel.exporter.sources.cql import CqlSource  # noqa: E402
-from rackpanel.exporter.sources.jolokia import REQUESTS, JolokiaSource  # noqa: E402
-
-from tests.support.inventories import shifted_inventory  # noqa: E402
-from tests.support.sim import running_simulator  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "exporter.json"
 TARGETS = {"scrape_p99_ms": 10.0, "collection_ratio": 1.5, "rss_mb": 60.0}

@@ -1,6 +1,6 @@
 """gc.log benchmark: how fast the gclog source reads Cassandra's real GC log.
 
-    .venv/bin/python benchmarks/gclog_bench.py [--rounds 5]
+    .venv/bin/python -m benchmarks.gclog_bench [--rounds 5]
 
 This machine's JDK writes the log with Cassandra 5.0's exact -Xlog option string and
 jvm17-server.options' G1 flags (tests/test_exporter_gclog.py) until gc.log has rotated once, so
@@ -19,18 +19,16 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
+from rackpanel.exporter.sources.gclog import GcLogSource
+
+from tests.test_exporter_gclog import CASSANDRA_XLOG, JVM17_G1, compile_alloc, java
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from rackpanel.exporter.sources.gclog import GcLogSource  # noqa: E402
-
-from tests.test_exporter_gclog import CASSANDRA_XLOG, JVM17_G1, compile_alloc, java  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "gclog.json"
 

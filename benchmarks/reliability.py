@@ -17,8 +17,8 @@ its own (tests/support/lab.py), `rackpanel exporter` and `rackpanel writer` proc
   passes when the command exits 2 with a message of at most 25 lines naming the file or the
   option, and no traceback.
 
-    .venv/bin/python benchmarks/reliability.py [--chaos-seconds 60] [--fuzz-random 150]
-    .venv/bin/python benchmarks/reliability.py --render-only   # docs from the last results
+    .venv/bin/python -m benchmarks.reliability [--chaos-seconds 60] [--fuzz-random 150]
+    .venv/bin/python -m benchmarks.reliability --render-only   # docs from the last results
 Writes benchmarks/results/reliability.json and regenerates docs/reliability.md.
 """
 
@@ -39,17 +39,16 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rackpanel.simulator.cluster.admin_client import AdminClient
+
+from benchmarks.reliability_doc import render_doc
+from tests.support.bad_inputs import CASES
+from tests.support.inventories import shifted_inventory
+from tests.support.lab import free_port, loopback_octet
+from tests.support.processes import stop_process
+from tests.support.sim import create_keyspace, running_simulator
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from rackpanel.simulator.cluster.admin_client import AdminClient  # noqa: E402
-
-from benchmarks.reliability_doc import render_doc  # noqa: E402
-from tests.support.bad_inputs import CASES  # noqa: E402
-from tests.support.inventories import shifted_inventory  # noqa: E402
-from tests.support.lab import free_port, loopback_octet  # noqa: E402
-from tests.support.processes import stop_process  # noqa: E402
-from tests.support.sim import create_keyspace, running_simulator  # noqa: E402
 
 OCTET = loopback_octet()
 ADMIN = f"127.{OCTET}.0.1:9499"

@@ -1,7 +1,7 @@
 """The 9-node simulator's write path against a do-nothing CQL echo server, on the same raw
 client; then a long write run: worst-case latency and memory per stored key.
 
-    .venv/bin/python benchmarks/sim_echo.py [--requests 60000] [--in-flight 32] [--bulk 240000]
+    .venv/bin/python -m benchmarks.sim_echo [--requests 60000] [--in-flight 32] [--bulk 240000]
 
 1. Raw client: one TCP connection speaking native protocol v4 by hand (pre-encoded EXECUTE
    frames of a prepared ``INSERT INTO bench.kv (k, v) VALUES (?, ?)`` at LOCAL_QUORUM, a new
@@ -31,18 +31,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cassandra import ConsistencyLevel
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+from benchmarks.exporter_bench import proc_figures
+from benchmarks.sim_writes import run_writes
+from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
+from tests.support.sim import create_keyspace, running_simulator
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cassandra import ConsistencyLevel  # noqa: E402
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  # noqa: E402
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy  # noqa: E402
-
-from benchmarks.exporter_bench import proc_figures  # noqa: E402
-from benchmarks.sim_writes import run_writes  # noqa: E402
-from tests.support.inventories import shifted_inventory  # noqa: E402
-from tests.support.lab import loopback_octet  # noqa: E402
-from tests.support.sim import create_keyspace, running_simulator  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "sim_echo.json"
 HEADER = struct.Struct(">BBhBi")

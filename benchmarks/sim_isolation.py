@@ -8,7 +8,7 @@ raw socket sends OPTIONS to node B every 10 ms and times each round trip. The sa
 for a 10 MB statement (a SELECT list of ~2.5 M columns).
 Target (issue 14): OPTIONS p99 on the other node < 50 ms, no host marked down.
 
-    .venv/bin/python benchmarks/sim_isolation.py
+    .venv/bin/python -m benchmarks.sim_isolation
 Writes benchmarks/results/sim_isolation.json.
 """
 
@@ -25,15 +25,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cassandra.cluster import Cluster
+from cassandra.policies import RoundRobinPolicy
+
+from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
+from tests.support.sim import create_keyspace, running_simulator
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cassandra.cluster import Cluster  # noqa: E402
-from cassandra.policies import RoundRobinPolicy  # noqa: E402
-
-from tests.support.inventories import shifted_inventory  # noqa: E402
-from tests.support.lab import loopback_octet  # noqa: E402
-from tests.support.sim import create_keyspace, running_simulator  # noqa: E402
 
 OCTET = loopback_octet()
 ADMIN = f"127.{OCTET}.0.1:9499"

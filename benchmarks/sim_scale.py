@@ -1,7 +1,7 @@
 """The simulator at 9, 200 and 1,000 nodes: start-up, memory, idle CPU, writes at
 LOCAL_QUORUM and how long a rack cut takes to be seen down.
 
-    .venv/bin/python benchmarks/sim_scale.py [--sizes 9,200,1000] [--idle 120] [--writes 20000]
+    .venv/bin/python -m benchmarks.sim_scale [--sizes 9,200,1000] [--idle 120] [--writes 20000]
 
 For each size a real ``rackpanel sim`` process (fast failure detector: phi 2, 1 s gossip) runs
 on a loopback range of its own (the demo inventory for 9 nodes; a generated inventory of two
@@ -42,18 +42,17 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cassandra import ConsistencyLevel
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+from benchmarks.exporter_bench import proc_figures
+from benchmarks.sim_writes import run_writes
+from tests.support.inventories import generated_inventory, shifted_inventory
+from tests.support.lab import loopback_octet
+from tests.support.sim import create_keyspace, driver_cluster, running_simulator
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cassandra import ConsistencyLevel  # noqa: E402
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  # noqa: E402
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy  # noqa: E402
-
-from benchmarks.exporter_bench import proc_figures  # noqa: E402
-from benchmarks.sim_writes import run_writes  # noqa: E402
-from tests.support.inventories import generated_inventory, shifted_inventory  # noqa: E402
-from tests.support.lab import loopback_octet  # noqa: E402
-from tests.support.sim import create_keyspace, driver_cluster, running_simulator  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "sim_scale.json"
 RACK = "DC1/RAC2"

@@ -11,7 +11,7 @@ checksummed v5 segments; token-aware, DC-aware on DC1, libev reactor) and runs:
 - an unloaded phase: one request at a time, for the bare round trip.
 Targets (issue): >= 3,000 writes/s and p99 < 5 ms on a 2-core machine.
 
-    .venv/bin/python benchmarks/sim_writes.py [--writes 20000] [--in-flight 4,8,16,32]
+    .venv/bin/python -m benchmarks.sim_writes [--writes 20000] [--in-flight 4,8,16,32]
 Writes benchmarks/results/sim_writes.json (v4) or sim_writes_v5.json (v5).
 """
 
@@ -29,16 +29,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cassandra import ConsistencyLevel
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
+from tests.support.sim import create_keyspace, running_simulator
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cassandra import ConsistencyLevel  # noqa: E402
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  # noqa: E402
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy  # noqa: E402
-
-from tests.support.inventories import shifted_inventory  # noqa: E402
-from tests.support.lab import loopback_octet  # noqa: E402
-from tests.support.sim import create_keyspace, running_simulator  # noqa: E402
 
 OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 ADMIN = f"127.{OCTET}.0.1:9499"

@@ -14,19 +14,17 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import aiohttp
+from rackpanel.simulator.cluster.admin_client import AdminClient
+
+from tests.support.demo import running_demo
+from tests.support.lab import loopback_octet
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-import aiohttp  # noqa: E402
-from rackpanel.simulator.cluster.admin_client import AdminClient  # noqa: E402
-
-from tests.support.demo import running_demo  # noqa: E402
-from tests.support.lab import loopback_octet  # noqa: E402
 
 RACK = "DC1/RAC2"
 

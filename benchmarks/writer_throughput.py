@@ -14,7 +14,7 @@ POST /keypad/select (the press that applies a level) → answered with the new C
 LCD showing a completed request at the new CL; and keypad round trips while every node is
 powered off (target < 100 ms).
 
-    .venv/bin/python benchmarks/writer_throughput.py [--seconds 5] [--rounds 6]
+    .venv/bin/python -m benchmarks.writer_throughput [--seconds 5] [--rounds 6]
 Writes benchmarks/results/writer_throughput.json.
 """
 
@@ -35,18 +35,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cassandra import ConsistencyLevel
+from rackpanel.lcd_writer.cassandra_link import CassandraLink
+from rackpanel.lcd_writer.client import WriterClient
+from rackpanel.lcd_writer.options import WriterOptions
+
+from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
+from tests.support.processes import stop_process
+from tests.support.sim import running_simulator
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cassandra import ConsistencyLevel  # noqa: E402
-from rackpanel.lcd_writer.cassandra_link import CassandraLink  # noqa: E402
-from rackpanel.lcd_writer.client import WriterClient  # noqa: E402
-from rackpanel.lcd_writer.options import WriterOptions  # noqa: E402
-
-from tests.support.inventories import shifted_inventory  # noqa: E402
-from tests.support.lab import loopback_octet  # noqa: E402
-from tests.support.processes import stop_process  # noqa: E402
-from tests.support.sim import running_simulator  # noqa: E402
 
 OCTET = loopback_octet()  # a loopback range of its own (tests/support/lab.py)
 ADMIN = f"127.{OCTET}.0.1:9499"
