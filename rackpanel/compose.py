@@ -21,7 +21,7 @@ import yaml
 from rackpanel.compose_image import IMAGE_DIR, dockerfile, image_name, jvm_extra_opts
 from rackpanel.topology import Inventory
 from rackpanel.topology.model import MonitorPorts
-from rackpanel.topology.service_options import as_argv, writer_options
+from rackpanel.topology.service_options import as_argv, exporter_options, writer_options
 from rackpanel.topology.targets import TargetError, is_link, select
 
 COMPOSE_FILE = "docker-compose.yml"
@@ -97,19 +97,7 @@ def exporter_service(inv: Inventory, name: str) -> dict[str, Any]:
         "network_mode": f"service:{name}",
         "pid": f"service:{name}",
         "volumes": [f"{name}-logs:/var/log/cassandra:ro"],
-        "command": [
-            "exporter",
-            "--cassandra",
-            f"127.0.0.1:{inv.ports.cql}",
-            "--listen",
-            f"0.0.0.0:{inv.ports.exporter}",
-            "--gc-log",
-            "/var/log/cassandra/gc.log",
-            "--jolokia",
-            f"http://127.0.0.1:{inv.ports.jolokia}/jolokia/",
-            "--interval",
-            "2",
-        ],
+        "command": ["exporter", *as_argv(exporter_options(inv, inv.node(name), "compose"))],
         "depends_on": {name: {"condition": "service_started"}},
         "restart": "unless-stopped",
     }

@@ -60,3 +60,23 @@ def test_colours_come_from_the_datacenters(demo_inventory):
     place = next(demo_inventory.writer_places())
     options = writer_options(demo_inventory, place, contact_points=[], listen="x:1", display="none")
     assert options["colors"] == ["DC1=0,1,0", "DC2=0,0,1"]
+
+
+def test_every_placement_gives_the_exporter_options_it_accepts(demo_inventory, tmp_path):
+    from rackpanel.exporter.cli import add_arguments as add_exporter_arguments
+    from rackpanel.exporter.options import ExporterSettings
+    from rackpanel.exporter.options import from_args as exporter_from_args
+    from rackpanel.topology.placement import PLACEMENTS, host
+    from rackpanel.topology.service_options import exporter_options
+
+    parser = argparse.ArgumentParser()
+    add_exporter_arguments(parser)
+    place = next(demo_inventory.nodes())
+    for placement in PLACEMENTS:
+        argv = as_argv(exporter_options(demo_inventory, place, placement))
+        settings = load_args(ExporterSettings, parser.parse_args(argv))
+        options = exporter_from_args(settings)
+        assert options.cassandra_port == demo_inventory.ports.cql, placement
+        assert options.listen_port == demo_inventory.ports.exporter, placement
+        if placement != "compose":  # in compose the exporter shares the node's loopback
+            assert options.cassandra_host == host(place, placement), placement

@@ -1,15 +1,53 @@
-"""The options of a writer, derived once from the inventory for every way it is run.
+"""The options of a writer and of an exporter, derived once from the inventory for every
+placement they run in.
 
 The demo (simulator addresses, flags), the compose file (container names, flags) and deploy
 (real addresses, a ``--config`` YAML file on the Pi) differ only in where things are; what the
-writer is told about its cluster comes from here, so the three cannot drift apart.
+services are told comes from here, so the three cannot drift apart.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rackpanel.topology import Inventory, WriterPlace
+from rackpanel.topology import Inventory, NodePlace, WriterPlace
+from rackpanel.topology.placement import Placement
+
+# Where Cassandra keeps these on a Pi (Debian package) and in its container.
+GC_LOG = "/var/log/cassandra/gc.log"
+PID_FILE = "/var/run/cassandra/cassandra.pid"
+
+
+def exporter_options(inv: Inventory, place: NodePlace, placement: Placement) -> dict[str, Any]:
+    """Long option name → value for `rackpanel exporter` beside ``place`` in ``placement``.
+
+    ``sim``: on the node's simulator address (the demo adds its interval and pid file);
+    ``compose``: in the node container's network namespace (loopback to Cassandra, the node's
+    gc.log volume); ``pi``: on the Pi itself, Jolokia only when the inventory installs it.
+    """
+    cql, exporter, jolokia = inv.ports.cql, inv.ports.exporter, inv.ports.jolokia
+    if placement == "sim":
+        host = str(place.sim_address)
+        return {
+            "cassandra": f"{host}:{cql}",
+            "listen": f"{host}:{exporter}",
+            "jolokia": f"http://{host}:{jolokia}/jolokia/",
+        }
+    if placement == "compose":
+        return {
+            "cassandra": f"127.0.0.1:{cql}",
+            "listen": f"0.0.0.0:{exporter}",
+            "gc-log": GC_LOG,
+            "jolokia": f"http://127.0.0.1:{jolokia}/jolokia/",
+            "interval": "2",
+        }
+    return {
+        "cassandra": f"{place.address}:{cql}",
+        "listen": f"0.0.0.0:{exporter}",
+        "pid-file": PID_FILE,
+        "gc-log": GC_LOG,
+        "jolokia": f"http://{place.address}:{jolokia}/jolokia/" if inv.cluster.jolokia else "none",
+    }
 
 
 def writer_options(

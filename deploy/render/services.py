@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from rackpanel.deploy.files import ManagedFile, whole
 from rackpanel.topology import Inventory, NodePlace, WriterPlace
-from rackpanel.topology.service_options import writer_options
+from rackpanel.topology.service_options import exporter_options, writer_options
 
 CONFIG_DIR = "/etc/rackpanel"
 UNIT_DIR = "/etc/systemd/system"
@@ -20,16 +20,7 @@ WRITER_UNIT = "rackpanel-writer.service"
 
 
 def exporter_config(inv: Inventory, place: NodePlace) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "cassandra": f"{place.address}:{inv.ports.cql}",
-        "listen": f"0.0.0.0:{inv.ports.exporter}",
-        "pid-file": "/var/run/cassandra/cassandra.pid",
-        "gc-log": "/var/log/cassandra/gc.log",
-    }
-    config["jolokia"] = (
-        f"http://{place.address}:{inv.ports.jolokia}/jolokia/" if inv.cluster.jolokia else "none"
-    )
-    return config
+    return exporter_options(inv, place, "pi")
 
 
 def writer_config(inv: Inventory, place: WriterPlace) -> dict[str, Any]:

@@ -17,7 +17,11 @@ from pathlib import Path
 from rackpanel.demo.supervisor import Service
 from rackpanel.secret_files import warn_if_readable_by_others
 from rackpanel.topology import Inventory
-from rackpanel.topology.service_options import as_argv, simulated_writer_options
+from rackpanel.topology.service_options import (
+    as_argv,
+    exporter_options,
+    simulated_writer_options,
+)
 
 RACKPANEL = [sys.executable, "-m", "rackpanel"]
 
@@ -79,12 +83,7 @@ def exporter_services(inv: Inventory, opts: StackOptions) -> list[Service]:
                 argv=[
                     *RACKPANEL,
                     "exporter",
-                    "--cassandra",
-                    f"{host}:{inv.ports.cql}",
-                    "--listen",
-                    f"{host}:{inv.ports.exporter}",
-                    "--jolokia",
-                    f"http://{host}:{inv.ports.jolokia}/jolokia/",
+                    *as_argv(exporter_options(inv, place, "sim")),
                     "--interval",
                     str(opts.exporter_interval),
                     # The process serving this node is the simulator: the proc source reads it.
