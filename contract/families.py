@@ -275,6 +275,17 @@ WRITER_HOSTS_UP = _writer(
     ("host_dc",),
 )
 
+# How a writer's request ended (lcd_writer.outcome classifies into exactly these).
+WRITER_OUTCOMES = (
+    "success",
+    "unavailable",
+    "write_timeout",
+    "read_timeout",
+    "client_timeout",
+    "no_host",
+    "error",
+)
+
 # What the label values are, for the reader of docs/metrics.md.
 LABEL_VALUES: dict[str, str] = {
     "source": "cql, jolokia, proc, gclog",
@@ -283,7 +294,5 @@ LABEL_VALUES: dict[str, str] = {
     "operation": "read, write",
     "kind": "unavailable, timeout, failure",
     "result": "succeeded, failed, timed_out",
-    "outcome": (
-        "success, unavailable, write_timeout, read_timeout, client_timeout, no_host, error"
-    ),
+    "outcome": ", ".join(WRITER_OUTCOMES),
 }

@@ -12,17 +12,10 @@ from typing import Any
 
 from cassandra import OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
 from cassandra.cluster import NoHostAvailable
+from rackpanel.contract.families import WRITER_OUTCOMES
 from rackpanel.lcd_writer.consistency import Operation
 
-OUTCOMES = (
-    "success",
-    "unavailable",
-    "write_timeout",
-    "read_timeout",
-    "client_timeout",
-    "no_host",
-    "error",
-)
+OUTCOMES = WRITER_OUTCOMES  # the contract's label values of `outcome`
 
 
 @dataclass(frozen=True)
