@@ -35,7 +35,7 @@ def port(request) -> Iterator[tuple[str, int]]:
         server = WriterHttp(
             f"{NET}.21", 0, lcd=lambda: {"lines": ["a", "b"]},
             press=lambda p: (presses.append(p), {"pressed": p.button.value})[1],
-            metrics=lambda: PAGE.body, keypad_enabled=True,
+            cancel=lambda: {}, metrics=lambda: PAGE.body, keypad_enabled=True,
         )  # fmt: skip
         server.server.server.limits = limits
         server.start()
@@ -162,7 +162,7 @@ def keypad() -> Iterator[tuple[WriterHttp, list[Press]]]:
     presses: list[Press] = []
     server = WriterHttp(
         f"{NET}.23", 0, lcd=lambda: {}, press=lambda p: (presses.append(p), {})[1],
-        metrics=lambda: b"", keypad_enabled=True,
+        cancel=lambda: {}, metrics=lambda: b"", keypad_enabled=True,
     )  # fmt: skip
     server.start()
     yield server, presses
