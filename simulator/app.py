@@ -179,8 +179,11 @@ async def start_simulator(
             await server.start()
         if admin is not None:
             from rackpanel.simulator.cluster.admin import start_admin
+            from rackpanel.simulator.executor.repair import repair
 
-            sim.admin = await start_admin(cluster, admin[0], admin[1])
+            sim.admin = await start_admin(
+                cluster, admin[0], admin[1], repair=lambda ks: repair(cluster, context.schema, ks)
+            )
         if jolokia:
             sim.jolokia = await _start_jolokia(cluster, inv.ports.jolokia)
         await cluster.start()

@@ -4,7 +4,13 @@ brings existing data to the replicas a replication change added."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.support.cqlsh import cqlsh, transcript
+
+RACKPANEL = Path(sys.executable).with_name("rackpanel")
 
 
 def run(sim, tmp_path, statements: str, node: int = 0) -> str:
@@ -54,3 +60,35 @@ def test_raising_the_replication_factor_warns_to_repair(sim, tmp_path):
     )
     assert "When increasing replication factor you need to run a full (-full) repair" in out
     assert "'DC1': '3', 'DC2': '3'}  AND durable_writes = true;" in out
+
+
+def count_in_dc2(sim, tmp_path, keyspace: str) -> int:
+    out = run(
+        sim, tmp_path, f"CONSISTENCY LOCAL_ONE;\nSELECT count(*) FROM {keyspace}.kv;\n", node=-1
+    )
+    lines = [line.strip() for line in out.splitlines()]
+    return int(lines[lines.index("count") + 2])
+
+
+def test_data_reaches_new_replicas_only_after_a_repair(sim, tmp_path):
+    """RF DC1:1 → DC1:3, DC2:3: DC2's replicas are empty (Cassandra streams nothing on ALTER)
+    until `rackpanel repair` merges every partition onto all of its current replicas."""
+    inserts = "".join(f"INSERT INTO repair_ks.kv (k, v) VALUES ({i}, {i});\n" for i in range(20))
+    run(
+        sim,
+        tmp_path,
+        "DROP KEYSPACE IF EXISTS repair_ks;\n"
+        "CREATE KEYSPACE repair_ks WITH replication = "
+        "{'class': 'NetworkTopologyStrategy', 'DC1': 1};\n"
+        "CREATE TABLE repair_ks.kv (k int PRIMARY KEY, v int);\n" + inserts + "ALTER KEYSPACE "
+        "repair_ks WITH replication = {'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3};\n",
+    )
+    assert count_in_dc2(sim, tmp_path, "repair_ks") == 0
+    admin = sim.admin_url.removeprefix("http://")
+    result = subprocess.run(
+        [str(RACKPANEL), "repair", "repair_ks", "--admin", admin],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "repaired repair_ks: 20 partitions, 100 replica copies streamed" in result.stdout
+    assert count_in_dc2(sim, tmp_path, "repair_ks") == 20

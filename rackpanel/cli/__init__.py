@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "panel": "rackpanel.panel.cli",
     "sim": "rackpanel.simulator.cli",
     "power": "rackpanel.cli.power",
+    "repair": "rackpanel.cli.repair",
     "exporter": "rackpanel.exporter.cli",
     "writer": "rackpanel.lcd_writer.cli",
     "generate": "rackpanel.cli.generate",

@@ -11,6 +11,9 @@
 - ``POST /reset``  → every node on, links up, every view UP at once; the hints still pending
   are replayed to their targets first (as the nodes' return would), never dropped:
   ``{"reset": true, "hints_replayed": N}``.
+- ``POST /repair``  ``{"keyspace": name}`` or ``{}`` (every user keyspace) → a full repair
+  (``executor.repair``): ``{"partitions_repaired", "replica_copies_streamed",
+  "partitions_skipped", "replicas_down"}``.
 
 Who may call it. The API can cut nodes, so it answers only programs that mean to talk to it:
 
@@ -30,6 +33,7 @@ import hmac
 import ipaddress
 import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rackpanel.simulator.cluster.http import (
@@ -41,6 +45,7 @@ from rackpanel.simulator.cluster.http import (
     Response,
 )
 from rackpanel.simulator.cluster.model import UnknownTarget
+from rackpanel.simulator.core import CqlError
 
 if TYPE_CHECKING:
     from rackpanel.simulator.cluster.model import SimCluster
@@ -93,7 +98,25 @@ def _state(cluster: SimCluster, request: Request) -> Response:
     return Response(200, cluster.state(views))
 
 
-def admin_handler(cluster: SimCluster) -> Handler:
+def _repair(repair: Callable[[str | None], dict] | None, body: Any) -> Response:
+    if repair is None:
+        return Response(404, {"error": "this simulator has no repair"})
+    keyspace = body.get("keyspace") if isinstance(body, dict) else None
+    if (
+        (body is not None
+        and not isinstance(body, dict))
+        or not (keyspace is None or isinstance(keyspace, str))
+    ):
+        raise BadRequest('POST /repair expects a JSON object {"keyspace": name} or {}')
+    try:
+        return Response(200, repair(keyspace))
+    except CqlError as exc:
+        raise BadRequest(exc.message) from exc
+
+
+def admin_handler(
+    cluster: SimCluster, repair: Callable[[str | None], dict] | None = None
+) -> Handler:
     async def handle(request: Request) -> Response:
         route = request.path.rstrip("/") or "/"
         routes = {
@@ -101,6 +124,7 @@ def admin_handler(cluster: SimCluster) -> Handler:
             "/state": ("GET", lambda: _state(cluster, request)),
             "/power": ("POST", lambda: _power(cluster, request.json())),
             "/reset": ("POST", lambda: _reset(cluster)),
+            "/repair": ("POST", lambda: _repair(repair, request.json())),
         }
         if route not in routes:
             return Response(404, {"error": f"no such endpoint {request.path!r}; try /state"})
@@ -190,7 +214,11 @@ def refuse_exposed(host: str, token: str | None = None) -> None:
 
 
 async def start_admin(
-    cluster: SimCluster, host: str = "127.0.0.1", port: int = 9499, token: str | None = None
+    cluster: SimCluster,
+    host: str = "127.0.0.1",
+    port: int = 9499,
+    token: str | None = None,
+    repair: Callable[[str | None], dict] | None = None,
 ) -> HttpServer:
     """Start the admin API on the running loop; ``await server.stop()`` to end it.
 
@@ -199,7 +227,7 @@ async def start_admin(
     token = token if token is not None else admin_token()
     refuse_exposed(host, token)
     server = HttpServer(
-        admin_handler(cluster),
+        admin_handler(cluster, repair),
         host,
         port,
         guard=admin_guard(host, port, token),

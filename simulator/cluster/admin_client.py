@@ -46,6 +46,10 @@ class AdminClient:
     def power(self, action: str, target: str, crash: bool = False) -> dict[str, Any]:
         return self._call("POST", "/power", {"action": action, "target": target, "crash": crash})
 
+    def repair(self, keyspace: str | None = None) -> dict[str, Any]:
+        """A full repair of one keyspace (or every user keyspace)."""
+        return self._call("POST", "/repair", {} if keyspace is None else {"keyspace": keyspace})
+
     def reset(self) -> dict[str, Any]:
         """Every node on, links up, views UP; pending hints are replayed, not dropped."""
         return self._call("POST", "/reset", {})
