@@ -7,6 +7,14 @@ Real OpenSSH servers on loopback (tests/support/sshd.py), paramiko, ``deploy.par
 lab's up check answers at once, so the rolling figure is deploy's own overhead per node.
 
 Run: ``.venv/bin/python -m benchmarks.deploy_apply`` → ``benchmarks/results/deploy_apply.json``.
+
+``--phases`` times the install phases instead (→ ``benchmarks/results/deploy_phases.json``):
+``deploy bundle``'s wheels for the Pis' platform (manylinux aarch64, Python 3.11, from PyPI), then
+on blank Debian bookworm roots behind real sshds (tests/support/debroot.py, as in
+tests/test_deploy_install.py): a node's phases with the Debian mirror (Java installed for real;
+the Apache Cassandra repository is not reachable from here, so the node stops there), and a writer
+with no network at all, from the apt cache and the wheels, then its no-op second apply. The lab's
+key stands in for the pinned repository keys, which cannot be downloaded here.
 """
 
 from __future__ import annotations
@@ -76,11 +84,137 @@ def trial(directory: Path, fleet, make_inventory) -> dict[str, float]:
     return result
 
 
+PHASE_RESULTS = REPO / "benchmarks" / "results" / "deploy_phases.json"
+
+
+def phase_times(inventory: Path, *argv: str) -> tuple[float, dict[str, float], str]:
+    """Seconds of one `deploy apply`, each phase's seconds, and the host's result."""
+    from rackpanel.deploy.progress import Progress
+
+    kept: list = []
+    summary = Progress.summary
+    Progress.summary = lambda self, outcomes: kept.extend(outcomes)  # type: ignore[method-assign]
+    try:
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            main(["deploy", "apply", *argv, "--inventory", str(inventory)])
+        took = time.perf_counter() - start
+    finally:
+        Progress.summary = summary  # type: ignore[method-assign]
+    (outcome,) = kept
+    status = f"{outcome.status}: {outcome.reason}" if outcome.reason else outcome.status
+    return took, {k: round(v, 1) for k, v in outcome.phases.items()}, status
+
+
+def phases_benchmark(work: Path) -> dict[str, object]:
+    import os
+    import subprocess
+    from dataclasses import replace
+
+    from rackpanel.deploy import phases
+    from rackpanel.deploy.aptcache import build_cache
+    from rackpanel.deploy.keys import CASSANDRA, GRAFANA, fingerprints
+    from rackpanel.deploy.wheels import build_wheels
+
+    from tests.support.debroot import debs_for, make_root, wrapper
+    from tests.support.sshd import lab_hosts
+
+    out: dict[str, object] = {}
+    start = time.perf_counter()
+    pi = build_wheels(
+        REPO,
+        work / "pi-bundle",
+        ["manylinux_2_17_aarch64", "manylinux2014_aarch64"],
+        "3.11",
+        log=lambda _: None,
+    )
+    out["bundle_wheels_aarch64_s"] = round(time.perf_counter() - start, 1)
+    out["bundle_wheels_aarch64"] = sorted(p.name for p in (work / "pi-bundle/wheels").iterdir())
+    out["bundle_version"] = pi["version"]
+
+    home = work / "gnupg"
+    home.mkdir(mode=0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "bench <b@example.invalid>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    key = subprocess.run(["gpg", "--batch", "--armor", "--export"], capture_output=True, env=env)
+    bundle = work / "bundle"
+    platforms = ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]  # the lab hosts' own
+    build_wheels(REPO, bundle, platforms, "3.11", log=lambda _: None)
+    (bundle / "keys").mkdir()
+    for name in ("cassandra", "grafana"):
+        (bundle / "keys" / f"{name}.asc").write_bytes(key.stdout)
+    build_cache(debs_for(["python3-venv"]), bundle / "apt")
+    (fpr,) = fingerprints(bundle / "keys/cassandra.asc")
+    phases.CASSANDRA = replace(CASSANDRA, fingerprints=(fpr,))
+    phases.GRAFANA = replace(GRAFANA, fingerprints=(fpr,))
+
+    hosts = lab_hosts(87)
+    with sshd_fleet(work / "sshd", hosts) as fleet:
+        for name, offline in (("rpidc1r1n1", False), ("rpidc1user", True)):
+            directory = work / name
+            directory.mkdir()
+            inventory = lab_inventory(
+                directory,
+                fleet,
+                hosts,
+                install=True,
+                bundle_dir=str(bundle),
+                wheel_platforms=platforms,
+                apt_cache=offline,
+                command_wrapper=wrapper(f"{directory}/hosts/{{host}}", offline=offline),
+            )
+            raw = yaml.safe_load(inventory.read_text())
+            raw["cluster"]["cassandra_version"] = "5.0.6"
+            inventory.write_text(yaml.safe_dump(raw, sort_keys=False))
+            fleet.write_known_hosts(directory / "known_hosts")
+            make_root(directory / "hosts" / name, raspi_config=name == "rpidc1user")
+            first = phase_times(inventory, "--limit", name)
+            second = phase_times(inventory, "--limit", name)
+            out[name] = {
+                "network": "none (apt cache + wheels)" if offline else "Debian mirror",
+                "apply_first_s": round(first[0], 1),
+                "phases_s": first[1],
+                "result": first[2],
+                "apply_again_s": round(second[0], 1),
+                "result_again": second[2],
+            }
+            shutil.rmtree(directory / "hosts", ignore_errors=True)
+    return out
+
+
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--topology", choices=sorted(TOPOLOGIES), default="demo")
+    parser.add_argument("--phases", action="store_true", help="time the install phases")
     args = parser.parse_args()
+    if args.phases:
+        work = Path(tempfile.mkdtemp(prefix="rackpanel-phases-bench-"))
+        try:
+            result = phases_benchmark(work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        PHASE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        PHASE_RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        print(
+            json.dumps({k: v for k, v in result.items() if k != "bundle_wheels_aarch64"}, indent=2)
+        )
+        return
     hosts_of, make_inventory = TOPOLOGIES[args.topology]
     hosts = hosts_of()
     work = Path(tempfile.mkdtemp(prefix="rackpanel-deploy-bench-"))

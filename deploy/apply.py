@@ -99,8 +99,8 @@ def apply(
         try:
             remote = sessions.get(host)
             if installer is not None:
-                outcome.phases = installer.run(
-                    host, remote, lambda text: progress.step(host.name, text)
+                installer.run(
+                    host, remote, lambda text: progress.step(host.name, text), outcome.phases
                 )
             plan = plan_host(inv, host, remote)
             plans[host.name] = plan

@@ -58,18 +58,23 @@ class Installer:
         return [probe(remote, apt, phase) for phase in self.phases(host)]
 
     def run(
-        self, host: DeployHost, remote: Remote, report: Callable[[str], None]
-    ) -> dict[str, float]:
-        """Bring the host through every phase; seconds each phase that had work took."""
+        self,
+        host: DeployHost,
+        remote: Remote,
+        report: Callable[[str], None],
+        took: dict[str, float],
+    ) -> None:
+        """Bring the host through every phase; ``took`` gets the seconds of each phase that had
+        work, the one that failed included."""
         self.guard(remote)
         apt = HostApt(remote, cache=self.inv.deploy.apt_cache)
-        took: dict[str, float] = {}
         for phase in self.phases(host):
             start = time.monotonic()
             state = probe(remote, apt, phase)
             if state.done:
                 continue
             report(f"phase {phase.name}: " + "; ".join(state.todo()))
-            run_phase(remote, apt, state, lambda text, name=phase.name: report(f"{name}: {text}"))
-            took[phase.name] = time.monotonic() - start
-        return took
+            try:
+                run_phase(remote, apt, state, lambda text, n=phase.name: report(f"{n}: {text}"))
+            finally:
+                took[phase.name] = time.monotonic() - start

@@ -169,3 +169,30 @@ def test_the_apt_cache_index_matches_dpkg(tmp_path):
     assert build_cache(source, tmp_path / "apt") == len(debs)
     index = (tmp_path / "apt" / "Packages").read_text()
     assert index.count("\nFilename: ./") == len(debs)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_bundle_builds_the_wheels_for_the_pis_platform(tmp_path, lab_key, capsys):
+    """`deploy bundle` as the operator runs it: wheels for manylinux aarch64 / Python 3.11."""
+    from rackpanel.cli import main
+
+    raw = yaml.safe_load((REPO / "inventory.yml").read_text())
+    raw["deploy"] = {**raw.get("deploy", {}), "bundle_dir": "bundle"}
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump(raw, sort_keys=False))
+    keys = tmp_path / "bundle" / "keys"
+    keys.mkdir(parents=True)
+    for name in ("cassandra", "grafana"):  # as downloaded earlier: not reachable from here
+        shutil.copy(lab_key, keys / f"{name}.asc")
+    code = main(["deploy", "bundle", "--no-pi", "--inventory", str(inventory)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    wheels = sorted(p.name for p in (tmp_path / "bundle" / "wheels").glob("*.whl"))
+    assert "rackpanel-0.1.0-py3-none-any.whl" in wheels
+    compiled = [w for w in wheels if not w.endswith("-none-any.whl")]
+    assert compiled and all("aarch64" in w and "-cp311-" in w for w in compiled), wheels
+    assert any(w.startswith("cassandra_driver-3.30.1-") for w in compiled)
+    bundle = Bundle(tmp_path / "bundle").wheels()
+    assert bundle.count == len(wheels) and bundle.extras == ()
+    assert f"bundle ready in {tmp_path / 'bundle'}" in out
