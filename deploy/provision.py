@@ -11,6 +11,7 @@ start on install (Cassandra, before it has the cluster's configuration) are held
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -191,11 +192,16 @@ def run_phase(remote: Remote, apt: HostApt, state: PhaseState, report: Report) -
             raise DeployError(f"{name}: apt finished but {', '.join(missing)} is not installed")
         report("installed " + ", ".join(state.package_notes))
     for upload in state.uploads:
-        files = [
-            (remote.path(target), source.read_bytes(), 0o644)
-            for target, source in local_files(upload).items()
-        ]
+        wanted = local_files(upload)
+        files = [(remote.path(t), source.read_bytes(), 0o644) for t, source in wanted.items()]
         remote.install_files(files)
+        if upload.local.is_dir():  # an earlier bundle's files must not be found by pip or apt
+            keep = {posixpath.basename(t) for t in wanted}
+            directory = remote.path(upload.remote)
+            stale = [n for n in remote.sftp.listdir(directory) if n not in keep]
+            if stale:
+                listed = " ".join(shlex.quote(f"{directory}/{n}") for n in stale)
+                remote.check(f"rm -rf {listed}", privileged=True, what="removing stale files")
         report(f"uploaded {upload.label}")
     for step in state.steps:
         result = remote.system(step.run, timeout=INSTALL_TIMEOUT, stdin=step.stdin)
