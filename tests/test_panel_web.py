@@ -79,7 +79,12 @@ def test_clicking_a_rack_stop_cuts_it_and_the_page_shows_it_off_within_2_s(demo,
         }
         return rack.get_attribute("data-on") == "false" and states == {"off"}
 
-    wait_for(shown_off, 10, interval=0.05, what="the page to show DC1/RAC2 off")
+    try:
+        wait_for(shown_off, 10, interval=0.05, what="the page to show DC1/RAC2 off")
+    except AssertionError as exc:  # say what the page said (e.g. the simulator refusing)
+        message = css(page, "#message").text
+        live = css(page, "#live").text
+        raise AssertionError(f"{exc}; page message {message!r}, stream {live!r}") from None
     shown = time.monotonic() - clicked
     assert cut_in_simulator()
     print(f"stop clicked → page shows the rack off in {shown:.2f} s")
