@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from rackpanel.topology import Inventory
 from rackpanel.topology.targets import link_targets
 
 DARK = [0, 0, 0]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -173,9 +175,14 @@ class Poller:
         await self._rebuild()
 
     async def _every(self, period: float, read: Callable[[], Awaitable[None]]) -> None:
+        """Read and rebuild every ``period``; an unexpected answer costs one round, never the
+        loop (a panel left running must not freeze on one bad reply)."""
         while True:
-            await read()
-            await self._rebuild()
+            try:
+                await read()
+                await self._rebuild()
+            except Exception as exc:  # logged; the next round tries again
+                log.warning("panel: reading %s failed: %r", read.__name__, exc)
             await asyncio.sleep(period)
 
     async def start(self) -> None:
