@@ -178,10 +178,29 @@ _COLUMN_COLUMNS = [
 ]
 
 
+def _trace_tables() -> list[TableDef]:
+    """system_traces.sessions and .events, with TraceKeyspace's columns (Cassandra 5.0)."""
+    return [
+        table_def(
+            "system_traces", "sessions", [("session_id", "uuid")], [],
+            [("client", "inet"), ("command", "text"), ("coordinator", "inet"),
+             ("coordinator_port", "int"), ("duration", "int"),
+             ("parameters", "map<text, text>"), ("request", "text"),
+             ("started_at", "timestamp")],
+        ),
+        table_def(
+            "system_traces", "events", [("session_id", "uuid")], [("event_id", "timeuuid")],
+            [("activity", "text"), ("source", "inet"), ("source_elapsed", "int"),
+             ("source_port", "int"), ("thread", "text")],
+        ),
+    ]  # fmt: skip
+
+
 def _system_tables() -> list[TableDef]:
     ss, sys_, vs = "system_schema", "system", "system_virtual_schema"
     fn_args = [("argument_types", "frozen<list<text>>")]
     return [
+        *_trace_tables(),
         table_def(
             ss, "keyspaces", _KS, [], [("durable_writes", "boolean"), ("replication", _TEXT_MAP)],
         ),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rackpanel.simulator.executor.caches import ByteBoundedLRU, statement_bytes
+from rackpanel.simulator.executor.tracing import TraceStore
 from rackpanel.simulator.protocol import heavy
 from rackpanel.simulator.schema import Schema
 from rackpanel.topology.model import release_of
@@ -30,6 +31,7 @@ class SimContext:
         self.cql_port = cql_port
         self.clients_of: Callable[[Any], list] = lambda node: []
         self.broadcast: Callable[[str, bytes], None] = lambda event_type, body: None
+        self.traces = TraceStore()
         self._parsed: ByteBoundedLRU[tuple[Statement, tuple]] = ByteBoundedLRU(PARSE_CACHE_BYTES)
 
     async def parse(self, text: str) -> tuple[Statement, tuple]:

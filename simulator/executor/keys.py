@@ -78,7 +78,7 @@ def token_filter(
                 + ", ".join(names)
             )
         if rel.op not in _TOKEN_OPS:
-            raise InvalidRequest(f"Unsupported \"{rel.op}\" relation: token({', '.join(names)})")
+            raise InvalidRequest(f'Unsupported "{rel.op}" relation: token({", ".join(names)})')
         value = term_bytes(rel.term, BIGINT, bound, "partition key token")
         if value is None or value is UNSET:
             raise InvalidRequest("Invalid null value for partition key token")

@@ -56,6 +56,8 @@ def local_rows(ctx: SimContext, node: Any, keyspace: str, table: str) -> list[di
         return schema.schema_rows(table)
     if keyspace == "system_virtual_schema":
         return schema.virtual_schema_rows(table)
+    if keyspace == "system_traces":
+        return ctx.traces.rows(table)
     if keyspace == "system_views":
         from rackpanel.simulator.cluster.views import view_rows
 

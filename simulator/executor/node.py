@@ -9,7 +9,13 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from rackpanel.simulator.core import ConsistencyLevel, InvalidRequest, Mutation, Unprepared
+from rackpanel.simulator.core import (
+    ConsistencyLevel,
+    CqlError,
+    InvalidRequest,
+    Mutation,
+    Unprepared,
+)
 from rackpanel.simulator.cql import ast
 from rackpanel.simulator.cql.types import split_routing_key
 from rackpanel.simulator.executor import ddl, dml, guards
@@ -17,6 +23,7 @@ from rackpanel.simulator.executor.binding import Bound
 from rackpanel.simulator.executor.caches import ByteBoundedLRU, statement_bytes
 from rackpanel.simulator.executor.context import SimContext
 from rackpanel.simulator.executor.describe import describe
+from rackpanel.simulator.executor.keys import equal_values, partition_keys, restrictions
 from rackpanel.simulator.executor.local_tables import is_local, local_rows
 from rackpanel.simulator.executor.prepared import Prepared, prepare
 from rackpanel.simulator.executor.select import (
@@ -29,6 +36,7 @@ from rackpanel.simulator.executor.select import (
     page,
     project,
 )
+from rackpanel.simulator.executor.tracing import replica_events
 from rackpanel.simulator.protocol import heavy, messages
 from rackpanel.simulator.protocol.messages import ColumnSpec, QueryParams
 from rackpanel.simulator.schema import TableDef
@@ -36,6 +44,7 @@ from rackpanel.simulator.schema import TableDef
 MODIFICATIONS = (ast.Insert, ast.Update, ast.Delete)
 BATCH_WRITE_TYPES = {0: "BATCH", 1: "UNLOGGED_BATCH", 2: "COUNTER"}
 BATCH_KINDS = {"LOGGED": 0, "UNLOGGED": 1, "COUNTER": 2}
+TRACED_PARTITIONS = 3  # partitions whose replicas a trace tells about (an IN list has more)
 # Each node's prepared statements, by estimated size (Cassandra's prepared_statements_cache_size
 # is max(10 MiB, heap / 256); an evicted statement answers Unprepared and drivers re-prepare).
 PREPARED_CACHE_BYTES = 10 * 1024 * 1024
@@ -58,6 +67,7 @@ class NodeExecutor:
             params = request.params
             bound = Bound(params.values, params.names, markers)
             session = params.keyspace or conn.keyspace  # v5 may name the keyspace per request
+            self._start_trace(conn, request, request.query, params)
             return await self._run(conn, statement, session, bound, params, False, request)
 
     async def prepare(self, conn: Any, request: messages.Prepare) -> bytes:
@@ -82,6 +92,7 @@ class NodeExecutor:
         changed = None  # v5: the client holds stale result metadata
         if request.result_metadata_id not in (None, prepared.result_metadata_id):
             changed = prepared.result_metadata_id
+        self._start_trace(conn, request, prepared.query, params)
         return await self._run(
             conn,
             prepared.statement,
@@ -135,7 +146,65 @@ class NodeExecutor:
             )
         return None
 
+    # ---- tracing ----------------------------------------------------------------------------
+    def _start_trace(
+        self, conn: Any, request: messages.Request, text: str, params: QueryParams
+    ) -> None:
+        if not request.tracing:
+            return
+        trace = self.ctx.traces.start(
+            self.node.address,
+            conn.address,
+            "Execute CQL3 query",
+            {"query": text, "consistency_level": params.consistency.name},
+        )
+        request.trace, request.trace_id = trace, trace.session_id
+        trace.event(f"Parsing {text[:200]}")
+        trace.event(f"Preparing statement; coordinator /{self.node.address} "
+                    f"({self.node.dc}/{self.node.rack}) at {params.consistency.name}")  # fmt: skip
+
+    def _trace_replicas(
+        self,
+        request: messages.Request,
+        replication: Any,
+        keys: list[bytes],
+        cl: ConsistencyLevel,
+        write: bool,
+    ) -> None:
+        trace = request.trace
+        if trace is None:
+            return
+        for key in list(dict.fromkeys(keys))[:TRACED_PARTITIONS]:
+            replica_events(trace, self.ctx.cluster, self.node, replication, key, cl, write)
+
     async def _run(
+        self,
+        conn: Any,
+        statement: ast.Statement,
+        session: str | None,
+        bound: Bound,
+        params: QueryParams,
+        skip_metadata: bool,
+        request: messages.Request,
+        new_metadata_id: bytes | None = None,
+    ) -> bytes:
+        trace = request.trace
+        try:
+            result = await self._execute(
+                conn, statement, session, bound, params, skip_metadata, request, new_metadata_id
+            )
+        except CqlError as exc:
+            if trace is not None:
+                trace.event(f"Request failed: {type(exc).__name__}: {exc.message}")
+            raise
+        finally:
+            if trace is not None:
+                trace.finish()
+        if trace is not None:
+            trace.event("Request complete")
+        return result
+
+    async def _execute(
         self,
         conn: Any,
         statement: ast.Statement,
@@ -151,7 +220,7 @@ class NodeExecutor:
                 statement, session, bound, params, skip_metadata, new_metadata_id, request
             )
         if isinstance(statement, MODIFICATIONS):
-            return await self._modify(statement, session, bound, params)
+            return await self._modify(statement, session, bound, params, request)
         if isinstance(statement, ast.Batch):
             timestamp = params.timestamp if params.timestamp is not None else dml.now_micros()
             batch = guards.BatchSize()
@@ -220,6 +289,11 @@ class NodeExecutor:
             local_rows(self.ctx, self.node, keyspace, stmt.table) if is_local(keyspace) else None
         )
         replication = None if local is not None else self.ctx.schema.keyspace(keyspace).replication
+        if request.trace is not None and replication is not None:
+            keys = traced_keys(table, stmt, bound)
+            if keys is None:
+                request.trace.event("No partition key restriction: scanning every token range")
+            self._trace_replicas(request, replication, keys or [], params.consistency, False)
         rows = await find_rows(
             self.ctx.cluster, self.node, replication, table, stmt, bound, params.consistency, local
         )
@@ -234,13 +308,20 @@ class NodeExecutor:
         return self.ctx.schema.table(keyspace, stmt.table)
 
     async def _modify(
-        self, stmt: Any, session: str | None, bound: Bound, params: QueryParams
+        self,
+        stmt: Any,
+        session: str | None,
+        bound: Bound,
+        params: QueryParams,
+        request: messages.Request,
     ) -> bytes:
         table = self._writable_table(stmt, session)
         if dml.is_conditional(stmt):
             return await self._cas(table, stmt, bound, params)
         mutations = dml.mutations_of(table, stmt, bound, params.timestamp)
         replication = self.ctx.schema.keyspace(table.keyspace).replication
+        keys = [m.partition_key for m in mutations]
+        self._trace_replicas(request, replication, keys, params.consistency, True)
         await self.ctx.cluster.write(self.node, replication, mutations, params.consistency)
         return messages.result_void()
 
@@ -301,6 +382,13 @@ class NodeExecutor:
                 )
                 row.append(values.get(name))
         return messages.result_rows(columns, [row])
+
+
+def traced_keys(table: TableDef, stmt: ast.Select, bound: Bound) -> list[bytes] | None:
+    """The partition keys an EQ/IN restriction names, for the trace (None for a scan)."""
+    by_column = restrictions(table, stmt.where, allow_token=True)
+    pk = equal_values(table.partition_key, by_column, bound)
+    return None if pk is None else partition_keys(table, pk)[:TRACED_PARTITIONS]
 
 
 def _restricts_partition_key(table: TableDef, stmt: ast.Select) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from rackpanel.simulator.core import (
     AlreadyExists,
@@ -89,6 +90,7 @@ class Request:
     tracing: bool = field(default=False, kw_only=True)
     trace_id: uuid.UUID | None = field(default=None, kw_only=True)
     warnings: list[str] = field(default_factory=list, kw_only=True)
+    trace: Any = field(default=None, kw_only=True)  # the executor's trace session
 
 
 @dataclass(slots=True)
