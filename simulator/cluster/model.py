@@ -297,7 +297,7 @@ class SimCluster(Coordinator):
     # ---- reachability and liveness -----------------------------------------------------------
 
     def link_up(self, dc_a: str, dc_b: str) -> bool:
-        return dc_a == dc_b or frozenset((dc_a, dc_b)) not in self.cut_links
+        return not self.cut_links or dc_a == dc_b or frozenset((dc_a, dc_b)) not in self.cut_links
 
     def reachable(self, a: SimNode, b: SimNode) -> bool:
         """Whether a message from ``a`` gets to ``b`` and back (both powered, no cut link)."""

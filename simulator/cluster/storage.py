@@ -252,7 +252,7 @@ class Storage:
             raise ValueError(f"max_partitions must be at least 1, not {max_partitions}")
         self.max_partitions = max_partitions
         self._order: deque[tuple[TableKey, bytes, tuple[ReplicaStore, ...]]] = deque()
-        self._holders: dict[tuple[int, ...], tuple[ReplicaStore, ...]] = {}
+        self._holders: dict[tuple[ReplicaStore, ...], tuple[ReplicaStore, ...]] = {}
         self.evicted = 0
 
     def apply(
@@ -267,9 +267,23 @@ class Storage:
             marker_expires_at = marker_expiry(mutation)
         table_key = (mutation.keyspace, mutation.table)
         key = mutation.partition_key
+        held = [store.tables.setdefault(table_key, {}).get(key) for store in stores]
+        first = held[0]
+        if all(p is first for p in held):  # the usual case: every replica had the same data
+            if first is not None and first.owners == len(stores):
+                first.apply(mutation, marker_expires_at)
+                return
+            if first is None:
+                created = Partition()
+                created.apply(mutation, marker_expires_at)
+                created.owners = len(stores)
+                for store in stores:
+                    store.tables[table_key][key] = created
+                    store.count += 1
+                self.remember(table_key, key, tuple(stores))
+                return
         groups: dict[int, tuple[Partition | None, list[ReplicaStore]]] = {}
-        for store in stores:
-            current = store.tables.setdefault(table_key, {}).get(key)
+        for store, current in zip(stores, held, strict=True):
             entry = groups.get(id(current))
             if entry is None:
                 groups[id(current)] = (current, [store])
@@ -295,7 +309,7 @@ class Storage:
         self, table_key: TableKey, key: bytes, stores: tuple[ReplicaStore, ...]
     ) -> None:
         """Note when replicas first got a partition; evict the oldest past the bound."""
-        shared = self._holders.setdefault(tuple(id(s) for s in stores), stores)
+        shared = self._holders.setdefault(stores, stores)
         self._order.append((table_key, key, shared))
         while len(self._order) > self.max_partitions:
             old_table, old_key, holders = self._order.popleft()
