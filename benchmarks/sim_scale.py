@@ -211,6 +211,61 @@ def _page(url: str) -> str:
         return ""
 
 
+def engine(size: int, threshold: float, seconds: int = 60) -> dict:
+    """The gossip engine alone, on simulated time (no event loop, no sockets): CPU per
+    simulated second, false convictions in steady state, and a rack of 25 cut."""
+    import numpy as np
+    from rackpanel.simulator.cluster.gossip import PHI_FACTOR, Gossip
+
+    half = size // 2
+    gossip = Gossip(
+        size,
+        interval=1.0,
+        phi_convict_threshold=threshold,
+        dcs=[0] * half + [1] * (size - half),
+        seeds=[0, half],
+        now=0.0,
+        rng_seed=18,
+    )
+    for i in range(size):
+        gossip.start(i, 1_700_000_000, 15, alone=False)
+    gossip.all_up(0.0)
+    cpu = time.process_time()
+    false_downs = 0
+    for second in range(1, seconds + 1):
+        false_downs += sum(1 for c in gossip.advance(float(second)) if not c.up)
+    cpu = (time.process_time() - cpu) / seconds
+    mean = gossip.typical_mean_interval()
+    rack = range(25, 50)
+    cut = seconds + 0.05
+    gossip.advance(cut)
+    gossip.powered[list(rack)] = False
+    convicted: dict[tuple[int, int], float] = {}
+    t = cut
+    while t < cut + 90 and len(convicted) < 25 * (size - 25):
+        t += 0.1
+        for change in gossip.advance(t):
+            if not change.up and change.endpoint in rack:
+                convicted.setdefault((change.observer, change.endpoint), t - cut)
+    delays = np.array(list(convicted.values()))
+    return {
+        "nodes": size,
+        "phi_convict_threshold": threshold,
+        "cpu_s_per_simulated_s": round(cpu, 4),
+        "false_convictions_per_minute": round(false_downs / seconds * 60),
+        "pairs": size * (size - 1),
+        "mean_arrival_interval_s": round(mean, 3),
+        "formula_silence_s": round(threshold / PHI_FACTOR * mean, 2),
+        "rack_cut_convicted_pairs": len(convicted),
+        "rack_cut_s": {
+            "median": round(float(np.median(delays)), 2),
+            "p5": round(float(np.percentile(delays, 5)), 2),
+            "p95": round(float(np.percentile(delays, 95)), 2),
+            "max": round(float(delays.max()), 2),
+        },
+    }
+
+
 def measure(size: int, idle_seconds: float, count: int) -> dict:
     octet = loopback_octet()
     with tempfile.TemporaryDirectory() as tmp:
@@ -233,7 +288,18 @@ def main() -> int:
     parser.add_argument("--sizes", default="9,200,1000")
     parser.add_argument("--idle", type=float, default=120.0, help="idle window, seconds")
     parser.add_argument("--writes", type=int, default=20000)
+    parser.add_argument(
+        "--engine", action="store_true", help="only the gossip engine on simulated time"
+    )
     args = parser.parse_args()
+    if args.engine:
+        figures = [engine(int(n), phi) for n in args.sizes.split(",") for phi in (2.0, 8.0)]
+        previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        previous["engine"] = figures
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(previous, indent=2) + "\n")
+        print(json.dumps(figures))
+        return 0
     load = [os.getloadavg()[0]]
     runs = [measure(int(size), args.idle, args.writes) for size in args.sizes.split(",")]
     load.append(os.getloadavg()[0])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -134,39 +135,49 @@ def split_path(raw: str) -> list[str]:
     return parts
 
 
-def jolokia_handler(beans: NodeBeans) -> Handler:
+def jolokia_handler(beans: NodeBeans | Callable[[], NodeBeans]) -> Handler:
+    """The agent's HTTP API over ``beans`` (or a factory: the catalogue is then built at the
+    first request, so 1,000 idle nodes start without 1,000 catalogues)."""
+    built: list[NodeBeans] = [beans] if isinstance(beans, NodeBeans) else []
+
     async def handle(request: Request) -> Response:
-        path = request.raw_path
-        if not (path == "/jolokia" or path.startswith("/jolokia/")):
-            return Response(404, {"error": "the Jolokia agent lives under /jolokia/"})
-        rest = path[len("/jolokia") :].strip("/")
-        if request.method == "POST":
-            body = request.json()
-            if isinstance(body, list):
-                return Response(200, [execute(beans, r) for r in body])
-            return Response(200, execute(beans, body))
-        if request.method != "GET":
-            return Response(405, {"error": "use GET or POST"})
-        if rest in ("", "version"):
-            return Response(200, execute(beans, {"type": "version"}))
-        parts = [unquote(p) for p in split_path(rest)]
-        if parts[0] != "read" or len(parts) < 2:
-            return Response(
-                200,
-                _error(
-                    {"type": parts[0]},
-                    400,
-                    "java.lang.IllegalArgumentException",
-                    "Only read is supported",
-                ),
-            )
-        read: dict[str, Any] = {"type": "read", "mbean": parts[1]}
-        if len(parts) > 2 and parts[2]:
-            attrs = parts[2].split(",")
-            read["attribute"] = attrs[0] if len(attrs) == 1 else attrs
-        return Response(200, execute(beans, read))
+        if not built:
+            built.append(beans())  # type: ignore[operator]
+        return await _handle(built[0], request)
 
     return handle
+
+
+async def _handle(beans: NodeBeans, request: Request) -> Response:
+    path = request.raw_path
+    if not (path == "/jolokia" or path.startswith("/jolokia/")):
+        return Response(404, {"error": "the Jolokia agent lives under /jolokia/"})
+    rest = path[len("/jolokia") :].strip("/")
+    if request.method == "POST":
+        body = request.json()
+        if isinstance(body, list):
+            return Response(200, [execute(beans, r) for r in body])
+        return Response(200, execute(beans, body))
+    if request.method != "GET":
+        return Response(405, {"error": "use GET or POST"})
+    if rest in ("", "version"):
+        return Response(200, execute(beans, {"type": "version"}))
+    parts = [unquote(p) for p in split_path(rest)]
+    if parts[0] != "read" or len(parts) < 2:
+        return Response(
+            200,
+            _error(
+                {"type": parts[0]},
+                400,
+                "java.lang.IllegalArgumentException",
+                "Only read is supported",
+            ),
+        )
+    read: dict[str, Any] = {"type": "read", "mbean": parts[1]}
+    if len(parts) > 2 and parts[2]:
+        attrs = parts[2].split(",")
+        read["attribute"] = attrs[0] if len(attrs) == 1 else attrs
+    return Response(200, execute(beans, read))
 
 
 class JolokiaPower:
@@ -197,7 +208,9 @@ async def start_jolokia(
     cluster: SimCluster, node: SimNode, host: str | None = None, port: int = 8778
 ) -> HttpServer:
     """Serve ``node``'s beans on ``host`` (default: the node's address) and ``port``."""
-    server = HttpServer(jolokia_handler(NodeBeans(cluster, node)), host or node.address, port)
+    server = HttpServer(
+        jolokia_handler(lambda: NodeBeans(cluster, node)), host or node.address, port
+    )
     power = JolokiaPower(server, node)
     cluster.add_listener(power)
     if node.powered:

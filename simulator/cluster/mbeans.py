@@ -234,15 +234,7 @@ class NodeBeans:
             {"Count": lambda: sum(stats.hints_created.values())},
         )
         self._add(f"{metrics}:type=Storage,name=TotalHintsInProgress", {"Count": lambda: 0})
-        for other in self.cluster.nodes:
-            if other is self.node:
-                continue
-            # InetAddressAndPort.toString() with ':' turned into '.', as HintedHandoffMetrics
-            endpoint = f"/{self.cluster.endpoint(other)}".replace(":", ".")
-            self._add(
-                f"{metrics}:type=HintedHandOffManager,name=Hints_created-{endpoint}",
-                {"Count": lambda name=other.name: stats.hints_created[name]},
-            )
+        self._hint_targets: set[str] = set()
         delivered = {"HintsSucceeded": lambda: stats.completed["HintsDispatcher"]}
         for name in HINT_DELIVERY:
             self._add(
@@ -251,7 +243,23 @@ class NodeBeans:
             )
 
     # reading
+    def _register_hint_targets(self) -> None:
+        """HintedHandoffMetrics creates its per-endpoint meter with the first hint for that
+        endpoint: a bean per target hinted so far (not one per node of the cluster, which
+        at 1,000 nodes would be a million beans)."""
+        stats = self.cluster.stats(self.node)
+        for name in set(stats.hints_created) - self._hint_targets:
+            self._hint_targets.add(name)
+            # InetAddressAndPort.toString() with ':' turned into '.', as HintedHandoffMetrics
+            endpoint = f"/{self.cluster.endpoint(self.cluster.node(name))}".replace(":", ".")
+            self._add(
+                "org.apache.cassandra.metrics:type=HintedHandOffManager,"
+                f"name=Hints_created-{endpoint}",
+                {"Count": lambda name=name: stats.hints_created[name]},
+            )
+
     def find(self, mbean: str) -> list[tuple[str, Attributes]]:
+        self._register_hint_targets()
         domain, props, pattern = parse_name(mbean)
         if not pattern:
             found = self.beans.get((domain, frozenset(props.items())))
