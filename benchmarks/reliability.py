@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -227,15 +228,16 @@ def answers(url: str) -> bool:
         return False
 
 
-def fuzz_server(name: str, address: tuple[str, int], good: str, randoms: int, seed: int) -> dict:
+def fuzz_server(address: tuple[str, int], good: str, *, randoms: int, seed: int, name: str) -> dict:
     rng = random.Random(seed)
     host = f"{address[0]}:{address[1]}"
     outcomes: Counter[str] = Counter()
     hung: list[str] = []
     cases = [(label, data.replace(b"{host}", host.encode())) for label, data in FIXED.items()]
     cases += [(f"random #{n}", random_request(rng, host)) for n in range(randoms)]
-    for label, data in cases:
-        outcome = one_case(address, data, limit=15.0)
+    with ThreadPoolExecutor(8) as pool:  # 8 clients at once: the cases wait on deadlines
+        results = list(pool.map(lambda case: one_case(address, case[1], limit=15.0), cases))
+    for (label, _), outcome in zip(cases, results, strict=True):
         outcomes[outcome.split(" ")[0]] += 1
         if outcome == "hung":
             hung.append(label)
@@ -277,12 +279,16 @@ def fuzz(sim, randoms: int, seed: int, logs: Path) -> dict:
                 raise RuntimeError("exporter or writer did not start")
             time.sleep(0.5)
         host, port = ADMIN.split(":")
-        servers = [
-            fuzz_server("simulator admin API", (host, int(port)), f"http://{ADMIN}/health",
-                        randoms, seed),
-            fuzz_server("exporter", exporter_at, exporter_url, randoms, seed + 1),
-            fuzz_server("writer", writer_at, writer_url, randoms, seed + 2),
-        ]  # fmt: skip
+        targets = [
+            ("simulator admin API", (host, int(port)), f"http://{ADMIN}/health"),
+            ("exporter", exporter_at, exporter_url),
+            ("writer", writer_at, writer_url),
+        ]
+        with ThreadPoolExecutor(len(targets)) as pool:
+            servers = list(
+                pool.map(lambda t: fuzz_server(*t[1:], randoms=randoms, seed=seed, name=t[0]),
+                         targets)
+            )  # fmt: skip
     finally:
         for process in processes:
             stop_process(process)

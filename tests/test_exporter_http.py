@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import signal
 import socket
@@ -98,7 +99,7 @@ def certificate(tmp_path):
     return cert, key
 
 
-def test_tls_and_basic_auth(certificate):
+def test_tls_and_basic_auth(certificate, capfd):
     cert, key = certificate
     options = ExporterOptions(
         cassandra_host=f"{NET}.11",  # nothing listens there: cql down, page still served
@@ -132,6 +133,12 @@ def test_tls_and_basic_auth(certificate):
             assert b"cassandra_up 0.0" in response.read()
         with pytest.raises((urllib.error.URLError, ConnectionError)):  # no plain HTTP
             scrape(exporter.url.replace("https", "http"))
+        for _ in range(5):  # clients that fail the handshake: no traceback each (issue 17)
+            with socket.create_connection((HOST, 9501), timeout=5) as s:
+                s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+                with contextlib.suppress(OSError):
+                    s.recv(100)
+        assert "Traceback" not in capfd.readouterr().err
     finally:
         exporter.stop()
 
