@@ -207,7 +207,9 @@ def one_case(address: tuple[str, int], data: bytes, limit: float) -> str:
             except OSError:
                 return "closed"
             while chunk := s.recv(65536):
-                first = first or chunk
+                if not first:  # answered: the rest, if any, soon (keep-alive may not close)
+                    first = chunk
+                    s.settimeout(1.0)
     except TimeoutError:
         if not first:  # no answer and no close within the limit
             return "hung" if time.monotonic() - began >= limit else "closed"

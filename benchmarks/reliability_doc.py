@@ -10,7 +10,7 @@ What rackpanel does with hostile and careless input, and the figures that show i
 figure on this page comes from `benchmarks/reliability.py` (results in
 `benchmarks/results/reliability.json`); re-run it to regenerate the page:
 
-    .venv/bin/python benchmarks/reliability.py            # ~15 minutes on 2 cores
+    .venv/bin/python benchmarks/reliability.py            # ~8 minutes on 2 cores
     .venv/bin/python benchmarks/reliability.py --render-only
 
 Measured {measured_at} on {cpus} CPUs, Python {python} (load average {load0:.1f} → {load1:.1f}).
