@@ -117,6 +117,9 @@ def load_inventory(path: str | os.PathLike[str] | None = None) -> Inventory:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.reader.ReaderError):  # a control character: no mark of its own
+            where = f"line {text[: exc.position].count(chr(10)) + 1}: "
+            problem = f"the control character {chr(exc.character)!r} is not allowed"
         raise InventoryError(target, [f"{where}not valid YAML: {problem}"]) from None
     return parse_inventory(raw, str(target))
 

@@ -125,7 +125,7 @@ def _big(folder: Path) -> Path:
 CASES: list[BadInput] = [
     BadInput("latin-1 file", _text("cluster: {name: Caf\xe9}\n".encode("latin-1")), "not UTF-8"),
     BadInput("UTF-16 file", _text("cluster: {name: x}\n".encode("utf-16")), "not UTF-8"),
-    BadInput("NUL bytes", _text(b"cluster:\x00\x00 {}\n"), "not valid YAML"),
+    BadInput("NUL bytes", _text(b"cluster:\n\x00\x00 {}\n"), "line 2: not valid YAML"),
     BadInput("random bytes", _text(bytes(range(256)) * 4), "not UTF-8"),
     BadInput("deep flow nesting", _text("a: " + "[" * 10000 + "]" * 10000), "nest"),
     BadInput("deep block nesting", _text(_nested_block(1000)), "nested more than"),
