@@ -238,7 +238,9 @@ def main() -> int:
     octet = loopback_octet()
     echo_host = f"127.{octet}.0.7"
     echo = (
-        subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve-echo", echo_host])
+        subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.sim_echo", "--serve-echo", echo_host], cwd=REPO
+        )
         if "--serve-echo" not in sys.argv
         else None
     )
