@@ -31,7 +31,8 @@ admin, command = sys.argv[1], sys.argv[2]
 
 def call(method, path, payload=None):
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(admin + path, data=data, method=method)
+    headers = {"Content-Type": "application/json"}  # the admin API refuses other writes
+    request = urllib.request.Request(admin + path, data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
