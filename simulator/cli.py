@@ -54,7 +54,15 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from rackpanel.simulator.app import StartupError, parse_host_port, serve
+    try:
+        from rackpanel.simulator.app import StartupError, parse_host_port, serve
+    except ModuleNotFoundError as exc:  # a core install (a Pi) has no simulator dependencies
+        print(
+            f"rackpanel sim: needs {exc.name}, which comes with the demo extra: "
+            "pip install 'rackpanel[demo]'",
+            file=sys.stderr,
+        )
+        return 2
     from rackpanel.topology import load_inventory
 
     logging.basicConfig(

@@ -127,6 +127,13 @@ def test_the_core_install_pulls_no_demo_deploy_or_generate_library(tmp_path):
             cwd=tmp_path,  # not the checkout, whose folders would shadow the installed package
         )
         assert shown.returncode == 0 and "--config" in shown.stdout, shown.stderr
+    sim = subprocess.run(
+        [str(venv / "bin" / "rackpanel"), "sim", "--inventory", str(REPO / "inventory.yml")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert sim.returncode == 2 and "pip install 'rackpanel[demo]'" in sim.stderr, sim.stderr
     imported = subprocess.run(
         [
             str(python),
