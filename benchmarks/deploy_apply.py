@@ -107,8 +107,6 @@ def phase_times(inventory: Path, *argv: str) -> tuple[float, dict[str, float], s
 
 
 def phases_benchmark(work: Path) -> dict[str, object]:
-    import os
-    import subprocess
     from dataclasses import replace
 
     from rackpanel.deploy import phases
@@ -117,6 +115,7 @@ def phases_benchmark(work: Path) -> dict[str, object]:
     from rackpanel.deploy.wheels import build_wheels
 
     from tests.support.debroot import debs_for, make_root, wrapper
+    from tests.support.gpgkey import make_signing_key
     from tests.support.sshd import lab_hosts
 
     out: dict[str, object] = {}
@@ -132,32 +131,13 @@ def phases_benchmark(work: Path) -> dict[str, object]:
     out["bundle_wheels_aarch64"] = sorted(p.name for p in (work / "pi-bundle/wheels").iterdir())
     out["bundle_version"] = pi["version"]
 
-    home = work / "gnupg"
-    home.mkdir(mode=0o700)
-    env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(
-        [
-            "gpg",
-            "--batch",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "bench <b@example.invalid>",
-            "ed25519",
-            "sign",
-            "never",
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    key = subprocess.run(["gpg", "--batch", "--armor", "--export"], capture_output=True, env=env)
+    key = make_signing_key(work)
     bundle = work / "bundle"
     platforms = ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]  # the lab hosts' own
     build_wheels(REPO, bundle, platforms, "3.11", log=lambda _: None)
     (bundle / "keys").mkdir()
     for name in ("cassandra", "grafana"):
-        (bundle / "keys" / f"{name}.asc").write_bytes(key.stdout)
+        (bundle / "keys" / f"{name}.asc").write_bytes(key.read_bytes())
     build_cache(debs_for(["python3-venv"]), bundle / "apt")
     (fpr,) = fingerprints(bundle / "keys/cassandra.asc")
     phases.CASSANDRA = replace(CASSANDRA, fingerprints=(fpr,))

@@ -13,7 +13,6 @@ keyrings are checked, and a download from them fails cleanly.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import subprocess
 from dataclasses import replace
@@ -24,9 +23,9 @@ import yaml
 from rackpanel.deploy import phases
 from rackpanel.deploy.keys import CASSANDRA, GRAFANA, fingerprints
 
-from rackpanel.cli import main
 from tests.support.debroot import debs_for, in_root, make_root, wrapper
-from tests.support.sshd import Fleet, lab_hosts, lab_inventory, sshd_fleet
+from tests.support.gpgkey import make_signing_key
+from tests.support.sshd import Fleet, InventoryLab, lab_hosts, lab_inventory, sshd_fleet
 
 # a Debian root per host, apt and pip: minutes on a loaded machine, the first time longer
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -47,30 +46,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An OpenPGP key made here: the real repositories' keys cannot be downloaded here."""
-    home = tmp_path_factory.mktemp("gnupg")
-    env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(
-        [
-            "gpg",
-            "--batch",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "rackpanel lab <lab@example.invalid>",
-            "ed25519",
-            "sign",
-            "never",
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    exported = subprocess.run(
-        ["gpg", "--batch", "--armor", "--export"], check=True, capture_output=True, env=env
-    )
-    path = home / "lab-key.asc"
-    path.write_bytes(exported.stdout)
-    return path
+    return make_signing_key(tmp_path_factory.mktemp("gpg"))
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +71,7 @@ def pinned(monkeypatch: pytest.MonkeyPatch, signing_key: Path) -> str:
     return fpr
 
 
-class Lab:
+class Lab(InventoryLab):
     def __init__(self, directory: Path, fleet: Fleet, bundle: Path, offline: bool = False):
         self.dir = directory
         hosts_dir = directory / "hosts"
@@ -119,16 +95,6 @@ class Lab:
     def blank(self, *hosts: str) -> None:
         for host in hosts:
             make_root(self.root(host), raspi_config=host == WRITER)
-
-    def edit(self, change) -> None:
-        raw = yaml.safe_load(self.inventory.read_text())
-        change(raw)
-        self.inventory.write_text(yaml.safe_dump(raw, sort_keys=False))
-
-    def deploy(self, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-        code = main(["deploy", *args, "--inventory", str(self.inventory)])
-        captured = capsys.readouterr()
-        return code, captured.out + captured.err
 
     def state(self, host: str, *parts: str) -> dict[str, str]:
         """Checksum of every file under the host's ``parts`` (its system, as installed)."""
@@ -240,7 +206,7 @@ def test_writer_installs_offline_from_the_operators_bundle_and_apt_cache(
     build_cache(debs_for(["python3-venv"]), bundle / "apt")
     lab = Lab(tmp_path, fleet, bundle, offline=True)
     try:
-        lab.edit(lambda raw: raw["deploy"].update(apt_cache=True))
+        lab.edit_inventory(lambda raw: raw["deploy"].update(apt_cache=True))
         lab.blank(WRITER)
         root = lab.root(WRITER)
         reach = "import socket; socket.create_connection(('deb.debian.org', 80), timeout=5)"

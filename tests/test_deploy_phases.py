@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,6 +17,7 @@ from rackpanel.deploy.versions import VersionError, cassandra_series, check_vers
 from rackpanel.topology import Inventory, parse_inventory
 
 from tests.support.binaries import require_binary
+from tests.support.gpgkey import make_signing_key
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,29 +58,7 @@ def test_the_pins_are_full_fingerprints():
 
 @pytest.fixture
 def lab_key(tmp_path: Path) -> Path:
-    require_binary("gpg")
-    env = {**os.environ, "GNUPGHOME": str(tmp_path / "gnupg")}
-    (tmp_path / "gnupg").mkdir(mode=0o700)
-    subprocess.run(
-        [
-            "gpg",
-            "--batch",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "lab <lab@example.invalid>",
-            "ed25519",
-            "sign",
-            "never",
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    out = subprocess.run(["gpg", "--batch", "--armor", "--export"], capture_output=True, env=env)
-    path = tmp_path / "cassandra.asc"
-    path.write_bytes(out.stdout)
-    return path
+    return make_signing_key(tmp_path)
 
 
 def test_a_key_file_without_a_pinned_key_is_refused(lab_key):

@@ -21,7 +21,6 @@ from rackpanel.deploy.sessions import Sessions
 from rackpanel.deploy.ssh import Credentials
 from rackpanel.topology import load_inventory
 
-from rackpanel.cli import main
 from tests.support.sshd import (
     LAB_HOSTS,
     LAB_NODES,
@@ -30,6 +29,7 @@ from tests.support.sshd import (
     STOCK_HOSTS,
     USER,
     Fleet,
+    InventoryLab,
     lab_inventory,
     sshd_fleet,
     write_nodetool_status,
@@ -44,7 +44,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory):
         yield running
 
 
-class Lab:
+class Lab(InventoryLab):
     def __init__(self, directory: Path, fleet: Fleet) -> None:
         self.dir = directory
         self.fleet = fleet
@@ -60,16 +60,6 @@ class Lab:
     def actions(self) -> list[str]:
         log = self.dir / "actions.log"
         return log.read_text().splitlines() if log.exists() else []
-
-    def edit_inventory(self, change) -> None:
-        raw = yaml.safe_load(self.inventory.read_text())
-        change(raw)
-        self.inventory.write_text(yaml.safe_dump(raw, sort_keys=False))
-
-    def deploy(self, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-        code = main(["deploy", *args, "--inventory", str(self.inventory)])
-        captured = capsys.readouterr()
-        return code, captured.out + captured.err
 
     def snapshot(self) -> dict[str, str]:
         """Every file under the hosts' roots with its checksum and mtime."""

@@ -189,6 +189,26 @@ def sshd_fleet(directory: Path, hosts: dict[str, str]) -> Iterator[Fleet]:
                 server.process.kill()
 
 
+class InventoryLab:
+    """A lab's inventory file and `rackpanel deploy` run on it, as a user runs it."""
+
+    inventory: Path
+
+    def edit_inventory(self, change) -> None:
+        import yaml
+
+        raw = yaml.safe_load(self.inventory.read_text())
+        change(raw)
+        self.inventory.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+    def deploy(self, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+        from rackpanel.cli import main
+
+        code = main(["deploy", *args, "--inventory", str(self.inventory)])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+
 # ---- a deploy lab: a small inventory whose hosts are the servers above ---------------------
 def lab_hosts(octet: int) -> dict[str, str]:
     """The lab's hosts on 127.<octet>.x.y, laid out as the simulator lays out the demo's nodes."""
