@@ -31,6 +31,7 @@ from cassandra.policies import RoundRobinPolicy
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace, running_simulator
+from tests.test_sim_protocol import read_frame as read_raw_frame
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,17 +48,8 @@ def frame(opcode: int, body: bytes = b"", stream: int = 0) -> bytes:
 
 
 def read_frame(sock: socket.socket) -> tuple[int, bytes]:
-    def exactly(n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            if not chunk:
-                raise EOFError("connection closed")
-            data += chunk
-        return data
-
-    _, _, _, opcode, length = HEADER.unpack(exactly(9))
-    return opcode, exactly(length)
+    _, _, opcode, body = read_raw_frame(sock)
+    return opcode, body
 
 
 def ready(address: str, port: int) -> socket.socket:

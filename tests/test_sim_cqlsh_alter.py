@@ -8,18 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.cqlsh import cqlsh, transcript
+from tests.support.cqlsh import piped
 
 RACKPANEL = Path(sys.executable).with_name("rackpanel")
 
 
-def run(sim, tmp_path, statements: str, node: int = 0) -> str:
-    host, port = sim.contact_points()[node], sim.inventory.ports.cql
-    return transcript(cqlsh(host, port, stdin=statements, home=tmp_path))
-
-
 def test_alter_table_adds_drops_and_sets_options(sim, tmp_path):
-    out = run(
+    out = piped(
         sim,
         tmp_path,
         "CREATE KEYSPACE IF NOT EXISTS alter_ks WITH replication = "
@@ -48,7 +43,7 @@ def test_alter_table_adds_drops_and_sets_options(sim, tmp_path):
 
 
 def test_raising_the_replication_factor_warns_to_repair(sim, tmp_path):
-    out = run(
+    out = piped(
         sim,
         tmp_path,
         "DROP KEYSPACE IF EXISTS grow_ks;\n"
@@ -63,7 +58,7 @@ def test_raising_the_replication_factor_warns_to_repair(sim, tmp_path):
 
 
 def count_in_dc2(sim, tmp_path, keyspace: str) -> int:
-    out = run(
+    out = piped(
         sim, tmp_path, f"CONSISTENCY LOCAL_ONE;\nSELECT count(*) FROM {keyspace}.kv;\n", node=-1
     )
     lines = [line.strip() for line in out.splitlines()]
@@ -74,7 +69,7 @@ def test_data_reaches_new_replicas_only_after_a_repair(sim, tmp_path):
     """RF DC1:1 → DC1:3, DC2:3: DC2's replicas are empty (Cassandra streams nothing on ALTER)
     until `rackpanel repair` merges every partition onto all of its current replicas."""
     inserts = "".join(f"INSERT INTO repair_ks.kv (k, v) VALUES ({i}, {i});\n" for i in range(20))
-    run(
+    piped(
         sim,
         tmp_path,
         "DROP KEYSPACE IF EXISTS repair_ks;\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.cqlsh import cqlsh, transcript
+from tests.support.cqlsh import shell_for
 
 KEYSPACE = "describe_ks"
 TABLE_OPTIONS = """ WITH additional_write_policy = '99p'
@@ -50,12 +50,8 @@ KEYSPACE_CQL = (
 
 @pytest.fixture(scope="module")
 def shell(simulator, tmp_path_factory):
-    host, port = simulator.contact_points()[0], simulator.inventory.ports.cql
-    home = tmp_path_factory.mktemp("cqlsh-home")
-
-    def run(*args: str, stdin: str | None = None) -> str:
-        return transcript(cqlsh(host, port, *args, stdin=stdin, home=home))
-
+    simulator.reset()  # every node on: an earlier module may have left a DC powered off
+    run = shell_for(simulator, tmp_path_factory.mktemp("cqlsh-home"))
     run(
         "-e",
         f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "

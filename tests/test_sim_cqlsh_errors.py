@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import time
 
-from tests.support.cqlsh import cqlsh, transcript
+from tests.support.cqlsh import piped
 
 KEYSPACE = "errors_ks"
 REPLICATION = "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
 
 
-def run(sim, tmp_path, statements: str, node: int = 0) -> str:
-    host, port = sim.contact_points()[node], sim.inventory.ports.cql
-    return transcript(cqlsh(host, port, stdin=statements, home=tmp_path))
-
-
 def test_schema_errors_carry_cassandras_classes_and_texts(sim, tmp_path):
-    out = run(
+    out = piped(
         sim,
         tmp_path,
         "DROP KEYSPACE nowhere;\n"
@@ -47,10 +42,10 @@ def test_a_rack_cut_with_consistency_all_times_out_then_is_unavailable(sim, tmp_
         f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = {REPLICATION};\n"
         f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k int PRIMARY KEY, v int);\n"
     )
-    run(sim, tmp_path, schema)
+    piped(sim, tmp_path, schema)
     sim.power("off", "DC1/RAC2")
     statements = f"CONSISTENCY ALL;\nINSERT INTO {KEYSPACE}.kv (k, v) VALUES (1, 1);\n"
-    first = run(sim, tmp_path, statements)
+    first = piped(sim, tmp_path, statements)
     assert "Consistency level set to ALL." in first
     assert (
         "WriteTimeout: Error from server: code=1100 [Coordinator node timed out waiting for "
@@ -60,7 +55,7 @@ def test_a_rack_cut_with_consistency_all_times_out_then_is_unavailable(sim, tmp_
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        out = run(sim, tmp_path, statements)
+        out = piped(sim, tmp_path, statements)
         if "Unavailable" in out:
             break
         time.sleep(2)
@@ -68,5 +63,5 @@ def test_a_rack_cut_with_consistency_all_times_out_then_is_unavailable(sim, tmp_
     assert "code=1000 [Unavailable exception]" in out
     assert 'message="Cannot achieve consistency level ALL"' in out
     assert "'required_replicas': 6, 'alive_replicas': 5" in out.replace("\\'", "'")
-    out = run(sim, tmp_path, f"CONSISTENCY LOCAL_ONE;\nSELECT count(*) FROM {KEYSPACE}.kv;\n")
+    out = piped(sim, tmp_path, f"CONSISTENCY LOCAL_ONE;\nSELECT count(*) FROM {KEYSPACE}.kv;\n")
     assert "Aggregation query used without partition key" in out

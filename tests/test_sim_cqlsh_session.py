@@ -9,7 +9,7 @@ import csv
 
 import pytest
 
-from tests.support.cqlsh import cqlsh, transcript
+from tests.support.cqlsh import shell_for
 
 KEYSPACE = "session_ks"
 ROWS = 300
@@ -17,12 +17,8 @@ ROWS = 300
 
 @pytest.fixture(scope="module")
 def shell(simulator, tmp_path_factory):
-    host, port = simulator.contact_points()[0], simulator.inventory.ports.cql
-    home = tmp_path_factory.mktemp("cqlsh-session")
-
-    def run(*args: str, stdin: str | None = None) -> str:
-        return transcript(cqlsh(host, port, *args, stdin=stdin, home=home))
-
+    simulator.reset()  # every node on: an earlier module may have left a DC powered off
+    run = shell_for(simulator, tmp_path_factory.mktemp("cqlsh-session"))
     run(
         "-e",
         f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "

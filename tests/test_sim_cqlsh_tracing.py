@@ -4,7 +4,7 @@ events say which replicas the coordinator contacted and which answered."""
 
 from __future__ import annotations
 
-from tests.support.cqlsh import cqlsh, transcript
+from tests.support.cqlsh import piped
 
 SETUP = (
     "CREATE KEYSPACE IF NOT EXISTS trace_ks WITH replication = "
@@ -13,13 +13,8 @@ SETUP = (
 )
 
 
-def run(sim, tmp_path, statements: str) -> str:
-    host, port = sim.contact_points()[0], sim.inventory.ports.cql
-    return transcript(cqlsh(host, port, stdin=statements, home=tmp_path))
-
-
 def test_tracing_shows_the_coordinator_and_each_replica(sim, tmp_path):
-    out = run(
+    out = piped(
         sim,
         tmp_path,
         SETUP + "TRACING ON;\nCONSISTENCY LOCAL_QUORUM;\n"
@@ -37,9 +32,9 @@ def test_tracing_shows_the_coordinator_and_each_replica(sim, tmp_path):
 
 
 def test_tracing_names_the_replicas_that_stay_silent_or_are_down(sim, tmp_path):
-    run(sim, tmp_path, SETUP)
+    piped(sim, tmp_path, SETUP)
     sim.power("off", "DC2")
-    out = run(
+    out = piped(
         sim,
         tmp_path,
         "TRACING ON;\nCONSISTENCY ONE;\nINSERT INTO trace_ks.kv (k, v) VALUES (2, 2);\n",

@@ -7,6 +7,7 @@ body of a RESULT frame or raises a :class:`simulator.core.CqlError`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from rackpanel.simulator.core import (
@@ -67,8 +68,8 @@ class NodeExecutor:
             params = request.params
             bound = Bound(params.values, params.names, markers)
             session = params.keyspace or conn.keyspace  # v5 may name the keyspace per request
-            self._start_trace(conn, request, request.query, params)
-            return await self._run(conn, statement, session, bound, params, False, request)
+            with self._traced(conn, request, request.query, params):
+                return await self._run(conn, statement, session, bound, params, False, request)
 
     async def prepare(self, conn: Any, request: messages.Prepare) -> bytes:
         statement, _ = await self.ctx.parse(request.query)
@@ -92,17 +93,17 @@ class NodeExecutor:
         changed = None  # v5: the client holds stale result metadata
         if request.result_metadata_id not in (None, prepared.result_metadata_id):
             changed = prepared.result_metadata_id
-        self._start_trace(conn, request, prepared.query, params)
-        return await self._run(
-            conn,
-            prepared.statement,
-            prepared.keyspace,
-            bound,
-            params,
-            params.skip_metadata,
-            request,
-            changed,
-        )
+        with self._traced(conn, request, prepared.query, params):
+            return await self._run(
+                conn,
+                prepared.statement,
+                prepared.keyspace,
+                bound,
+                params,
+                params.skip_metadata,
+                request,
+                changed,
+            )
 
     async def batch(self, conn: Any, request: messages.Batch) -> bytes:
         timestamp = request.timestamp if request.timestamp is not None else dml.now_micros()
@@ -147,10 +148,13 @@ class NodeExecutor:
         return None
 
     # ---- tracing ----------------------------------------------------------------------------
-    def _start_trace(
+    @contextlib.contextmanager
+    def _traced(
         self, conn: Any, request: messages.Request, text: str, params: QueryParams
-    ) -> None:
+    ) -> Iterator[None]:
+        """A trace session around the request when its frame asked for one."""
         if not request.tracing:
+            yield
             return
         trace = self.ctx.traces.start(
             self.node.address,
@@ -162,6 +166,15 @@ class NodeExecutor:
         trace.event(f"Parsing {text[:200]}")
         trace.event(f"Preparing statement; coordinator /{self.node.address} "
                     f"({self.node.dc}/{self.node.rack}) at {params.consistency.name}")  # fmt: skip
+        try:
+            yield
+        except CqlError as exc:
+            trace.event(f"Request failed: {type(exc).__name__}: {exc.message}")
+            raise
+        else:
+            trace.event("Request complete")
+        finally:
+            trace.finish()
 
     def _trace_replicas(
         self,
@@ -178,33 +191,6 @@ class NodeExecutor:
             replica_events(trace, self.ctx.cluster, self.node, replication, key, cl, write)
 
     async def _run(
-        self,
-        conn: Any,
-        statement: ast.Statement,
-        session: str | None,
-        bound: Bound,
-        params: QueryParams,
-        skip_metadata: bool,
-        request: messages.Request,
-        new_metadata_id: bytes | None = None,
-    ) -> bytes:
-        trace = request.trace
-        try:
-            result = await self._execute(
-                conn, statement, session, bound, params, skip_metadata, request, new_metadata_id
-            )
-        except CqlError as exc:
-            if trace is not None:
-                trace.event(f"Request failed: {type(exc).__name__}: {exc.message}")
-            raise
-        finally:
-            if trace is not None:
-                trace.finish()
-        if trace is not None:
-            trace.event("Request complete")
-        return result
-
-    async def _execute(
         self,
         conn: Any,
         statement: ast.Statement,
