@@ -102,10 +102,8 @@ def _repair(repair: Callable[[str | None], dict] | None, body: Any) -> Response:
     if repair is None:
         return Response(404, {"error": "this simulator has no repair"})
     keyspace = body.get("keyspace") if isinstance(body, dict) else None
-    if (
-        (body is not None
-        and not isinstance(body, dict))
-        or not (keyspace is None or isinstance(keyspace, str))
+    if (body is not None and not isinstance(body, dict)) or not (
+        keyspace is None or isinstance(keyspace, str)
     ):
         raise BadRequest('POST /repair expects a JSON object {"keyspace": name} or {}')
     try:
