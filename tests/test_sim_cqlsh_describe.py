@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.cqlsh import shell_for
+from tests.support.sim import DEMO_REPLICATION
 
 KEYSPACE = "describe_ks"
 TABLE_OPTIONS = """ WITH additional_write_policy = '99p'
@@ -54,8 +55,7 @@ def shell(simulator, tmp_path_factory):
     run = shell_for(simulator, tmp_path_factory.mktemp("cqlsh-home"))
     run(
         "-e",
-        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
-        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3};"
+        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = {DEMO_REPLICATION};"
         f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k text PRIMARY KEY, v int);"
         f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.events (day text, at timestamp, seq int, "
         "body text, tags list<text>, source text static, PRIMARY KEY (day, at, seq)) "

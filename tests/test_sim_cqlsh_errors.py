@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 
 from tests.support.cqlsh import piped
+from tests.support.sim import DEMO_REPLICATION
 
 KEYSPACE = "errors_ks"
-REPLICATION = "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3}"
+REPLICATION = DEMO_REPLICATION
 
 
 def test_schema_errors_carry_cassandras_classes_and_texts(sim, tmp_path):

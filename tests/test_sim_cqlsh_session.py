@@ -10,6 +10,7 @@ import csv
 import pytest
 
 from tests.support.cqlsh import shell_for
+from tests.support.sim import DEMO_REPLICATION
 
 KEYSPACE = "session_ks"
 ROWS = 300
@@ -21,8 +22,7 @@ def shell(simulator, tmp_path_factory):
     run = shell_for(simulator, tmp_path_factory.mktemp("cqlsh-session"))
     run(
         "-e",
-        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
-        "{'class': 'NetworkTopologyStrategy', 'DC1': 3, 'DC2': 3};"
+        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = {DEMO_REPLICATION};"
         f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.messages (id int PRIMARY KEY, body text);",
     )
     return run
