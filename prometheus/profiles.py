@@ -7,6 +7,13 @@ someone is on call for: 15 s and ``for:`` of minutes. The rules themselves are w
 
 Node ``for:`` >= rack ``for:`` >= datacenter ``for:`` on purpose: when a whole rack or DC goes,
 its alert reaches Alertmanager no later than the node alerts it inhibits.
+
+The way back is the mirror image: when power returns, the nodes of a rack or DC are seen up
+one by one (each observer learns of each node by gossip, a few rounds apart), so the DC or rack
+condition clears as soon as the first node is seen while the others are still judged down. The
+alerts that inhibit others therefore keep firing (``keep_firing_for``) a while after their
+condition clears, longer than a whole rack or DC takes to be seen up again; only a node still
+down after that is notified on its own.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ class Profile:
     evaluation_interval: str
     # ``for:`` of each alert, by alert name.
     hold: dict[str, str]
+    # ``keep_firing_for:`` of the alerts that inhibit others (the rest have none).
+    keep_firing: dict[str, str]
     # rate() window of the writer-failure alert: several scrapes, short enough to react.
     writer_failure_window: str
     # Alertmanager routing pace.
@@ -34,6 +43,9 @@ class Profile:
             return self.hold[alert]
         except KeyError:
             raise KeyError(f"profile {self.name!r} has no 'for:' for alert {alert}") from None
+
+    def keep_firing_for(self, alert: str) -> str | None:
+        return self.keep_firing.get(alert)
 
 
 DEMO = Profile(
@@ -51,6 +63,11 @@ DEMO = Profile(
         "CassandraJvmHeapHigh": "30s",
         "LcdWriterWritesFailing": "4s",
         "LcdWriterDown": "10s",
+    },
+    # the simulator's nine nodes are all seen up again within ~5 s of a power-on
+    keep_firing={
+        "CassandraDatacenterUnavailable": "15s",
+        "CassandraRackDown": "15s",
     },
     writer_failure_window="10s",
     group_wait="1s",
@@ -73,6 +90,11 @@ PRODUCTION = Profile(
         "CassandraJvmHeapHigh": "10m",
         "LcdWriterWritesFailing": "2m",
         "LcdWriterDown": "5m",
+    },
+    # real nodes restart one by one: a node still down 5 minutes after its rack is back is news
+    keep_firing={
+        "CassandraDatacenterUnavailable": "5m",
+        "CassandraRackDown": "5m",
     },
     writer_failure_window="2m",
     group_wait="30s",

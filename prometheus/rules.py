@@ -45,13 +45,17 @@ class Alert:
     labels: tuple[tuple[str, str], ...] = ()
 
     def to_yaml(self, profile: Profile) -> dict[str, object]:
-        return {
+        rule: dict[str, object] = {
             "alert": self.name,
             "expr": self.expr,
             "for": profile.hold_for(self.name),
-            "labels": {"severity": self.severity, **dict(self.labels)},
-            "annotations": {"summary": self.summary, "description": self.description},
         }
+        keep = profile.keep_firing_for(self.name)
+        if keep is not None:
+            rule["keep_firing_for"] = keep
+        rule["labels"] = {"severity": self.severity, **dict(self.labels)}
+        rule["annotations"] = {"summary": self.summary, "description": self.description}
+        return rule
 
 
 C = f'job="{CASSANDRA_JOB}"'

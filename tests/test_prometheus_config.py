@@ -10,6 +10,7 @@ import pytest
 import yaml
 from rackpanel.contract import alert_names, record_names
 from rackpanel.prometheus import rules
+from rackpanel.prometheus.alertmanager import INHIBIT_RULES
 from rackpanel.prometheus.config import render
 from rackpanel.prometheus.generate import files as generated_files
 from rackpanel.prometheus.profiles import DEMO, PRODUCTION
@@ -174,3 +175,34 @@ def test_bad_profile_or_placement_is_named(demo_inventory: Inventory):
         render(demo_inventory, "pi", "staging")
     with pytest.raises(ValueError, match="'k8s'"):
         render(demo_inventory, "k8s")  # type: ignore[arg-type]
+
+
+def test_every_inhibiting_alert_outlasts_the_recovery_of_what_it_inhibits(
+    demo_inventory: Inventory,
+):
+    # Power returns node by node: the rack or DC condition clears with the first node seen up,
+    # so the alerts that inhibit others keep firing, in both profiles, at least as long as the
+    # node alerts they inhibit take to fire; otherwise the last node back is notified alone.
+    sources = {
+        matcher.split('"')[1]
+        for rule in INHIBIT_RULES
+        for matcher in rule["source_matchers"]  # type: ignore[union-attr]
+    }
+    assert sources == {"CassandraDatacenterUnavailable", "CassandraRackDown"}
+    for profile in (DEMO, PRODUCTION):
+        rendered = {
+            r["alert"]: r
+            for r in all_rules(render(demo_inventory, "sim", profile.name))
+            if "alert" in r
+        }
+        for name, rule in rendered.items():
+            if name in sources:
+                assert seconds(rule["keep_firing_for"]) >= seconds(
+                    profile.hold_for("CassandraNodeDown")
+                ), (profile.name, name)
+            else:
+                assert "keep_firing_for" not in rule, (profile.name, name)
+
+
+def seconds(duration: str) -> float:
+    return float(duration[:-1]) * {"s": 1, "m": 60}[duration[-1]]
