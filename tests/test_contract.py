@@ -74,9 +74,7 @@ def test_a_renamed_family_is_followed_by_exporter_dashboards_and_docs(monkeypatc
     rule_files(inventory, DEMO)  # the rules do not read this family: nothing to follow
 
 
-def test_a_renamed_family_that_a_rule_and_a_dashboard_read_stops_generation(
-    monkeypatch, inventory
-):
+def test_a_renamed_family_that_a_rule_and_a_dashboard_read_stops_generation(monkeypatch, inventory):
     change(monkeypatch, "ENDPOINT_UP", name="cassandra_endpoint_alive")
     with pytest.raises(ContractError, match="unknown series 'cassandra_endpoint_up'"):
         rule_files(inventory, DEMO)

@@ -129,6 +129,16 @@ def endpoint_series(exporter: Exporter, family: str) -> dict[str, float]:
     return {dict(k)["endpoint"]: v for k, v in series.items()}
 
 
+def unlabelled(exporter: Exporter, family: str) -> float:
+    """The value of a family's one sample without labels, 0 when this page has none."""
+    return parse_page(page_of(exporter))[1].get(family, {}).get((), 0.0)
+
+
+def delivered_ok(exporter: Exporter) -> float:
+    series = parse_page(page_of(exporter))[1].get("cassandra_hints_delivered_total", {})
+    return series.get((("result", "succeeded"),), 0.0)
+
+
 def hint_files(exporter: Exporter) -> dict[str, float]:
     return endpoint_series(exporter, "cassandra_pending_hints_files")
 
@@ -249,9 +259,6 @@ def test_a_crashed_node_is_reported_down_once_and_picked_up_again(stack, caplog)
     assert not any(r.exc_info for r in caplog.records)
 
 
-# Known: in two full-suite runs on a loaded machine Storage TotalHints read 0 while the
-# per-target counter read >= 20; it passed every time alone. Retried, and open in the note.
-@pytest.mark.flaky(reruns=2)
 def test_hints_show_during_the_outage_on_jolokia_and_in_pending_hints_after(stack):
     """As on a real node: system_views.pending_hints lists a target only once it is back
     (its hints file closed for dispatch), while the Jolokia hint counters grow during the
@@ -269,14 +276,14 @@ def test_hints_show_during_the_outage_on_jolokia_and_in_pending_hints_after(stac
             lambda: endpoint_series(exact, "cassandra_hints_created_total").get(victim, 0) >= 20,
             10,
         )
-        wait_until(  # Storage TotalHints: the node's hints of every target, on the same read
-            lambda: parse_page(page_of(exact))[1]["cassandra_hints_written_total"][()] >= 20, 10
-        )
+        # Storage TotalHints: the node's hints of every target. A collection that failed under
+        # load leaves the family without a sample for one interval: that is "not yet".
+        wait_until(lambda: unlabelled(exact, "cassandra_hints_written_total") >= 20, 10)
         assert victim not in hint_files(inferred)  # the outage: no pending_hints row yet
     finally:
         sim.power("on", "rpidc2r1n2")
     wait_until(lambda: hint_files(inferred).get(victim, 0) >= 1, 10)  # back: dispatch pending
     wait_until(lambda: victim not in hint_files(inferred), 20)  # delivered
-    delivered = parse_page(page_of(exact))[1]["cassandra_hints_delivered_total"]
-    assert delivered[(("result", "succeeded"),)] >= 20
+    # the Jolokia exporter collects on its own beat: it may see the delivery an interval later
+    wait_until(lambda: delivered_ok(exact) >= 20, 10)
     wait_until(lambda: all_up(stack), 30)

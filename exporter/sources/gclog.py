@@ -126,6 +126,10 @@ class GcLogSource:
         seen: set[tuple[int, int]] = set()
         for name in [*rotated, self.path]:
             budget -= self._read(name, budget, seen)
+        # gc.log may have been rotated between the listing and its opening: the renamed file is
+        # listed now, and read from where reading stopped before it is forgotten below.
+        for name in rotated_files(self.path):
+            budget -= self._read(name, budget, seen)
         for identity in set(self._followed) - seen:
             del self._followed[identity]
         return self._reading()
@@ -156,6 +160,8 @@ class GcLogSource:
             with open(name, "rb") as handle:
                 stat = os.fstat(handle.fileno())
                 identity = (stat.st_dev, stat.st_ino)
+                if identity in seen:
+                    return 0  # already read in this collection, under another name
                 seen.add(identity)
                 head = handle.read(_HEAD)
                 followed = self._followed.get(identity)

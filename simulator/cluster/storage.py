@@ -305,9 +305,7 @@ class Storage:
                     store.count += 1
                 self.remember(table_key, key, tuple(members))
 
-    def remember(
-        self, table_key: TableKey, key: bytes, stores: tuple[ReplicaStore, ...]
-    ) -> None:
+    def remember(self, table_key: TableKey, key: bytes, stores: tuple[ReplicaStore, ...]) -> None:
         """Note when replicas first got a partition; evict the oldest past the bound."""
         shared = self._holders.setdefault(stores, stores)
         self._order.append((table_key, key, shared))

@@ -27,9 +27,7 @@ def parse_page(text: str) -> tuple[dict[str, str], Series]:
 
 def contract(job: str) -> dict[str, tuple[str, frozenset[str]]]:
     """The families of a job (``cassandra`` or ``lcd_writer``): name → (type, label names)."""
-    return {
-        f.name: (f.type, frozenset(f.labels)) for f in metric_families() if f.job == job
-    }
+    return {f.name: (f.type, frozenset(f.labels)) for f in metric_families() if f.job == job}
 
 
 def families(text: str) -> dict[str, tuple[str, frozenset[str]]]:
