@@ -76,6 +76,13 @@ def stack(tmp_path_factory) -> Iterator[dict]:
                 exporter.stop()
 
 
+@pytest.fixture(autouse=True)
+def power_restored(stack) -> Iterator[None]:
+    """Whatever a test cut (even one that failed half-way) is back before the next test."""
+    yield
+    stack["sim"].reset()
+
+
 def page_of(exporter: Exporter) -> str:
     return exporter.page().body.decode()
 
@@ -219,9 +226,11 @@ def test_a_rack_cut_is_seen_by_every_surviving_exporter_on_both_paths(stack):
     )
     # conviction after ≈ 4.6 s of silence counted from the last heartbeat an observer got:
     # gossip spreads the cut nodes' last beats for up to two more rounds and each node checks
-    # once a round, so the slowest of 14 observers adds ≈ 3 s; then the next collection;
-    # + slack for a loaded box
-    assert took <= FAST_CONVICTION + GOSSIP_SPREAD + INTERVAL + 1.5, took
+    # once a round, so the slowest of 14 observers adds ≈ 3 s; then the next collection. The
+    # detector runs on simulated time, but 28 exporters and this poll share two cores with
+    # the simulator: the bound only tells "follows the formula" from "waited for a timeout".
+    # The figure itself is measured in benchmarks/exporter_bench.py (docs/benchmarks.md).
+    assert took <= 2 * (FAST_CONVICTION + GOSSIP_SPREAD + INTERVAL), took
     for (host, exact), exporter in survivors.items():
         series = parse_page(page_of(exporter))[1]
         alive = {dict(k)["endpoint"]: v for k, v in series["cassandra_endpoint_up"].items()}
