@@ -25,13 +25,14 @@ from rackpanel.deploy.keys import CASSANDRA, GRAFANA, fingerprints
 
 from tests.support.debroot import debs_for, in_root, make_root, wrapper
 from tests.support.gpgkey import make_signing_key
+from tests.support.lab import loopback_octet
 from tests.support.sshd import Fleet, InventoryLab, lab_hosts, lab_inventory, sshd_fleet
 
 # a Debian root per host, apt and pip: minutes on a loaded machine, the first time longer
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[1]
-HOSTS = lab_hosts(86)
+HOSTS = lab_hosts(loopback_octet())  # a loopback range of its own (tests/support/lab.py)
 NODE, WRITER, MONITOR = "rpidc1r1n1", "rpidc1user", "rpimonitor"
 CASSANDRA_VERSION = "5.0.4"
 LAB_WHEEL_PLATFORMS = ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]  # the lab hosts' own

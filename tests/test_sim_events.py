@@ -101,14 +101,16 @@ def test_hints_for_a_convicted_replica_are_replayed_when_it_returns(sim):
 
 @pytest.fixture
 def short_hint_window(tmp_path):
+    k = loopback_octet()
+    admin = f"127.{k}.0.1:9499"
     settings = {
         "failure_detector": "fast",
         "max_hint_window_seconds": 0.5,
         "read_request_timeout_seconds": 1.0,
-        "admin_address": "127.163.0.1:9499",
+        "admin_address": admin,
     }
-    path = shifted_inventory(tmp_path, loopback_octet(), simulator=settings)
-    with running_simulator(path, admin="127.163.0.1:9499", extra_args=["--no-jolokia"]) as handle:
+    path = shifted_inventory(tmp_path, k, simulator=settings)
+    with running_simulator(path, admin=admin, extra_args=["--no-jolokia"]) as handle:
         yield handle
 
 

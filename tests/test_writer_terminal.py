@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.binaries import require_binary
-from tests.support.lab import free_port
+from tests.support.lab import free_port, loopback_octet
 
 REPO = Path(__file__).resolve().parent.parent
-HOST = "127.51.10.7"  # this part's shifted-inventory range (127.51-54.x.y)
+HOST = f"127.{loopback_octet()}.10.7"  # a loopback range of its own (tests/support/lab.py)
 
 
 class Tmux:
