@@ -77,3 +77,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = set(getattr(item, "fixturenames", ()))
         if module in LIVE_MODULES or fixtures & LIVE_FIXTURES:
             item.add_marker(pytest.mark.live)
+    # The full suite runs its modules on parallel workers (`./dev.sh test`: pytest-xdist, one
+    # module per worker at a time): the slow modules go out first so none of them is left
+    # running alone at the end. Tests keep their order within a module.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
