@@ -10,7 +10,7 @@ import struct
 
 import lz4.block
 import pytest
-from cassandra.cluster import Cluster
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import RoundRobinPolicy
 
 from tests.test_sim_protocol import (
@@ -72,7 +72,9 @@ def test_the_driver_works_compressed_on_every_version(sim, version, compression)
         [address(sim)[0]],
         port=address(sim)[1],
         compression=compression,
-        load_balancing_policy=RoundRobinPolicy(),
+        execution_profiles={
+            EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy())
+        },
         **kwargs,
     )
     try:
