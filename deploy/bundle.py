@@ -91,7 +91,7 @@ class Bundle:
         jar = self._jolokia_jar
         if jar is None:
             raise BundleError(
-                "cluster.jolokia is set: give deploy.jolokia_jar, the Jolokia JVM agent jar on "
+                "cluster.jolokia is true: give deploy.jolokia_jar, the Jolokia JVM agent jar on "
                 "this machine (jolokia-agent-jvm-<version>-javaagent.jar from Maven Central)"
             )
         if not jar.is_file():

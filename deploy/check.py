@@ -149,11 +149,11 @@ def check_host(
                 row.problems.append(
                     f"Cassandra {version} installed, inventory says {inv.cluster.cassandra_version}"
                 )
-            if inv.cluster.jolokia:
+            if inv.jolokia_on():
                 jar = remote.path(inv.deploy.jolokia_agent)
                 if remote.run(f"test -r {shlex.quote(jar)}").code != 0:
                     row.problems.append(
-                        f"cluster.jolokia is set but the agent jar {jar} is missing "
+                        f"Jolokia is on but the agent jar {jar} is missing "
                         "(deploy.jolokia_agent)"
                     )
         free = _free_bytes(remote)
@@ -163,6 +163,24 @@ def check_host(
     except DeployError as exc:
         row.problems.append(str(exc))
     return row
+
+
+JOLOKIA_JAR_URL = (
+    "https://repo1.maven.org/maven2/org/jolokia/jolokia-jvm/1.6.2/jolokia-jvm-1.6.2-agent.jar"
+)  # the agent compose/cassandra/Dockerfile pins
+
+
+def jolokia_hint(inv: Inventory, hosts: Sequence[DeployHost]) -> str | None:
+    """How to turn Jolokia on, when the nodes being checked will run without it."""
+    if inv.jolokia_on() or inv.cluster.jolokia is False:
+        return None
+    if not any(host.node is not None for host in hosts):
+        return None
+    return (
+        "Jolokia is off: the exporters read no live JVM memory and no hints during an outage. "
+        f"Download the agent ({JOLOKIA_JAR_URL}) and set deploy.jolokia_jar to it; deploy then "
+        "installs it on the nodes. cluster.jolokia: false silences this line."
+    )
 
 
 def check(

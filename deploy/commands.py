@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from rackpanel.deploy.apply import apply
-from rackpanel.deploy.check import check
+from rackpanel.deploy.check import check, jolokia_hint
 from rackpanel.deploy.files import HostPlan
 from rackpanel.deploy.hosts import DeployHost
 from rackpanel.deploy.install import Installer
@@ -72,6 +72,8 @@ def run_check(
             # one line per problem, named once (the SSH errors already start with the host)
             text = problem.removeprefix(f"{row.host.name}: ")
             console.print(f"{row.host.name}: {text}", markup=False, soft_wrap=True)
+    if hint := jolokia_hint(inv, hosts):
+        console.print(hint, markup=False, soft_wrap=True)
     bad = [r.host.name for r in rows if not r.ok]
     console.print(f"{len(rows) - len(bad)} of {len(rows)} host(s) ready", markup=False)
     return 1 if bad else 0

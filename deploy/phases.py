@@ -6,7 +6,7 @@ every host  base       time sync (systemd-timesyncd, the inventory's NTP servers
 nodes       java       the JDK package of the inventory (Java 17: Cassandra 5.0; 4.1 needs 11)
             cassandra  Apache Cassandra from the Apache Debian repository (key pinned), the
                        inventory's exact version, installed without starting it
-            jolokia    the Jolokia JVM agent jar, when cluster.jolokia is set
+            jolokia    the Jolokia JVM agent jar, when Jolokia is on (Inventory.jolokia_on)
 every host  rackpanel  a venv in /opt/rackpanel from the wheels of the operator's bundle
 monitor     monitor    Debian's prometheus + prometheus-alertmanager, Grafana OSS from Grafana's
                        repository (key pinned), Chromium and cage for the kiosk; none started
@@ -173,7 +173,7 @@ def phases_for(inv: Inventory, host: DeployHost, bundle: Bundle) -> list[Phase]:
     phases.append(base_phase(inv, host))
     if host.node is not None:
         phases += [java_phase(inv), cassandra_phase(inv, bundle)]
-        if inv.cluster.jolokia:
+        if inv.jolokia_on():
             phases.append(jolokia_phase(inv, bundle))
     phases.append(rackpanel_phase(inv, host, bundle))
     if host.monitor is not None:

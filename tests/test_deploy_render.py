@@ -98,6 +98,24 @@ def test_heap_and_jolokia_agent_lines():
     assert f'JVM_OPTS="$JVM_OPTS -javaagent:{agent}"' in block
 
 
+def test_naming_the_agent_jar_turns_jolokia_on_unless_the_cluster_says_false(tmp_path):
+    from rackpanel.deploy.check import jolokia_hint
+
+    jar = tmp_path / "jolokia-jvm-1.6.2-agent.jar"
+    named = demo_with(deploy={"jolokia_jar": str(jar)})
+    refused = demo_with(deploy={"jolokia_jar": str(jar)}, cluster={"jolokia": False})
+    plain = demo_with()
+    assert [named.jolokia_on(), refused.jolokia_on(), plain.jolokia_on()] == [True, False, False]
+    node = "rpidc1r1n2"
+    assert "-javaagent:" in env_block(named, named.node(node))
+    assert exporter_config(named, named.node(node))["jolokia"].startswith("http://")
+    assert "-javaagent:" not in env_block(refused, refused.node(node))
+    # `deploy check` says how to get the agent only when nobody decided yet
+    assert "deploy.jolokia_jar" in (jolokia_hint(plain, all_hosts(plain)) or "")
+    assert jolokia_hint(named, all_hosts(named)) is None
+    assert jolokia_hint(refused, all_hosts(refused)) is None
+
+
 def test_cassandra_files_need_the_installed_files():
     inv = demo_with()
     yaml_file = cassandra_files(inv, inv.node("rpidc1r1n1"))[0]

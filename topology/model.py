@@ -115,7 +115,11 @@ class Cluster(Strict):
         "GossipingPropertyFileSnitch"
     )
     phi_convict_threshold: float = Field(8.0, gt=0)
-    jolokia: bool = Field(False, description="install the Jolokia agent on the nodes")
+    jolokia: bool | None = Field(
+        None,
+        description="the Jolokia agent on the nodes; unset: on when deploy.jolokia_jar names "
+        "the agent jar",
+    )
     heap: str = Field("512M", pattern=r"^[0-9]+[MG]$")
     heap_new: str = Field("128M", pattern=r"^[0-9]+[MG]$")
 
@@ -241,6 +245,13 @@ class Inventory(Strict):
     deploy: DeploySettings = DeploySettings()
 
     # ---- derived views -------------------------------------------------------------------
+    def jolokia_on(self) -> bool:
+        """Whether the nodes run the Jolokia agent: ``cluster.jolokia`` when given, else as soon
+        as ``deploy.jolokia_jar`` names the agent jar to install."""
+        if self.cluster.jolokia is not None:
+            return self.cluster.jolokia
+        return self.deploy.jolokia_jar is not None
+
     def nodes(self) -> Iterator[NodePlace]:
         """Every node with its DC and rack, in inventory order."""
         for dc_index, dc in enumerate(self.datacenters, start=1):

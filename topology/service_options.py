@@ -46,7 +46,7 @@ def exporter_options(inv: Inventory, place: NodePlace, placement: Placement) -> 
         "listen": f"0.0.0.0:{exporter}",
         "pid-file": PID_FILE,
         "gc-log": GC_LOG,
-        "jolokia": f"http://{place.address}:{jolokia}/jolokia/" if inv.cluster.jolokia else "none",
+        "jolokia": f"http://{place.address}:{jolokia}/jolokia/" if inv.jolokia_on() else "none",
     }
 
 

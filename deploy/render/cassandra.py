@@ -55,7 +55,7 @@ def env_block(inv: Inventory, place: NodePlace) -> str:
     lines = [f'MAX_HEAP_SIZE="{inv.cluster.heap}"']
     if inv.cluster.release == "4.1":  # CMS: -Xmn from it; G1 (5.0) sizes its young gen itself
         lines.append(f'HEAP_NEWSIZE="{inv.cluster.heap_new}"')
-    if inv.cluster.jolokia:
+    if inv.jolokia_on():
         agent = f"{inv.deploy.jolokia_agent}=host={place.address},port={inv.ports.jolokia}"
         lines.append(f'JVM_OPTS="$JVM_OPTS -javaagent:{agent}"')
     return "\n".join(lines) + "\n"
