@@ -226,6 +226,22 @@ def sections() -> list[tuple[str, list]]:
             unit="none",
             minimum=0,
         ),
+        # Storage and HintsService beans (Jolokia): the node's hints of every target together
+        widgets.time_series(
+            "hints of all targets",
+            [
+                Query(
+                    f"increase({node_series('cassandra_hints_written_total')}[{WINDOW}])", "written"
+                ),
+                Query(node_series("cassandra_hints_in_progress"), "being written"),
+                Query(
+                    f"increase({node_series('cassandra_hints_delivered_total')}[{WINDOW}])",
+                    "delivered: {{result}}",
+                ),
+            ],
+            unit="none",
+            minimum=0,
+        ),
         up_down_timeline(
             "exporter sources", node_series("cassandra_exporter_source_up"), "{{source}}"
         ),
