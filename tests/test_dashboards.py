@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -76,6 +77,15 @@ def test_queries_use_only_contract_series_with_ref_ids_and_the_fixed_datasource(
         refs = [t["refId"] for t in panel["targets"]]
         assert len(refs) == len(set(refs)) and all(refs), panel["title"]
         assert all(t["datasource"]["uid"] == PROMETHEUS_UID for t in panel["targets"])
+
+
+@pytest.mark.parametrize("uid", list(BUILDERS))
+def test_no_query_names_an_address(boards, uid) -> None:
+    """Nodes are selected by their inventory name (the ``node`` label): compose and real hosts
+    give endpoints addresses that no dashboard could know. Live, the kiosk's map is checked
+    against an inventory naming none of the running addresses (test_dashboards_live)."""
+    address = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")
+    assert [q.expr for q in panel_queries(boards[uid]) if address.search(q.expr)] == []
 
 
 def test_series_names_ignore_labels_functions_and_durations() -> None:
