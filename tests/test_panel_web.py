@@ -153,6 +153,23 @@ def test_the_page_fits_desktop_and_phone_and_is_screenshotted(demo, page, size, 
     full_page_screenshot(page, SHOTS / f"web-panel-{name}.png", size)
 
 
+def test_each_writer_shows_its_success_ratio_and_latency_from_prometheus(demo, page):
+    if not demo.urls("prometheus"):
+        pytest.skip("the demo runs without Prometheus here (dev.sh installs it)")
+    viewport(page, DESKTOP)
+    for writer in [w.name for w in demo.inventory.writer_places()]:
+        card = f".client[data-writer='{writer}']"
+        wait_for(
+            lambda card=card: css(page, f"{card} .ratio .v").text.endswith("%")
+            and css(page, f"{card} .latency .v").text.endswith("ms"),
+            30,
+            what=f"{writer}'s success ratio and latency",
+        )
+        ratio = float(css(page, f"{card} .ratio .v").text.removesuffix("%"))
+        latency = float(css(page, f"{card} .latency .v").text.removesuffix("ms"))
+        assert 0 <= ratio <= 100 and latency > 0, (writer, ratio, latency)
+
+
 def _as_the_real_panel(demo, directory: Path) -> Path:  # type: ignore[no-untyped-def]
     """The demo's inventory with every host's real address set to its loopback one: the panel's
     `--stack pi` then reads the demo's services as it would read the Pis (never leaving 127/8)."""
@@ -205,6 +222,11 @@ def test_on_the_real_panel_the_stops_are_read_only(demo, tmp_path):
             what="the panel reading the 'Pis'",
         )
         assert snapshot["mode"] == "pi" and snapshot["stops_enabled"] is False
+        # the monitor Pi runs Grafana: its kiosk is linked (dashboards.provisioning's path)
+        from rackpanel.dashboards.provisioning import KIOSK_PATH
+
+        grafana = f"http://{host}:{demo.inventory.monitor_ports.grafana}{KIOSK_PATH}"
+        assert {"label": "Grafana kiosk", "url": grafana} in snapshot["links"]
         request = urllib.request.Request(
             f"{base}/api/stop",
             data=json.dumps({"target": "DC1/RAC1", "action": "off"}).encode(),
