@@ -2,8 +2,8 @@
 
     .venv/bin/python -m benchmarks.exporter_bench [--sizes 9,200] [--seconds 15]
 
-For each cluster size a simulator runs on its own loopback range (the demo inventory on
-127.43.x.y; a generated 200-node inventory, two DCs of four racks of 25, on 127.44.x.y) and one
+For each cluster size a simulator runs on a loopback range of its own (tests/support/lab.py: the
+demo inventory, then a generated 200-node inventory, two DCs of four racks of 25) and one
 real ``rackpanel exporter`` process watches its first node (interval 1 s, Jolokia on). Measured:
 
 - scrape latency: sequential GET /metrics (a new connection each, as Prometheus' scrapes
@@ -40,6 +40,7 @@ from rackpanel.exporter.sources.cql import CqlSource
 from rackpanel.exporter.sources.jolokia import REQUESTS, JolokiaSource
 
 from tests.support.inventories import shifted_inventory
+from tests.support.lab import loopback_octet
 from tests.support.sim import running_simulator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -284,10 +285,10 @@ def main() -> int:
         "runs": [],
     }
     for size in (int(s) for s in args.sizes.split(",")):
+        octet = loopback_octet()  # a range of its own, beside a demo or a test run
         if size == 9:
-            inventory, octet = shifted_inventory(directory, 43), 43
+            inventory = shifted_inventory(directory, octet)
         else:
-            octet = 44
             inventory = big_inventory(directory, octet, racks=4, per_rack=size // 8)
         print(f"== {size} nodes", flush=True)
         run = measure(inventory, octet, args.seconds)

@@ -151,7 +151,7 @@ def exporter_down(url: str, rack_addresses: set[str]) -> set[str]:
 
 def model_down(sim, rack: set[str]) -> bool:
     """Every powered node's detector convicts every node of the rack."""
-    state = sim._request("GET", "/state?views=summary")
+    state = sim.state(views="summary")
     powered = sum(1 for n in state["nodes"] if n["powered"])
     return all(n["views_summary"]["DOWN"] >= powered for n in state["nodes"] if n["name"] in rack)
 

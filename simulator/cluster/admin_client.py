@@ -40,8 +40,9 @@ class AdminClient:
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
 
-    def state(self) -> dict[str, Any]:
-        return self._call("GET", "/state")
+    def state(self, views: str | None = None) -> dict[str, Any]:
+        """``views``: "full" (every observer's verdict), "summary" (counts), None: by size."""
+        return self._call("GET", "/state" if views is None else f"/state?views={views}")
 
     def power(self, action: str, target: str, crash: bool = False) -> dict[str, Any]:
         return self._call("POST", "/power", {"action": action, "target": target, "crash": crash})

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from rackpanel.prometheus.client import AlertmanagerClient, PrometheusClient
+from rackpanel.simulator.cluster.admin_client import AdminClient
 from rackpanel.topology import Inventory, load_inventory
 
 from tests.support.binaries import require_binary
@@ -193,13 +194,10 @@ class DemoStack:
 
     def power(self, action: str, target: str, crash: bool = False) -> dict:
         """The simulator's emergency stop: ``action`` off/on, ``target`` DC2, DC1/RAC1, a node."""
-        body = {"action": action, "target": target, "crash": crash}
-        answer = http_json(f"{self.admin_url}/power", body)
-        assert isinstance(answer, dict)
-        return answer
+        return AdminClient(self.admin_url).power(action, target, crash)
 
     def reset(self) -> None:
-        http_json(f"{self.admin_url}/reset", {})
+        AdminClient(self.admin_url).reset()
 
     def route_alerts_to(self, webhook_url: str) -> None:
         """Rewrite the demo's alertmanager.yml with a webhook receiver and reload Alertmanager."""

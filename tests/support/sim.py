@@ -12,7 +12,6 @@ The process's output goes to a log file whose tail is shown when it fails to sta
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -20,12 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rackpanel.simulator.cluster.admin_client import AdminClient
 from rackpanel.topology import Inventory, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,37 +48,27 @@ class SimHandle:
         """Simulator addresses of the inventory's nodes (of one DC when given)."""
         return [str(p.sim_address) for p in self.inventory.nodes() if dc is None or p.dc == dc]
 
+    @property
+    def admin(self) -> AdminClient:
+        """The product's own admin API client (what `rackpanel power` uses)."""
+        return AdminClient(self.admin_url, timeout=10.0)
+
     def power(self, action: str, target: str, crash: bool = False) -> dict:
         """``action`` "off" or "on"; ``target`` DC1, DC1/RAC2, a node name or link:DC1-DC2."""
-        return self._request("POST", "/power", {"action": action, "target": target, "crash": crash})
+        return self.admin.power(action, target, crash)
 
-    def state(self) -> dict:
-        return self._request("GET", "/state")
+    def state(self, views: str | None = None) -> dict:
+        return self.admin.state(views)
 
     def reset(self) -> dict:
         """Everything powered on, links up, every observer's view UP immediately."""
-        return self._request("POST", "/reset", {})
+        return self.admin.reset()
 
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
-
-    def _request(self, method: str, path: str, payload: dict | None = None) -> dict:
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(
-            self.admin_url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            body = exc.read().decode(errors="replace")
-            raise SimulatorError(f"{method} {path} -> {exc.code}: {body}") from exc
 
 
 def _wait_ready(process: subprocess.Popen, log_path: Path, timeout: float) -> None:
