@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from rackpanel.contract import families as m
 from rackpanel.exporter.exposition import Family, render
@@ -62,6 +63,14 @@ def build_sources(options: ExporterOptions) -> list[Source]:
     return sources
 
 
+# While someone scrapes (a scrape within this many seconds), the page is rendered ahead of the
+# next scrape, once the sources that report together have all reported (coalesced over a tenth
+# of the interval): scrapes stay as cheap as handing out bytes. With nobody scraping, nothing
+# is rendered at all.
+SCRAPED_RECENTLY_SECONDS = 120.0
+COALESCE_FRACTION = 0.1
+
+
 class Exporter:
     def __init__(self, options: ExporterOptions, sources: list[Source] | None = None) -> None:
         # The driver logs a traceback for every failed (re)connection; the sources already
@@ -72,7 +81,10 @@ class Exporter:
         self._statuses: dict[str, SourceStatus] = {}
         self._clock = HeartbeatClock()
         self._ages: dict[str, float] = {}
-        self._page: Page | None = None  # rendered on the next scrape after a source reported
+        self._page: Page | None = None  # None: a source reported since it was rendered
+        self._scraped_at: float | None = None  # monotonic time of the last scrape
+        self._gzip_wanted = False  # the last page was asked for gzip: compress the next ahead
+        self._prerender: threading.Timer | None = None
         self.runners = [
             SourceRunner(source, options.interval, self._publish)
             for source in (sources if sources is not None else build_sources(options))
@@ -87,12 +99,22 @@ class Exporter:
         return f"{scheme}://{host}:{self.options.listen_port}/metrics"
 
     def page(self) -> Page:
-        """The exposition, rendered only when a source reported since the last scrape: with
+        """The exposition: rendered ahead while someone scrapes, on demand otherwise; with
         nobody scraping, the exporter collects but never renders or compresses."""
         with self._lock:
+            self._scraped_at = time.monotonic()
             if self._page is None:
                 self._page = self._render()
             return self._page
+
+    def _render_ahead(self) -> None:
+        with self._lock:
+            self._prerender = None
+            if self._page is None:
+                self._page = self._render()
+            page = self._page
+        if self._gzip_wanted:
+            _ = page.gzipped
 
     def start(self) -> None:
         options = self.options
@@ -104,6 +126,9 @@ class Exporter:
             runner.start()
 
     def stop(self) -> None:
+        with self._lock:
+            if self._prerender is not None:
+                self._prerender.cancel()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -115,7 +140,20 @@ class Exporter:
             self._statuses[status.name] = status
             if status.name == "cql" and isinstance(status.reading, CqlReading):
                 self._ages = self._clock.ages(status.reading.gossip)
+            if self._page is not None:
+                self._gzip_wanted = "gzipped" in vars(self._page)
             self._page = None
+            scraped = self._scraped_at
+            if (
+                scraped is not None
+                and time.monotonic() - scraped < SCRAPED_RECENTLY_SECONDS
+                and self._prerender is None
+            ):
+                self._prerender = threading.Timer(
+                    COALESCE_FRACTION * self.options.interval, self._render_ahead
+                )
+                self._prerender.daemon = True
+                self._prerender.start()
 
     def _reading(self, name: str) -> object | None:
         status = self._statuses.get(name)

@@ -263,3 +263,34 @@ def test_nothing_is_rendered_until_someone_scrapes(monkeypatch):
     first = exporter.page()
     assert exporter.page() is first and len(renders) == 1  # one render per change
     assert "gzipped" not in vars(first) and first.gzipped  # gzip only when asked
+
+
+def test_while_someone_scrapes_the_page_is_ready_before_the_next_scrape(monkeypatch):
+    """Sources that report together cost one render, made ahead in the background (gzip too
+    when the scraper asked for it), so a scrape only hands out bytes; without scrapes for
+    SCRAPED_RECENTLY_SECONDS, rendering stops again."""
+    from rackpanel.exporter import app
+    from rackpanel.exporter.families import SourceStatus
+
+    options = ExporterOptions(jolokia_url=None, process_pattern=None, interval=0.5)
+    exporter = Exporter(options, sources=[])
+    renders = []
+    real = exporter._render
+    monkeypatch.setattr(exporter, "_render", lambda: renders.append(1) or real())
+
+    def report_together() -> None:
+        for name in ("cql", "proc", "gclog"):
+            exporter._publish(SourceStatus(name, up=False, duration=0.1, errors=1, reading=None))
+
+    assert exporter.page().gzipped and len(renders) == 1  # a scrape that asked for gzip
+    report_together()
+    wait_for(lambda: exporter._page is not None, 5, what="the page rendered ahead")
+    time.sleep(0.2)
+    page = exporter._page
+    assert len(renders) == 2 and "gzipped" in vars(page)  # one render for three reports
+    assert exporter.page() is page and len(renders) == 2  # the scrape renders nothing
+    monkeypatch.setattr(app, "SCRAPED_RECENTLY_SECONDS", 0.0)  # nobody scraped lately
+    report_together()
+    time.sleep(0.3)
+    assert exporter._page is None and len(renders) == 2
+    exporter.stop()
