@@ -1,12 +1,15 @@
 """The simulator's resource limits (docs/simulator.md), each against a real simulator process
-over raw sockets or the driver: frame cap, batch thresholds, statement size, connection cap,
-read timeouts, back-pressure. This module runs its own simulator with a 2 s read timeout and
-40 connections per node, so the limits show quickly."""
+over raw sockets or the driver: open-files limit, frame cap, batch thresholds, statement size,
+connection cap, read timeouts, back-pressure. This module runs its own simulator with a 2 s read
+timeout and 40 connections per node, so the limits show quickly, started with an open-files
+soft limit below the hard one, so its raising the soft limit shows."""
 
 from __future__ import annotations
 
+import resource
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from cassandra import InvalidRequest
@@ -33,6 +36,7 @@ from tests.test_sim_protocol import (
 
 MAX_CONNECTIONS = 40
 READ_TIMEOUT = 2.0
+STARTING_OPEN_FILES = 1024  # the soft limit the simulator starts with, when the hard one is above
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +46,26 @@ def limited(tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("RACKPANEL_SIM_MAX_CONNECTIONS", str(MAX_CONNECTIONS))
         env.setenv("RACKPANEL_SIM_READ_TIMEOUT", str(READ_TIMEOUT))
-        with running_simulator(path, admin=f"127.{k}.0.1:9499") as handle:
+        with running_simulator(
+            path, admin=f"127.{k}.0.1:9499", open_files_soft_limit=starting_open_files()
+        ) as handle:
             yield handle
+
+
+def starting_open_files() -> int:
+    return min(STARTING_OPEN_FILES, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+
+
+def open_files_limits(pid: int) -> tuple[int, int]:
+    """(soft, hard) "Max open files" of a process, as the kernel shows it in /proc/<pid>/limits."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = (
+                resource.RLIM_INFINITY if word == "unlimited" else int(word)
+                for word in line.split()[3:5]
+            )
+            return soft, hard
+    raise AssertionError(f"no 'Max open files' line in /proc/{pid}/limits")
 
 
 def node(handle, index: int = 0) -> tuple[str, int]:
@@ -71,6 +93,15 @@ def closed_by_server(sock: socket.socket, within: float) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+def test_the_open_files_soft_limit_is_raised_to_the_hard_limit_at_start(limited):
+    """Started with a soft limit of 1024, the simulator runs with its hard limit (its
+    per-node connection budget is a share of that)."""
+    if starting_open_files() == resource.getrlimit(resource.RLIMIT_NOFILE)[1]:
+        pytest.skip("the hard open-files limit is not above 1024: nothing to raise")
+    soft, hard = open_files_limits(limited.process.pid)
+    assert soft == hard > STARTING_OPEN_FILES
 
 
 def test_a_frame_over_16_mib_is_refused_and_the_connection_stays(limited):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,13 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+def _with_open_files_soft_limit(soft: int) -> Callable[[], None]:
+    """A ``preexec_fn`` giving the child ``soft`` as its RLIMIT_NOFILE soft limit (the hard
+    limit is read here, in the parent: the child only makes the one system call)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 @contextlib.contextmanager
 def running_simulator(
     inventory_path: str | os.PathLike,
@@ -105,8 +113,12 @@ def running_simulator(
     failure_detector: str = "fast",
     admin: str | None = None,
     extra_args: Sequence[str] = (),
+    open_files_soft_limit: int | None = None,
 ) -> Iterator[SimHandle]:
-    """Start ``python -m rackpanel sim`` for the inventory; stop it (SIGTERM, then kill) on exit."""
+    """Start ``python -m rackpanel sim`` for the inventory; stop it (SIGTERM, then kill) on exit.
+
+    ``open_files_soft_limit``: the open-files soft limit the process starts with (default: this
+    process's own)."""
     path = Path(inventory_path)
     inventory = load_inventory(path)
     admin_address = admin or inventory.simulator.admin_address
@@ -126,9 +138,17 @@ def running_simulator(
         *extra_args,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    preexec = None
+    if open_files_soft_limit is not None:
+        preexec = _with_open_files_soft_limit(open_files_soft_limit)
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, env=env
+            command,
+            cwd=REPO,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            preexec_fn=preexec,
         )
     try:
         _wait_ready(process, log_path, START_TIMEOUT)  # its error quotes the log
