@@ -32,7 +32,7 @@ class SimContext:
         self.clients_of: Callable[[Any], list] = lambda node: []
         self.broadcast: Callable[[str, bytes], None] = lambda event_type, body: None
         self.traces = TraceStore()
-        self._parsed: ByteBoundedLRU[tuple[Statement, tuple]] = ByteBoundedLRU(PARSE_CACHE_BYTES)
+        self.parsed: ByteBoundedLRU[tuple[Statement, tuple]] = ByteBoundedLRU(PARSE_CACHE_BYTES)
 
     async def parse(self, text: str) -> tuple[Statement, tuple]:
         """(statement, its bind markers), from a cache bounded in bytes: drivers send the same
@@ -40,10 +40,10 @@ class SimContext:
         not kept (its huge AST would make every later garbage collection slower)."""
         if len(text) > heavy.HEAVY_TEXT:
             return await heavy.run(_parse, text)
-        entry = self._parsed.get(text)
+        entry = self.parsed.get(text)
         if entry is None:
             entry = _parse(text)
-            self._parsed.put(text, entry, statement_bytes(text))
+            self.parsed.put(text, entry, statement_bytes(text))
         return entry
 
 
