@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rackpanel.simulator.cluster import consistency as rules
@@ -30,6 +31,19 @@ from rackpanel.simulator.core import Mutation, ReadTimeout, Unavailable, WriteTi
 
 if TYPE_CHECKING:
     from rackpanel.simulator.cluster.node import SimNode
+
+
+@dataclass(frozen=True)
+class ReadRepair:
+    """A read whose replicas answered different data (Cassandra's digest mismatch): the
+    replicas the coordinator read from, and those it wrote the merged partition back to."""
+
+    key: bytes
+    read_from: tuple[SimNode, ...]
+    repaired: tuple[SimNode, ...]
+
+
+RepairObserver = Callable[[ReadRepair], None]
 
 
 class Coordinator:
@@ -186,8 +200,10 @@ class Coordinator:
         table: str,
         partition_key: bytes,
         cl: CL,
+        on_repair: RepairObserver | None = None,
     ) -> PartitionData:
-        """Read one partition at ``cl`` (merged last-write-wins, with blocking read repair)."""
+        """Read one partition at ``cl`` (merged last-write-wins, with blocking read repair;
+        ``on_repair`` is told of a repair, for the request's trace)."""
         rules.validate_for_read(cl)
         self.stats(coordinator).completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
@@ -201,9 +217,11 @@ class Coordinator:
         raw = [self._store(r).partition(keyspace, table, partition_key) for r in answered]
         merged = merge(raw)
         if merged is not None and len(answered) > 1:
-            for replica, mine in zip(answered, raw, strict=True):
-                if mine != merged:
-                    self._store(replica).apply_partition(keyspace, table, partition_key, merged)
+            stale = [r for r, mine in zip(answered, raw, strict=True) if mine != merged]
+            for replica in stale:
+                self._store(replica).apply_partition(keyspace, table, partition_key, merged)
+            if stale and on_repair is not None:
+                on_repair(ReadRepair(partition_key, tuple(answered), tuple(stale)))
         return resolve(merged)
 
     async def scan(

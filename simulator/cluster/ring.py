@@ -121,6 +121,11 @@ class Ring:
         i = bisect_left(self.tokens, tok)
         return i if i < len(self.tokens) else 0
 
+    def range_of(self, tok: int) -> tuple[int, int]:
+        """The vnode range (left, right] that holds ``tok``: from the previous ring token."""
+        i = self.index_of(tok)
+        return self.tokens[i - 1], self.tokens[i]  # i == 0: the range that wraps around
+
     def replicas(self, replication: Replication, tok: int) -> list[SimNode]:
         return self.replicas_at(replication, self.index_of(tok))
 

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from rackpanel.simulator.cluster.coordinator import RepairObserver
 from rackpanel.simulator.core import (
     ConsistencyLevel,
     CqlError,
@@ -37,7 +38,7 @@ from rackpanel.simulator.executor.select import (
     page,
     project,
 )
-from rackpanel.simulator.executor.tracing import replica_events
+from rackpanel.simulator.executor.tracing import read_repair_events, replica_events
 from rackpanel.simulator.protocol import heavy, messages
 from rackpanel.simulator.protocol.messages import ColumnSpec, QueryParams
 from rackpanel.simulator.schema import TableDef
@@ -190,6 +191,13 @@ class NodeExecutor:
         for key in list(dict.fromkeys(keys))[:TRACED_PARTITIONS]:
             replica_events(trace, self.ctx.cluster, self.node, replication, key, cl, write)
 
+    def _repair_tracer(self, request: messages.Request) -> RepairObserver | None:
+        """What puts a read repair in the request's trace (None when it is not traced)."""
+        trace = request.trace
+        if trace is None:
+            return None
+        return lambda repair: read_repair_events(trace, self.ctx.cluster, self.node, repair)
+
     async def _run(
         self,
         conn: Any,
@@ -281,7 +289,15 @@ class NodeExecutor:
                 request.trace.event("No partition key restriction: scanning every token range")
             self._trace_replicas(request, replication, keys or [], params.consistency, False)
         rows = await find_rows(
-            self.ctx.cluster, self.node, replication, table, stmt, bound, params.consistency, local
+            self.ctx.cluster,
+            self.node,
+            replication,
+            table,
+            stmt,
+            bound,
+            params.consistency,
+            local,
+            self._repair_tracer(request),
         )
         return await heavy.run_if(
             len(rows) > heavy.HEAVY_ROWS,

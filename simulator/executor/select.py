@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from rackpanel.simulator.cluster.coordinator import RepairObserver
 from rackpanel.simulator.cluster.ring import token as murmur3_token
 from rackpanel.simulator.core import Cell, ConsistencyLevel, InvalidRequest, ProtocolError
 from rackpanel.simulator.cql import ast
@@ -252,8 +253,10 @@ async def find_rows(
     bound: Bound,
     cl: ConsistencyLevel,
     local_rows: list[dict[str, Any]] | None,
+    on_repair: RepairObserver | None = None,
 ) -> list[Row]:
-    """Every row the query selects (before LIMIT), in result order.
+    """Every row the query selects (before LIMIT), in result order; ``on_repair`` is told of
+    each read repair of a partition-key read.
 
     A big request (an IN list of thousands of keys) computes its keys and its rows on the
     heavy lane and reads its partitions in chunks, so the shared loop keeps serving."""
@@ -272,7 +275,9 @@ async def find_rows(
         return [r for r in rows if _passes(r, filters)]
     if pk is not None:
         keys = await heavy.run_if(terms > heavy.YIELD_EVERY, partition_keys, table, pk)
-        datas = await _read_partitions(cluster, coordinator, replication, table, keys, cl)
+        datas = await _read_partitions(
+            cluster, coordinator, replication, table, keys, cl, on_repair
+        )
         partitions = list(zip(keys, datas, strict=True))
     else:
         if stmt.order_by:
@@ -296,16 +301,16 @@ async def _read_partitions(
     table: TableDef,
     keys: list[bytes],
     cl: ConsistencyLevel,
+    on_repair: RepairObserver | None,
 ) -> list[Any]:
     """One read at a time (a read only waits when it ends in a timeout, which ends the whole
     request anyway), giving the loop a turn every YIELD_EVERY partitions."""
     datas: list[Any] = []
     many = len(keys) > heavy.HEAVY_ROWS
+    ks, name = table.keyspace, table.name
     with heavy.gc_paused() if many else contextlib.nullcontext():
         for i, key in enumerate(keys, 1):
-            datas.append(
-                await cluster.read(coordinator, replication, table.keyspace, table.name, key, cl)
-            )
+            datas.append(await cluster.read(coordinator, replication, ks, name, key, cl, on_repair))
             if i % heavy.YIELD_EVERY == 0:
                 await asyncio.sleep(0)
     return datas

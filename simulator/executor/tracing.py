@@ -5,7 +5,15 @@ RESULT frame, as ``Tracing``/``TraceState`` do); its events land in ``system_tra
 and ``system_traces.events`` (TraceKeyspace's columns). The events tell the teaching story
 of the request in plain words: the coordinator parsing it, which replicas it contacts for
 the consistency level, each replica's answer or silence, hints written for replicas it sees
-down, and the outcome. Sessions are kept in memory, the newest 1,000.
+down, a read repair when the replicas it read from disagree, and the outcome. Sessions are kept
+in memory, the newest 1,000.
+
+A read repair is traced in Cassandra 5.0's own words (``AbstractReadExecutor``,
+``AbstractReadRepair``, ``BlockingPartitionRepair``): ``Digest mismatch: Mismatch for key
+DecoratedKey(<token>, <key hex>)``, ``Enqueuing full data read to <replica>`` for each replica
+read from but the coordinator (its own read is local), and ``Sending read-repair-mutation to
+<replica>`` for each replica whose data differed, a replica printed as Cassandra's ``Replica``
+is: ``Full(/<address>:7000,(<left token>,<right token>])``, its vnode range holding the key.
 """
 
 from __future__ import annotations
@@ -16,7 +24,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from rackpanel.simulator.cluster.coordinator import ReadRepair
+
 KEPT_SESSIONS = 1000
+STORAGE_PORT = 7000  # the port a trace gives every node (Cassandra's storage_port)
 _THREAD = "Native-Transport-Requests-1"
 
 
@@ -58,7 +69,7 @@ class Session:
                 "activity": activity,
                 "source": source or self.coordinator,
                 "source_elapsed": int((now - self.started) * 1e6),
-                "source_port": 7000,
+                "source_port": STORAGE_PORT,
                 "thread": thread,
             }
         )
@@ -72,7 +83,7 @@ class Session:
             "client": self.client,
             "command": "QUERY",
             "coordinator": self.coordinator,
-            "coordinator_port": 7000,
+            "coordinator_port": STORAGE_PORT,
             "duration": self.duration,
             "parameters": self.parameters,
             "request": self.request,
@@ -137,3 +148,23 @@ def replica_events(
             session.event(work, r.address, stage)
             session.event(f"Enqueuing response to /{here}", r.address, stage)
             session.event(f"Processing response from /{r.address}")
+
+
+def read_repair_events(
+    session: Session, cluster: Any, coordinator: Any, repair: ReadRepair
+) -> None:
+    """The coordinator's story of a read whose replicas disagreed, as Cassandra traces it: the
+    digest mismatch, a full data read from each replica read from, and the merged partition
+    written back to each replica that was out of date."""
+    tok = cluster.token(repair.key)
+    left, right = cluster.ring.range_of(tok)
+
+    def replica(node: Any) -> str:
+        return f"Full(/{node.address}:{STORAGE_PORT},({left},{right}])"
+
+    session.event(f"Digest mismatch: Mismatch for key DecoratedKey({tok}, {repair.key.hex()})")
+    for node in repair.read_from:
+        if node is not coordinator:
+            session.event(f"Enqueuing full data read to {replica(node)}")
+    for node in repair.repaired:
+        session.event(f"Sending read-repair-mutation to {replica(node)}")
