@@ -150,8 +150,8 @@ class ReadTimeout(CqlError):
 class Cell(NamedTuple):
     """One column value on one replica. ``value`` None is a cell tombstone.
 
-    A tuple (not a dataclass) so that stored cells, holding only bytes and numbers, are not
-    tracked by the garbage collector: full collections stay short however much is stored.
+    Storage does not keep Cells: CPython's GC never untracks a tuple subclass, so stored
+    rows hold the three fields flat (see ``cluster.partition``).
     """
 
     value: bytes | None

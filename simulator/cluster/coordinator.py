@@ -25,6 +25,7 @@ from rackpanel.simulator.cluster.storage import (
     marker_expiry,
     merge,
     resolve,
+    same_data,
 )
 from rackpanel.simulator.core import ConsistencyLevel as CL
 from rackpanel.simulator.core import Mutation, ReadTimeout, Unavailable, WriteTimeout
@@ -217,7 +218,9 @@ class Coordinator:
         raw = [self._store(r).partition(keyspace, table, partition_key) for r in answered]
         merged = merge(raw)
         if merged is not None and len(answered) > 1:
-            stale = [r for r, mine in zip(answered, raw, strict=True) if mine != merged]
+            stale = [
+                r for r, mine in zip(answered, raw, strict=True) if not same_data(mine, merged)
+            ]
             for replica in stale:
                 self._store(replica).apply_partition(keyspace, table, partition_key, merged)
             if stale and on_repair is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rackpanel.simulator.cluster.storage import merge
+from rackpanel.simulator.cluster.storage import merge, same_data
 from rackpanel.simulator.core import InvalidRequest
 from rackpanel.simulator.schema import Schema
 
@@ -43,8 +43,8 @@ def repair(cluster: Any, schema: Schema, keyspace: str | None = None) -> dict[st
                 if merged is None:
                     continue
                 for replica, copy in zip(replicas, copies, strict=True):
-                    if copy != merged:
-                        stores[replica.name].apply_partition(ks.name, table, key, merged.copy())
+                    if not same_data(copy, merged):
+                        stores[replica.name].apply_partition(ks.name, table, key, merged)
                         streamed += 1
                 repaired += 1
     return {
