@@ -19,6 +19,7 @@ from rackpanel.simulator.cluster import consistency as rules
 from rackpanel.simulator.cluster.ring import Replication, Ring
 from rackpanel.simulator.cluster.ring import token as murmur3_token
 from rackpanel.simulator.cluster.storage import (
+    Partition,
     PartitionData,
     ReplicaStore,
     Storage,
@@ -96,6 +97,12 @@ class Coordinator:
 
     def _store(self, node: SimNode) -> ReplicaStore:
         return self._runtime[node.name].store
+
+    def _held(
+        self, replicas: Sequence[SimNode], keyspace: str, table: str, key: bytes
+    ) -> list[Partition | None]:
+        """What each of ``replicas`` holds of one partition."""
+        return self.storage.read((keyspace, table), key, [self._store(r) for r in replicas])
 
     async def write(
         self,
@@ -215,7 +222,7 @@ class Coordinator:
             await self._read_timeout(coordinator, cl, reqs, answered)
         for r in answered:
             self.stats(r).completed["ReadStage"] += 1
-        raw = [self._store(r).partition(keyspace, table, partition_key) for r in answered]
+        raw = self._held(answered, keyspace, table, partition_key)
         merged = merge(raw)
         if merged is not None and len(answered) > 1:
             stale = [
@@ -254,17 +261,15 @@ class Coordinator:
                     await self._read_timeout(coordinator, cl, reqs, answered)
                 plans[signature] = answered
             range_answers.append(answered)
-        keys: set[bytes] = set()
-        for node in {id(r): r for answered in plans.values() for r in answered}.values():
-            keys.update(self._store(node).keys(keyspace, table))
+        nodes = {id(r): r for answered in plans.values() for r in answered}.values()
+        for node in nodes:
             self.stats(node).completed["ReadStage"] += 1
+        keys = self.storage.keys((keyspace, table), [self._store(node) for node in nodes])
         found: list[tuple[int, bytes, PartitionData]] = []
         for key in keys:
             tok = murmur3_token(key)
             answered = range_answers[self.ring.index_of(tok)] if ranges else []
-            data = resolve(
-                merge([self._store(r).partition(keyspace, table, key) for r in answered])
-            )
+            data = resolve(merge(self._held(answered, keyspace, table, key)))
             if data:
                 found.append((tok, key, data))
         found.sort(key=lambda item: (item[0], item[1]))
@@ -300,9 +305,7 @@ class Coordinator:
             raise WriteTimeout(
                 serial_cl, rules.acknowledged(reqs, answered), rules.block_for(reqs), "CAS"
             )
-        current = resolve(
-            merge([self._store(r).partition(keyspace, table, partition_key) for r in answered])
-        )
+        current = resolve(merge(self._held(answered, keyspace, table, partition_key)))
         mutations = build(current)
         if mutations is None:
             return False, current

@@ -69,12 +69,12 @@ def _marker(
     return mine, max(expires, their_expiry)  # ... or the one with the later expiry
 
 
-def pairs(row: Row) -> Iterator[tuple[str, Cell]]:
+_cell = tuple.__new__  # Cell from a (value, timestamp, expires_at) slice, without Cell.__new__
+
+
+def pairs(row: Row) -> list[tuple[str, Cell]]:
     """A row's (column name, cell) pairs."""
-    for name, value, timestamp, expires_at in zip(
-        row[3::4], row[4::4], row[5::4], row[6::4], strict=True
-    ):
-        yield name, Cell(value, timestamp, expires_at)
+    return [(row[i], _cell(Cell, row[i + 1 : i + 4])) for i in range(3, len(row), 4)]
 
 
 def _combine(

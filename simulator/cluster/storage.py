@@ -67,6 +67,13 @@ def _pack(found: list[Partition]) -> Stored:
     return live
 
 
+def _mask(stores: Sequence[ReplicaStore]) -> int:
+    mask = 0
+    for store in stores:
+        mask |= store.bit
+    return mask
+
+
 class ReplicaStore:
     """One node's data: its share of the :class:`Storage` it belongs to."""
 
@@ -84,21 +91,13 @@ class ReplicaStore:
         self.storage.repair(self, (keyspace, table), key, data)
 
     def partition(self, keyspace: str, table: str, key: bytes) -> Partition | None:
-        for version in self.storage.versions((keyspace, table), key):
-            if version[HOLDERS] & self.bit:
-                return version
-        return None
+        return self.storage.read((keyspace, table), key, [self])[0]
 
     def partition_count(self) -> int:
         return self.count
 
     def keys(self, keyspace: str, table: str) -> list[bytes]:
-        bit = self.bit
-        return [
-            key
-            for key, stored in self.storage.tables.get((keyspace, table), {}).items()
-            if any(version[HOLDERS] & bit for version in _unpack(stored))
-        ]
+        return self.storage.keys((keyspace, table), [self])
 
     def drop_keyspace(self, keyspace: str) -> None:
         self.storage.drop(lambda table_key: table_key[0] == keyspace)
@@ -138,6 +137,29 @@ class Storage:
         """What the replicas hold for ``key``: one partition each of their groups."""
         return _unpack(self.tables.get(table_key, {}).get(key))
 
+    def read(
+        self, table_key: TableKey, key: bytes, stores: Sequence[ReplicaStore]
+    ) -> list[Partition | None]:
+        """What each of ``stores`` holds for ``key`` (unpacked once for all of them)."""
+        found = self.versions(table_key, key)
+        held: list[Partition | None] = []
+        for store in stores:
+            held.append(None)
+            for version in found:
+                if version[HOLDERS] & store.bit:
+                    held[-1] = version
+                    break
+        return held
+
+    def keys(self, table_key: TableKey, stores: Sequence[ReplicaStore]) -> list[bytes]:
+        """The partition keys that at least one of ``stores`` holds."""
+        mask = _mask(stores)
+        return [
+            key
+            for key, stored in self.tables.get(table_key, {}).items()
+            if any(version[HOLDERS] & mask for version in _unpack(stored))
+        ]
+
     def _table(self, table_key: TableKey) -> dict[bytes, Stored]:
         table = self.tables.get(table_key)
         if table is None:
@@ -154,9 +176,7 @@ class Storage:
         partition keep sharing one (updated in place when nobody else holds it)."""
         if marker_expires_at == _UNKNOWN:
             marker_expires_at = marker_expiry(mutation)
-        mask = 0
-        for store in stores:
-            mask |= store.bit
+        mask = _mask(stores)
         table_key = (mutation.keyspace, mutation.table)
         table = self._table(table_key)
         key = mutation.partition_key

@@ -30,7 +30,7 @@ def repair(cluster: Any, schema: Schema, keyspace: str | None = None) -> dict[st
     for ks in keyspaces:
         for table in ks.tables:
             stores = {node.name: cluster._store(node) for node in cluster.nodes}
-            keys = {key for store in stores.values() for key in store.keys(ks.name, table)}
+            keys = cluster.storage.keys((ks.name, table), list(stores.values()))
             for key in keys:
                 replicas = cluster.replicas(ks.replication, cluster.token(key))
                 off = [r.name for r in replicas if not r.powered]
@@ -38,7 +38,9 @@ def repair(cluster: Any, schema: Schema, keyspace: str | None = None) -> dict[st
                     skipped += 1
                     down.update(off)
                     continue
-                copies = [stores[r.name].partition(ks.name, table, key) for r in replicas]
+                copies = cluster.storage.read(
+                    (ks.name, table), key, [stores[r.name] for r in replicas]
+                )
                 merged = merge(copies)
                 if merged is None:
                     continue
