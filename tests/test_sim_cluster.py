@@ -519,3 +519,36 @@ def test_replicas_share_equal_data_and_storage_keeps_a_bound(demo_inventory):
         assert len(cluster.storage.versions(("ks", "t"), keys[-1])) == 2
 
     asyncio.run(scenario())
+
+
+def test_an_observers_phis_at_once_equal_its_phis_pair_by_pair():
+    """The FailureDetector bean reads a whole row of phi at once (1,000 pairs for one bean at
+    1,000 nodes): same values as pair by pair, 0 for the observer itself, through a power cut
+    (growing silences, convictions)."""
+    from rackpanel.simulator.cluster.gossip import Gossip
+
+    size = 40
+    gossip = Gossip(
+        size,
+        interval=1.0,
+        phi_convict_threshold=8.0,
+        dcs=[0] * 20 + [1] * 20,
+        seeds=[0, 20],
+        now=0.0,
+        rng_seed=18,
+    )
+    for i in range(size):
+        gossip.start(i, 1_700_000_000, 15, alone=False)
+    gossip.all_up(0.0)
+    for second in range(1, 40):
+        gossip.advance(float(second))
+    gossip.powered[5:10] = False
+    checked = 0
+    for now in (39.5, 45.0, 60.0):
+        gossip.advance(now)
+        for observer in (0, 7, 21):
+            row = gossip.phis(observer, now)
+            assert row.tolist() == [gossip.phi(observer, e, now) for e in range(size)]
+            assert row[observer] == 0.0
+            checked += 1
+    assert checked == 9 and gossip.phis(0, 60.0)[5:10].min() > 4.0  # 20 s of silence

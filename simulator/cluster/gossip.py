@@ -86,7 +86,6 @@ class EndpointView:
 
     state: GossipState | None
     alive: bool
-    phi: float
     down_since: float | None  # wall clock of the conviction
 
 
@@ -212,6 +211,19 @@ class Gossip:
         if observer == endpoint or not last:
             return 0.0
         return (self._rel(now) - last) / self.mean_interval(observer, endpoint) * PHI_FACTOR
+
+    def phis(self, observer: int, now: float) -> np.ndarray:
+        """:meth:`phi` of every endpoint as ``observer`` judges it, computed for the whole row
+        at once (float64; 0 for itself and for endpoints it never heard from): a FailureDetector
+        bean of a 1,000-node cluster needs them all, and pair by pair they cost ~20 µs each."""
+        last = self.last[observer].astype(np.float64)
+        row = np.s_[observer]
+        mean = _window_mean(self.win_sum[row], self.win_count[row], self.win_prev[row])
+        mean = np.where(mean != 0, mean, self.initial).astype(np.float64)
+        phis = (self._rel(now) - last) / mean * PHI_FACTOR
+        phis[last == 0] = 0.0
+        phis[observer] = 0.0
+        return phis
 
     def mean_interval(self, observer: int, endpoint: int) -> float:
         o, x = [observer], [endpoint]

@@ -170,11 +170,11 @@ class NodeBeans:
 
     def _phis(self) -> dict[str, dict[str, Any]]:
         table = {}
-        for other in self.cluster.nodes:
+        for other, phi in zip(self.cluster.nodes, self.cluster.phis(self.node), strict=True):
             if other is self.node:
                 continue
             key = f"/{self.cluster.endpoint(other)}"
-            table[key] = {"Endpoint": key, "PHI": self.cluster.phi(self.node, other)}
+            table[key] = {"Endpoint": key, "PHI": phi}
         return table
 
     def _nodes(self, alive: bool) -> list[str]:

@@ -319,7 +319,6 @@ class SimCluster(Coordinator):
         return EndpointView(
             state=state,
             alive=self.is_alive(observer, node),
-            phi=self.phi(observer, node),
             down_since=self.gossip.down_since.get((observer.index, node.index)),
         )
 
@@ -328,6 +327,10 @@ class SimCluster(Coordinator):
 
     def phi(self, observer: SimNode, node: SimNode) -> float:
         return self.gossip.phi(observer.index, node.index, self._now())
+
+    def phis(self, observer: SimNode) -> list[float]:
+        """:meth:`phi` of every node (in ``nodes`` order) as ``observer`` judges it."""
+        return self.gossip.phis(observer.index, self._now()).tolist()
 
     def heartbeat(self, node: SimNode) -> int:
         return int(self.gossip.heartbeat[node.index])
