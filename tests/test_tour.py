@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -119,8 +120,13 @@ def test_the_readme_tour(tmp_path):
                 lambda: "CassandraRackDown DC1/RAC1" in tmux.screen(), 60, what="CassandraRackDown"
             )
             measured["CassandraRackDown on the panel"] = since(cut)
-            lcd = tmux.screen().splitlines()[1:3]
-            assert not any("TIMEOUT" in line.upper() for line in lcd), lcd  # LOCAL_ONE: fine
+            # LOCAL_ONE keeps writing through a live DC1 coordinator (a write sent to a cut one
+            # before the driver noticed may have shown CLIENT TIMEOUT once, as on a real cluster)
+            wait_for(
+                lambda: re.search(r"│\s+DC1 R[23] N\d+ \d+ms", tmux.screen().splitlines()[2]),
+                15,
+                what="the DC1 LCD succeeding through a live rack",
+            )
 
             # 3. Change the CL: `h` holds SELECT, `→` browses, Enter applies: ALL fails
             tmux.keys("h")
