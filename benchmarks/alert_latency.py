@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.harness import write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.promstack import DemoStack, running_demo, wait_for
@@ -121,8 +122,7 @@ def main() -> int:
         "summary": summary,
         "trials": results,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    write_results(RESULTS, report)
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.harness import write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 
@@ -96,7 +97,7 @@ def main() -> int:
             "stack_rss_mib_median": statistics.median(r["stack_rss_mib"] for r in runs),
         }
         print(label, json.dumps(results[label], indent=1)[:400])
-    Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
+    write_results(Path(args.output), results)
     return 0
 
 

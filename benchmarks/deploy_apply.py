@@ -31,6 +31,7 @@ from pathlib import Path
 
 import yaml
 
+from benchmarks.harness import write_results
 from rackpanel.cli import main
 from tests.support.sshd import (
     LAB_HOSTS,
@@ -189,8 +190,7 @@ def main_() -> None:
             result = phases_benchmark(work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        PHASE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        PHASE_RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        write_results(PHASE_RESULTS, result)
         print(
             json.dumps({k: v for k, v in result.items() if k != "bundle_wheels_aarch64"}, indent=2)
         )
@@ -217,8 +217,7 @@ def main_() -> None:
         "trials": trials,
         "summary": summary,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+    write_results(RESULTS, out)
     print(json.dumps(summary, indent=2))
 
 

@@ -39,6 +39,7 @@ import yaml
 from rackpanel.exporter.sources.cql import CqlSource
 from rackpanel.exporter.sources.jolokia import REQUESTS, JolokiaSource
 
+from benchmarks.harness import write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import running_simulator
@@ -294,9 +295,7 @@ def main() -> int:
         run = measure(inventory, octet, args.seconds)
         print(json.dumps(run, indent=2), flush=True)
         results["runs"].append(run)  # type: ignore[union-attr]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"written {RESULTS}")
+    write_results(RESULTS, results)
     return 0
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from rackpanel.exporter.sources.gclog import GcLogSource
 
+from benchmarks.harness import write_results
 from tests.test_exporter_gclog import CASSANDRA_XLOG, JVM17_G1, compile_alloc, java
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,8 +86,7 @@ def main() -> None:
         "idle_collection_ms_median": round(statistics.median(idle) * 1000, 3),
         "peak_python_memory_mib": round(peak / (1 << 20), 1),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULTS, result)
     print(json.dumps(result, indent=2))
 
 

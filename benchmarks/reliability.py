@@ -42,6 +42,7 @@ from pathlib import Path
 
 from rackpanel.simulator.cluster.admin_client import AdminClient
 
+from benchmarks.harness import write_results
 from benchmarks.reliability_doc import render_doc
 from tests.support.bad_inputs import CASES
 from tests.support.inventories import shifted_inventory
@@ -405,8 +406,7 @@ def main() -> int:
         "fuzz": fuzz_result,
         "bad_inputs": inputs,
     }  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULTS, result)
     DOC.write_text(render_doc(result))
     summary = {
         "acked": chaos_result["acked"], "cuts": chaos_result["cuts_total"],

@@ -59,6 +59,7 @@ from rackpanel.topology.placement import monitor_address
 from rackpanel.topology.service_options import as_argv, exporter_options
 
 from benchmarks.exporter_bench import proc_figures, wait_ready
+from benchmarks.harness import write_results
 from benchmarks.sim_scale import inventory_for
 from tests.support.lab import loopback_octet
 from tests.support.promstack import http_json, running_prometheus
@@ -473,9 +474,7 @@ def main() -> int:
         },
         **run,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written {RESULTS}")
+    write_results(RESULTS, result)
     return 0
 
 

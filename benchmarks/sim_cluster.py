@@ -19,6 +19,8 @@ from rackpanel.simulator.core import Cell, Mutation
 from rackpanel.simulator.core import ConsistencyLevel as CL
 from rackpanel.topology import load_inventory
 
+from benchmarks.harness import write_results
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "sim_cluster.json"
 REPLICATION = {"class": "NetworkTopologyStrategy", "DC1": "3", "DC2": "3"}
@@ -99,6 +101,5 @@ if __name__ == "__main__":
     parser.add_argument("--operations", type=int, default=20000)
     args = parser.parse_args()
     results = asyncio.run(main(args.operations))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(RESULTS, results)
     print(json.dumps(results, indent=2))

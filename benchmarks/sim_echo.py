@@ -37,6 +37,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
 from benchmarks.exporter_bench import proc_figures
+from benchmarks.harness import write_results
 from benchmarks.sim_writes import run_writes
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
@@ -282,8 +283,7 @@ def main() -> int:
         echo.wait(10)
     result["targets"] = {"ratio": 0.35, "bulk_max_ms": 50.0, "rss_mb_per_million_keys": 1024}
     result["machine"]["load_average_after"] = os.getloadavg()[0]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULTS, result)
     print(json.dumps(result))
     return 0
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from cassandra.cluster import Cluster
 from cassandra.policies import RoundRobinPolicy
 
+from benchmarks.harness import write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace, running_simulator
@@ -169,8 +170,7 @@ def main() -> int:
         "runs": runs,
         "met": met,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sim_isolation.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULTS / "sim_isolation.json", result)
     return 0 if met else 1
 
 

@@ -47,6 +47,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
 from benchmarks.exporter_bench import proc_figures
+from benchmarks.harness import write_results
 from benchmarks.sim_writes import run_writes
 from tests.support.inventories import generated_inventory, shifted_inventory
 from tests.support.lab import loopback_octet
@@ -296,8 +297,7 @@ def main() -> int:
         figures = [engine(int(n), phi) for n in args.sizes.split(",") for phi in (2.0, 8.0)]
         previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         previous["engine"] = figures
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(previous, indent=2) + "\n")
+        write_results(RESULTS, previous)
         print(json.dumps(figures))
         return 0
     load = [os.getloadavg()[0]]
@@ -320,11 +320,10 @@ def main() -> int:
         "runs": runs,
         "median_write_p99_ms": statistics.median(r["writes"]["p99_ms"] for r in runs),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     previous.update({f"nodes_{r['nodes']}": r for r in runs})
     previous["last_run"] = {k: v for k, v in result.items() if k != "runs"}
-    RESULTS.write_text(json.dumps(previous, indent=2) + "\n")
+    write_results(RESULTS, previous)
     return 0
 
 

@@ -35,6 +35,7 @@ from cassandra import ConsistencyLevel
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
+from benchmarks.harness import write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace, running_simulator
@@ -189,8 +190,7 @@ def main() -> int:
         "sequential": sequential,
     }
     result_file = RESULTS / ("sim_writes.json" if args.protocol == 4 else "sim_writes_v5.json")
-    result_file.parent.mkdir(parents=True, exist_ok=True)
-    result_file.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(result_file, result)
     print(json.dumps({"sweep": result["sweep"], "sequential": sequential, "met": result["met"]}))
     return 0
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 from rackpanel.simulator.cluster.admin_client import AdminClient
 
+from benchmarks.harness import write_results
 from tests.support.demo import running_demo
 from tests.support.lab import loopback_octet
 
@@ -94,7 +95,7 @@ def main() -> int:
     results = {name: summary(values) for name, values in timings.items()}
     results["raw"] = {name: [round(v, 3) for v in values] for name, values in timings.items()}
     out = REPO / "benchmarks" / "results" / "web_panel.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(out, results)
     print(json.dumps({k: v for k, v in results.items() if k != "raw"}, indent=2))
     return 0
 

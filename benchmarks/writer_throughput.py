@@ -40,6 +40,7 @@ from rackpanel.lcd_writer.cassandra_link import CassandraLink
 from rackpanel.lcd_writer.client import WriterClient
 from rackpanel.lcd_writer.options import WriterOptions
 
+from benchmarks.harness import write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.processes import stop_process
@@ -252,8 +253,7 @@ def main() -> int:
         },
         "keypad": keypad,
     }
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    write_results(RESULT, result)
     print(json.dumps(result, indent=2))
     return 0
 
