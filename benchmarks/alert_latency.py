@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import write_results
+from benchmarks.harness import machine, write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.promstack import DemoStack, running_demo, wait_for
@@ -118,7 +116,7 @@ def main() -> int:
         "benchmark": "alert_latency",
         "profile": "demo",
         "failure_detector": "fast",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
         "summary": summary,
         "trials": results,
     }

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import write_results
+from benchmarks.harness import machine, write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 
@@ -86,7 +86,7 @@ def main() -> int:
     inventory = shifted_inventory(
         tmp, K, simulator={"admin_address": f"127.{K}.0.1:9499", "failure_detector": "fast"}
     )
-    results: dict[str, object] = {"machine": {"cpus": os.cpu_count()}, "target_ready_seconds": 20}
+    results: dict[str, object] = {"machine": machine(), "target_ready_seconds": 20}
     for label, with_prom in (("with_prometheus", True), ("without_prometheus", False)):
         runs = [one_run(inventory, tmp / f"run-{label}-{i}", with_prom) for i in range(args.runs)]
         results[label] = {

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ import yaml
 from rackpanel.exporter.sources.cql import CqlSource
 from rackpanel.exporter.sources.jolokia import REQUESTS, JolokiaSource
 
-from benchmarks.harness import write_results
+from benchmarks.harness import machine, write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import running_simulator
@@ -277,11 +276,7 @@ def main() -> int:
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="exporter-bench-"))
     results: dict[str, object] = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "targets": TARGETS,
         "runs": [],
     }

@@ -14,20 +14,22 @@ from typing import Any
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def machine() -> dict[str, Any]:
-    """The figures every result carries: the numbers mean little without the load beside them."""
+def machine(**extra: object) -> dict[str, Any]:
+    """The figures every result carries (the numbers mean little without the load beside
+    them), and a benchmark's own (``extra``: e.g. the load before and after its run)."""
     return {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "load_average_1m_at_write": round(os.getloadavg()[0], 2),
+        **extra,
     }
 
 
 def write_results(path: Path, result: dict[str, Any]) -> Path:
-    """``result`` as JSON at ``path``, with ``measured_at`` and ``machine`` added when absent;
-    written beside and renamed into place (atomic), then named on stdout."""
-    stamped = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), **result}
+    """``result`` as JSON at ``path``, stamped ``measured_at`` (now) and given ``machine`` when
+    it has none; written beside and renamed into place (atomic), then named on stdout."""
+    stamped = {**result, "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
     stamped.setdefault("machine", machine())
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".part", delete=False) as out:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import socket
 import subprocess
@@ -37,12 +36,11 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rackpanel.simulator.cluster.admin_client import AdminClient
 
-from benchmarks.harness import write_results
+from benchmarks.harness import machine, write_results
 from benchmarks.reliability_doc import render_doc
 from tests.support.bad_inputs import CASES
 from tests.support.inventories import shifted_inventory
@@ -399,15 +397,13 @@ def main() -> int:
     load.append(os.getloadavg()[0])
     result = {
         "benchmark": "reliability",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "load_average_before_after": load},
+        "machine": machine(load_average_before_after=load),
         "chaos": chaos_result,
         "fuzz": fuzz_result,
         "bad_inputs": inputs,
     }  # fmt: skip
-    write_results(RESULTS, result)
-    DOC.write_text(render_doc(result))
+    written = write_results(RESULTS, result)
+    DOC.write_text(render_doc(json.loads(written.read_text())))  # as --render-only reads it
     summary = {
         "acked": chaos_result["acked"], "cuts": chaos_result["cuts_total"],
         "acked_lost": chaos_result["acked_lost"], "fuzz": f"{fuzz_result['passed']}/"

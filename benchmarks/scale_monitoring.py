@@ -36,8 +36,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -45,7 +43,6 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -59,7 +56,7 @@ from rackpanel.topology.placement import monitor_address
 from rackpanel.topology.service_options import as_argv, exporter_options
 
 from benchmarks.exporter_bench import proc_figures, wait_ready
-from benchmarks.harness import write_results
+from benchmarks.harness import machine, write_results
 from benchmarks.sim_scale import inventory_for
 from tests.support.lab import loopback_octet
 from tests.support.promstack import http_json, running_prometheus
@@ -459,12 +456,7 @@ def main() -> int:
     load.append(uptime())
     result = {
         "benchmark": "scale_monitoring",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "uptime_before_after": load,
-        },
+        "machine": machine(uptime_before_after=load),
         "setup": {
             "failure_detector": args.failure_detector,
             "exporter_interval_s": args.interval,

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cassandra import ConsistencyLevel
@@ -37,7 +36,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
 from benchmarks.exporter_bench import proc_figures
-from benchmarks.harness import write_results
+from benchmarks.harness import machine, write_results
 from benchmarks.sim_writes import run_writes
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
@@ -251,8 +250,7 @@ def main() -> int:
     )
     result: dict = {
         "benchmark": "sim_echo",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()[0]},
+        "machine": machine(load_average_before=os.getloadavg()[0]),
         "setup": {"requests": args.requests, "in_flight": args.in_flight, "bulk": args.bulk},
     }
     try:

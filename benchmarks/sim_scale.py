@@ -32,14 +32,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cassandra import ConsistencyLevel
@@ -47,7 +45,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
 from benchmarks.exporter_bench import proc_figures
-from benchmarks.harness import write_results
+from benchmarks.harness import machine, write_results
 from benchmarks.sim_writes import run_writes
 from tests.support.inventories import generated_inventory, shifted_inventory
 from tests.support.lab import loopback_octet
@@ -305,12 +303,7 @@ def main() -> int:
     load.append(os.getloadavg()[0])
     result = {
         "benchmark": "sim_scale",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_before_after": load,
-        },
+        "machine": machine(load_average_before_after=load),
         "setup": {
             "failure_detector": "fast (phi 2, gossip 1 s)",
             "writes": f"{args.writes} prepared INSERTs, LOCAL_QUORUM, 8 in flight, protocol v4",

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -28,14 +27,13 @@ import threading
 import time
 from array import array
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
-from benchmarks.harness import write_results
+from benchmarks.harness import machine, write_results
 from tests.support.inventories import shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace, running_simulator
@@ -161,12 +159,7 @@ def main() -> int:
     summary = {"in_flight": args.headline, **sweep[args.headline]}
     result = {
         "benchmark": "sim_writes",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "setup": {
             "nodes": 9,
             "replication": {"DC1": 3, "DC2": 3},
