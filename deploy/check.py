@@ -16,6 +16,8 @@ from rackpanel.deploy.ssh import DeployError
 from rackpanel.topology import Inventory
 from rackpanel.topology.model import SUPPORTED_JAVA, release_of
 
+from rackpanel.compose_image import JOLOKIA_URL
+
 MIN_FREE_BYTES = 1 << 30  # below this a node risks a full SD card during compaction
 JAVA_VERSION = re.compile(r'version "([^"]+)"')
 CASSANDRA_COMMAND = "cassandra -v 2>/dev/null || nodetool version 2>/dev/null"
@@ -153,8 +155,7 @@ def check_host(
                 jar = remote.path(inv.deploy.jolokia_agent)
                 if remote.run(f"test -r {shlex.quote(jar)}").code != 0:
                     row.problems.append(
-                        f"Jolokia is on but the agent jar {jar} is missing "
-                        "(deploy.jolokia_agent)"
+                        f"Jolokia is on but the agent jar {jar} is missing (deploy.jolokia_agent)"
                     )
         free = _free_bytes(remote)
         row.disk_free = f"{free / (1 << 30):.1f} GiB" if free is not None else "unknown"
@@ -165,20 +166,16 @@ def check_host(
     return row
 
 
-JOLOKIA_JAR_URL = (
-    "https://repo1.maven.org/maven2/org/jolokia/jolokia-jvm/1.6.2/jolokia-jvm-1.6.2-agent.jar"
-)  # the agent compose/cassandra/Dockerfile pins
-
-
 def jolokia_hint(inv: Inventory, hosts: Sequence[DeployHost]) -> str | None:
-    """How to turn Jolokia on, when the nodes being checked will run without it."""
-    if inv.jolokia_on() or inv.cluster.jolokia is False:
+    """How to turn Jolokia on, when nobody decided yet (neither ``cluster.jolokia`` nor
+    ``deploy.jolokia_jar`` is set) and the nodes being checked will run without it."""
+    if inv.cluster.jolokia is not None or inv.deploy.jolokia_jar is not None:
         return None
     if not any(host.node is not None for host in hosts):
         return None
     return (
         "Jolokia is off: the exporters read no live JVM memory and no hints during an outage. "
-        f"Download the agent ({JOLOKIA_JAR_URL}) and set deploy.jolokia_jar to it; deploy then "
+        f"Download the agent ({JOLOKIA_URL}) and set deploy.jolokia_jar to it; deploy then "
         "installs it on the nodes. cluster.jolokia: false silences this line."
     )
 

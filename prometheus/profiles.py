@@ -44,9 +44,6 @@ class Profile:
         except KeyError:
             raise KeyError(f"profile {self.name!r} has no 'for:' for alert {alert}") from None
 
-    def keep_firing_for(self, alert: str) -> str | None:
-        return self.keep_firing.get(alert)
-
 
 DEMO = Profile(
     name="demo",

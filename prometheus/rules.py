@@ -50,7 +50,7 @@ class Alert:
             "expr": self.expr,
             "for": profile.hold_for(self.name),
         }
-        keep = profile.keep_firing_for(self.name)
+        keep = profile.keep_firing.get(self.name)
         if keep is not None:
             rule["keep_firing_for"] = keep
         rule["labels"] = {"severity": self.severity, **dict(self.labels)}

@@ -126,10 +126,12 @@ class GcLogSource:
         seen: set[tuple[int, int]] = set()
         for name in [*rotated, self.path]:
             budget -= self._read(name, budget, seen)
-        # gc.log may have been rotated between the listing and its opening: the renamed file is
-        # listed now, and read from where reading stopped before it is forgotten below.
-        for name in rotated_files(self.path):
-            budget -= self._read(name, budget, seen)
+        if set(self._followed) - seen:
+            # A file followed until now was not found: gc.log may have been rotated between
+            # the listing and its opening. Listed again, the renamed file is read from where
+            # reading stopped instead of being forgotten (and later read again from its start).
+            for name in rotated_files(self.path):
+                budget -= self._read(name, budget, seen)
         for identity in set(self._followed) - seen:
             del self._followed[identity]
         return self._reading()

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rackpanel.simulator.cluster.coordinator import ReadRepair
+from rackpanel.simulator.cluster.model import STORAGE_PORT
 
 KEPT_SESSIONS = 1000
-STORAGE_PORT = 7000  # the port a trace gives every node (Cassandra's storage_port)
 _THREAD = "Native-Transport-Requests-1"
 
 
@@ -160,7 +160,7 @@ def read_repair_events(
     left, right = cluster.ring.range_of(tok)
 
     def replica(node: Any) -> str:
-        return f"Full(/{node.address}:{STORAGE_PORT},({left},{right}])"
+        return f"Full(/{cluster.endpoint(node)},({left},{right}])"
 
     session.event(f"Digest mismatch: Mismatch for key DecoratedKey({tok}, {repair.key.hex()})")
     for node in repair.read_from:
