@@ -139,8 +139,15 @@ def test_every_cl_against_the_demo_failure_patterns(demo_inventory, pattern):
                     r for r in replicas if r.powered and cluster.link_up(r.dc, coordinator.dc)
                 ]
                 dead = [r for r in replicas if r not in reachable]
+                # The coordinator's view settles: the dead convicted, and every reachable replica
+                # judged up (while the cut peers still count as live, gossip sends most rounds
+                # to them and is lost, so a reachable peer's heartbeats can arrive late enough
+                # for the fast detector to convict it for a round, as in Cassandra).
                 await until(
-                    lambda c=coordinator, d=dead: not any(cluster.is_alive(c, r) for r in d)
+                    lambda c=coordinator, d=dead, a=reachable: (
+                        not any(cluster.is_alive(c, r) for r in d)
+                        and all(cluster.is_alive(c, r) for r in a)
+                    )
                 )
                 alive = {dc: sum(1 for r in reachable if r.dc == dc) for dc in RF}
                 for cl in WRITE_CLS:
