@@ -112,16 +112,16 @@ class GcLogSource:
         self._totals = _Totals()
 
     def collect(self) -> GcLogReading:
+        try:  # first: from here on, gc.log missing is a rotation under way, not a missing log
+            os.stat(self.path)
+        except OSError as exc:
+            raise SourceError(f"cannot read the gc log {self.path}: {exc.strerror}") from None
         rotated = rotated_files(self.path)
         if not self._started:  # what was rotated before the exporter started is history
             self._started = True
             self._learn_start_up(rotated)
             for name in rotated:
                 self._read(name, 0, set(), history=True)
-        try:
-            os.stat(self.path)
-        except OSError as exc:
-            raise SourceError(f"cannot read the gc log {self.path}: {exc.strerror}") from None
         budget = _MAX_READ
         seen: set[tuple[int, int]] = set()
         for name in [*rotated, self.path]:
@@ -180,9 +180,13 @@ class GcLogSource:
                     return 0
                 handle.seek(followed.offset)
                 chunk = handle.read(budget)
+        except FileNotFoundError:
+            # a rotated file removed meanwhile, or gc.log caught mid-rotation: collect() saw it
+            # a moment ago, the JVM renamed it and has not created the new one yet
+            return 0
         except OSError as exc:
             if name != self.path:
-                return 0  # a rotated file removed meanwhile
+                return 0
             raise SourceError(f"cannot read the gc log {self.path}: {exc.strerror}") from None
         followed.offset += len(chunk)
         self._consume(followed, chunk)
