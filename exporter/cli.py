@@ -158,6 +158,10 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+    # A timed wait, as the demo's: Python runs a signal's handler in the main thread, and a
+    # signal the kernel hands to another thread does not wake a main thread blocked in an
+    # untimed wait (SIGTERM then hung the exporter, a few times in a hundred).
+    while not stop.wait(0.5):
+        pass
     exporter.stop()
     return 0
