@@ -160,8 +160,10 @@ def test_each_writer_shows_its_success_ratio_and_latency_from_prometheus(demo, p
     for writer in [w.name for w in demo.inventory.writer_places()]:
         card = f".client[data-writer='{writer}']"
         wait_for(
-            lambda card=card: css(page, f"{card} .ratio .v").text.endswith("%")
-            and css(page, f"{card} .latency .v").text.endswith("ms"),
+            lambda card=card: (
+                css(page, f"{card} .ratio .v").text.endswith("%")
+                and css(page, f"{card} .latency .v").text.endswith("ms")
+            ),
             30,
             what=f"{writer}'s success ratio and latency",
         )

@@ -95,11 +95,16 @@ def wait_for_signal(supervisor: Supervisor, console: Console) -> None:
     for sig in STOP_SIGNALS:
         signal.signal(sig, lambda *_: stop.set())
     shown = 0
-    while not stop.wait(1.0):
-        total, events = supervisor.events_total, list(supervisor.events)
-        for line in events[len(events) - min(total - shown, len(events)) :]:
+
+    def print_new_events() -> None:
+        nonlocal shown
+        shown, lines = supervisor.events_after(shown)
+        for line in lines:
             console.print(f"[yellow]{line}[/yellow]", soft_wrap=True)
-        shown = total
+
+    while not stop.wait(1.0):
+        print_new_events()
+    print_new_events()  # what happened since the last tick (a restart just before a fatal end)
 
 
 def run_demo(inv: Inventory, opts: StackOptions, ui: bool) -> int:

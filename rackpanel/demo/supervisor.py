@@ -180,6 +180,12 @@ class Supervisor:
         self.events.append(f"{time.strftime('%H:%M:%S')} {line}")
         self.events_total += 1
 
+    def events_after(self, seen: int) -> tuple[int, list[str]]:
+        """How many lines there were so far, and those after the first ``seen`` still kept."""
+        with self._lock:
+            total, kept = self.events_total, list(self.events)
+        return total, kept[len(kept) - min(total - seen, len(kept)) :]
+
     def latest_event(self) -> tuple[int, str]:
         """How many lines there were so far, and the newest (what the terminal panel shows)."""
         with self._lock:
@@ -225,7 +231,8 @@ class Supervisor:
                 try:
                     self.check()
                 except SimulatorDied as exc:
-                    self._event("the simulator died: stopping the demo")
+                    with self._lock:
+                        self._event("the simulator died: stopping the demo")
                     self.fatal = str(exc)
                     on_fatal(self.fatal)
                     return
