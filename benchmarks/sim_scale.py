@@ -13,7 +13,10 @@ Measured:
 - RSS at ready, then every 5 s through ``--idle`` seconds of idle; idle CPU over that window;
 - writes: one cassandra-driver session (token-aware, DC-aware on DC1, protocol v4), prepared
   INSERTs at LOCAL_QUORUM with 8 in flight (``benchmarks/sim_writes.run_writes``): writes/s,
-  median and p99 round trip;
+  median and p99 round trip, and the CPU per write of the simulator and of the driver;
+- raw writes: the same INSERT from one raw pipelined connection (``benchmarks.sim_echo``'s
+  client, 32 in flight) to a DC1 coordinator: requests/s and the simulator's CPU per request,
+  the write path's own cost at this size with no driver in the way;
 - a rack cut (DC1/RAC2 powered off): seconds until (a) every powered node's failure detector
   convicts every node of the rack (admin ``/state``), (b) a driver whose local DC is DC2 marks
   every node of the rack down (STATUS_CHANGE events through its control connection; a driver
@@ -46,6 +49,7 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
 from benchmarks.exporter_bench import proc_figures
 from benchmarks.harness import machine, write_results
+from benchmarks.sim_echo import RawClient, raw_rate
 from benchmarks.sim_writes import run_writes
 from tests.support.inventories import generated_inventory, shifted_inventory
 from tests.support.lab import loopback_octet
@@ -107,10 +111,28 @@ def writes(sim, count: int) -> dict:
         create_keyspace(session, "bench", "kv (k text PRIMARY KEY, v int)")
         insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
         run_writes(session, insert, 2000, 8, offset=10**8)  # warm-up
+        sim_cpu, client_cpu = proc_figures(sim.process.pid)[0], time.process_time()
         result = run_writes(session, insert, count, 8, offset=0)
+        sim_cpu = proc_figures(sim.process.pid)[0] - sim_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         cluster.shutdown()
-    return {"driver_connect_s": round(connected, 2), **result}
+    # Who is the limit: the simulator's CPU per write and the driver's own (its libev loop
+    # walks every pooled connection on each turn: one per DC1 node with this policy).
+    return {
+        "driver_connect_s": round(connected, 2),
+        **result,
+        "simulator_cpu_us_per_write": round(sim_cpu / count * 1e6, 1),
+        "driver_cpu_us_per_write": round(client_cpu / count * 1e6, 1),
+    }
+
+
+def raw_writes(sim, count: int) -> dict:
+    """The simulator alone: one raw pipelined connection to a DC1 coordinator (32 in flight,
+    the echo benchmark's client), so no driver cost hides the write path's at this size."""
+    node = sim.contact_points("DC1")[0]
+    statement_id = RawClient(node, 9042).prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
+    return raw_rate(node, sim.process.pid, statement_id, count, 32, "raw")
 
 
 def exporter_for(sim, node_address: str, listen: str) -> subprocess.Popen:
@@ -276,6 +298,7 @@ def measure(size: int, idle_seconds: float, count: int) -> dict:
             figures = {"nodes": size, "ready_s": round(ready, 2)}
             figures["idle"] = idle(pid, idle_seconds)
             figures["writes"] = writes(sim, count)
+            figures["raw_writes"] = raw_writes(sim, 3 * count)
             figures["rss_after_writes_mb"] = round(proc_figures(pid)[1] / 1024 / 1024, 1)
             figures["rack_cut"] = rack_cut(sim, octet)
     print(json.dumps(figures), flush=True)
