@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -493,6 +494,31 @@ def test_system_views_rows_follow_the_schemas(demo_inventory):
             assert {r["active_connections"] for r in out} == {3}
             with pytest.raises(InvalidRequest):
                 view_rows(cluster, observer, "nope")
+
+    asyncio.run(scenario())
+
+
+def test_a_nodes_gossip_states_follow_its_schema_data_and_generation(demo_inventory):
+    """The states a node gossips are built once and reused until its schema, its load or its
+    generation changes; then they change, the schema state with a newer version."""
+
+    async def scenario() -> None:
+        async with running(fast_cluster(demo_inventory)) as cluster:
+            node = cluster.nodes[0]
+            first = cluster.gossip_state(node).states
+            assert cluster.gossip_state(node).states is first  # nothing changed: reused
+            cluster.schema_version = uuid.uuid4()
+            after_ddl = cluster.gossip_state(node).states
+            assert after_ddl["schema"][0] == str(cluster.schema_version)
+            assert after_ddl["schema"][1] > first["schema"][1]
+            await cluster.write(node, REPLICATION, [row(b"x", 1)], CL.ALL)
+            assert cluster.gossip_state(node).states["load"][0] != after_ddl["load"][0]
+            generation = node.generation
+            cluster.power_off(node.name, crash=True)
+            await asyncio.sleep(1.0)  # a later second: the new generation is larger
+            cluster.power_on(node.name)
+            assert node.generation > generation
+            assert cluster.gossip_state(node).generation == node.generation
 
     asyncio.run(scenario())
 

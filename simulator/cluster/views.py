@@ -7,10 +7,11 @@ Python values (str, int, float, bool, uuid.UUID, datetime, ipaddress objects, No
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from ipaddress import ip_address
 from typing import TYPE_CHECKING, Any
 
 from rackpanel.simulator.cluster.stats import POOL_LIMITS, POOLS
@@ -23,6 +24,9 @@ from rackpanel.simulator.cluster.view_columns import (
 )
 from rackpanel.simulator.core import InvalidRequest
 from rackpanel.topology.model import DEFAULT_CASSANDRA_VERSION, release_of
+
+# The few addresses of a cluster, parsed once (gossip_info asks for every node's, each query).
+ip_address = functools.lru_cache(maxsize=4096)(ipaddress.ip_address)
 
 if TYPE_CHECKING:
     from rackpanel.simulator.cluster.model import SimCluster
