@@ -131,12 +131,20 @@ def test_the_readme_tour(tmp_path):
             # 3. Change the CL: `h` holds SELECT, `→` browses, Enter applies: ALL fails
             tmux.keys("h")
             wait_for(lambda: "CL WRITE" in tmux.screen(), 10, what="the CL menu")
-            for _ in range(12):
-                if "< ALL >" in tmux.screen():
+
+            # Step by the menu's own line, not the whole screen: the other LCD keeps changing,
+            # and a press sent before the last one showed would step past ALL.
+            def choice(text: str) -> str | None:
+                found = re.search(r"<\s*([A-Z_]+)\s*>", text)
+                return found.group(1) if found else None
+
+            for _ in range(15):
+                shown = choice(tmux.screen())
+                if shown == "ALL":
                     break
-                before = tmux.screen()
                 tmux.keys("Right")
-                wait_for(lambda shown=before: tmux.screen() != shown, 5, what="→")
+                wait_for(lambda was=shown: choice(tmux.screen()) != was, 5, what="→")
+            assert choice(tmux.screen()) == "ALL", tmux.screen()
             tmux.keys("Enter")
             chosen = time.monotonic()
             wait_for(lambda: "W ALL" in tmux.screen(), 10, what="ALL applied")
@@ -150,12 +158,17 @@ def test_the_readme_tour(tmp_path):
             from selenium.webdriver.common.action_chains import ActionChains
 
             ActionChains(page).click_and_hold(select).pause(2.4).release().perform()
-            for _ in range(12):
-                lcd_text = page.find_element(By.CSS_SELECTOR, f"{card} .lcd").text
-                if "< LOCAL_ONE >" in lcd_text:
+
+            def lcd_choice() -> str | None:
+                return choice(page.find_element(By.CSS_SELECTOR, f"{card} .lcd").text)
+
+            for _ in range(15):
+                shown = lcd_choice()
+                if shown == "LOCAL_ONE":
                     break
                 page.find_element(By.CSS_SELECTOR, f"{card} .key.right").click()
-                time.sleep(0.6)
+                wait_for(lambda was=shown: lcd_choice() != was, 5, what="→ on the page")
+            assert lcd_choice() == "LOCAL_ONE"
             select.click()
             wait_for(
                 lambda: get_json(writer_lcd)["write_cl"] == "LOCAL_ONE",
