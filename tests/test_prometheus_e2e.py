@@ -61,8 +61,19 @@ def test_dc2_power_cut_fires_one_alert_and_inhibits_the_rest(stack: DemoStack):
         wait_for(lambda: webhook.alerts(DC_DOWN, "resolved"), 30, what="the resolved notification")
     # What someone on call is told: DC2 is down, then DC2 is back. Nothing about its nodes.
     firing_notes = webhook.alerts(DC_DOWN, "firing")
-    assert {a["labels"]["endpoint_dc"] for a in firing_notes} == {"DC2"}
-    assert "DC2" in firing_notes[0]["annotations"]["description"]
+    dcs = {a["labels"]["endpoint_dc"] for a in firing_notes}
+    if "DC1" in dcs:
+        # Only true to the rule's own inputs: DC2's observers were cut and, for a moment, no
+        # DC1 target answered Prometheus either (a box starved for seconds). Then monitoring
+        # was blind to DC1, and saying so is the rule's job; otherwise it is a false alert.
+        blind = stack.prometheus.value(
+            'min_over_time((max(cassandra:target_node_answers{dc="DC1"}))[10m:1s])'
+        )
+        assert list(blind.values()) == [0.0], (firing_notes, blind)
+        print("DC1 notified while none of its targets answered:", firing_notes)
+    assert dcs - {"DC1"} == {"DC2"}
+    dc2_note = next(a for a in firing_notes if a["labels"]["endpoint_dc"] == "DC2")
+    assert "DC2" in dc2_note["annotations"]["description"]
     for name in (*INHIBITED, "CassandraLocalQuorumAtRisk"):
         assert not webhook.alerts(name), f"{name} was notified despite the inhibition"
 
