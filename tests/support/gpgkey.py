@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -28,4 +29,8 @@ def make_signing_key(directory: Path) -> Path:
     )
     path = directory / "lab-key.asc"
     path.write_bytes(exported.stdout)
+    # key generation started a gpg-agent for this home; it would outlive the test run
+    gpgconf = shutil.which("gpgconf")
+    if gpgconf is not None:
+        subprocess.run([gpgconf, "--kill", "all"], capture_output=True, env=env, check=False)
     return path
