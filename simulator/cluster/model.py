@@ -317,8 +317,7 @@ class SimCluster(Coordinator):
         known = self.gossip.known_state(observer.index, node.index)
         state = None
         if known is not None:
-            states = self.gossip_state(node).states
-            state = GossipState(known[0], known[1], states)
+            state = GossipState(known[0], known[1], self.application_states(node))
         return EndpointView(
             state=state,
             alive=self.is_alive(observer, node),
@@ -342,6 +341,11 @@ class SimCluster(Coordinator):
 
     def gossip_state(self, node: SimNode) -> GossipState:
         """What ``node`` gossips about itself right now."""
+        return GossipState(node.generation, self.heartbeat(node), self.application_states(node))
+
+    def application_states(self, node: SimNode) -> dict[str, tuple[str, int]]:
+        """``node``'s application states, {state: (value, version)}, built again only when
+        its generation, the schema or its load changed."""
         rt = self._runtime[node.name]
         schema = str(self.schema_version)
         if rt.schema != schema:
@@ -350,7 +354,7 @@ class SimCluster(Coordinator):
         load = float(rt.store.partition_count() * 1024 + 102400)
         key = (node.generation, schema, load)
         if rt.states is not None and rt.states[0] == key:
-            return GossipState(node.generation, self.heartbeat(node), rt.states[1])
+            return rt.states[1]
         first_token = str(node.tokens[0]) if node.tokens else ""
         values = {
             "status": f"NORMAL,{first_token}",
@@ -372,7 +376,7 @@ class SimCluster(Coordinator):
         }
         states = {k: (v, rt.versions.get(k, 1)) for k, v in values.items()}
         rt.states = (key, states)
-        return GossipState(node.generation, self.heartbeat(node), states)
+        return states
 
     def _boot(self, node: SimNode, alone: bool = True) -> None:
         """A (re)start: new generation, fresh versions; the node knows only itself."""
