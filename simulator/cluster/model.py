@@ -164,7 +164,7 @@ class SimCluster(Coordinator):
         self._runtime: dict[str, NodeRuntime] = {
             n.name: NodeRuntime(ReplicaStore(self.storage)) for n in self.nodes
         }
-        self._replications: dict[tuple[tuple[str, str], ...], Replication] = {}
+        self._replications: dict[tuple[tuple[Any, Any], ...], Replication] = {}
         self._plans: dict[tuple, tuple[list[SimNode], list[rules.Requirement]]] = {}
         self._listeners: dict[str, list[Any]] = {}  # method name → bound callbacks
         self._task: asyncio.Task[None] | None = None
@@ -258,7 +258,7 @@ class SimCluster(Coordinator):
 
     def replication(self, replication: Mapping[str, str]) -> Replication:
         """Parse (and cache) a CQL replication map; ConfigurationException when invalid."""
-        key = tuple(sorted((str(k), str(v)) for k, v in replication.items()))
+        key = tuple(replication.items())  # a write asks per request: no sorting, no copies
         parsed = self._replications.get(key)
         if parsed is None:
             parsed = self._replications[key] = parse_replication(replication, self.datacenters)

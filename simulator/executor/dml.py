@@ -13,6 +13,7 @@ from typing import Any
 
 from rackpanel.simulator.core import Cell, InvalidRequest, Mutation
 from rackpanel.simulator.cql import ast
+from rackpanel.simulator.cql.types import routing_key
 from rackpanel.simulator.executor.binding import BIGINT, INT, Bound, term_bytes, term_python
 from rackpanel.simulator.executor.keys import key_value, modification_keys
 from rackpanel.simulator.protocol.wire import UNSET
@@ -76,8 +77,6 @@ def insert_mutation(table: TableDef, stmt: ast.Insert, bound: Bound, when: Write
     missing = [c.name for c in table.clustering if c.name not in values]
     if missing:
         raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
-    from rackpanel.simulator.cql.types import routing_key
-
     key = routing_key([key_value(values[c.name], c) for c in table.partition_key])
     clustering = tuple(key_value(values[c.name], c) for c in table.clustering)
     cells = {}

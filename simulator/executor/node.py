@@ -43,6 +43,8 @@ from rackpanel.simulator.protocol import heavy, messages
 from rackpanel.simulator.protocol.messages import ColumnSpec, QueryParams
 from rackpanel.simulator.schema import TableDef
 
+_UNTRACED: contextlib.nullcontext[None] = contextlib.nullcontext()
+
 MODIFICATIONS = (ast.Insert, ast.Update, ast.Delete)
 BATCH_WRITE_TYPES = {0: "BATCH", 1: "UNLOGGED_BATCH", 2: "COUNTER"}
 BATCH_KINDS = {"LOGGED": 0, "UNLOGGED": 1, "COUNTER": 2}
@@ -149,14 +151,18 @@ class NodeExecutor:
         return None
 
     # ---- tracing ----------------------------------------------------------------------------
-    @contextlib.contextmanager
     def _traced(
         self, conn: Any, request: messages.Request, text: str, params: QueryParams
-    ) -> Iterator[None]:
+    ) -> contextlib.AbstractContextManager[None]:
         """A trace session around the request when its frame asked for one."""
         if not request.tracing:
-            yield
-            return
+            return _UNTRACED  # most requests: no generator-based context manager to build
+        return self._trace_session(conn, request, text, params)
+
+    @contextlib.contextmanager
+    def _trace_session(
+        self, conn: Any, request: messages.Request, text: str, params: QueryParams
+    ) -> Iterator[None]:
         trace = self.ctx.traces.start(
             self.node.address,
             conn.address,
