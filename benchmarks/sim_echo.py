@@ -23,12 +23,14 @@ import asyncio
 import gc
 import json
 import os
+import selectors
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+from array import array
 from pathlib import Path
 
 from cassandra import ConsistencyLevel
@@ -146,6 +148,74 @@ class RawClient:
                 self.sock.sendall(b"".join(bodies[sent : sent + more]))
                 sent += more
         return time.perf_counter() - started
+
+
+SPIKES: list | None = None
+
+
+def paced(hosts: list[str], statement_id: bytes, rate: float, seconds: float, tag: str) -> dict:
+    """Open loop: EXECUTEs at ``rate`` a second spread over one raw connection to each of
+    ``hosts``, each timed from when it was due (not when it left), so a simulator that
+    falls behind shows it in the latencies instead of slowing the client down.
+    Requests/s achieved, median / p99 / worst, and how many were still unanswered."""
+    clients = [RawClient(host, 9042) for host in hosts]
+    selector = selectors.DefaultSelector()
+    for index, client in enumerate(clients):
+        selector.register(client.sock, selectors.EVENT_READ, index)
+    pending: list[dict[int, float]] = [{} for _ in clients]
+    buffers = [b""] * len(clients)
+    latencies = array("d")
+    count = int(rate * seconds)
+    gc.collect()
+    gc.disable()  # the client's own collections would show as the simulator's latencies
+    started = time.perf_counter()
+    sent = 0
+    while sent < count or any(pending):
+        now = time.perf_counter()
+        if now - started > seconds + 10:
+            break  # whatever is still pending now is reported as unanswered
+        due = min(count, int((now - started) * rate) + 1)
+        while sent < due:
+            index = sent % len(clients)
+            stream = (sent // len(clients)) % 32768
+            body = execute_body(statement_id, f"{tag}{sent}".encode(), sent)
+            clients[index].sock.sendall(frame(stream, OPCODES["EXECUTE"], body))
+            pending[index][stream] = started + sent / rate
+            sent += 1
+        wait = started + sent / rate - time.perf_counter() if sent < count else 0.05
+        for key, _ in selector.select(timeout=max(0.0, wait)):
+            index = key.data
+            chunk = clients[index].sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            data = buffers[index] + chunk
+            offset = 0
+            arrived = time.perf_counter()
+            while len(data) - offset >= HEADER.size:
+                _, _, stream, opcode, length = HEADER.unpack_from(data, offset)
+                if len(data) - offset < HEADER.size + length:
+                    break
+                if opcode == OPCODES["ERROR"]:
+                    raise RuntimeError(f"server error: {data[offset + 15 : offset + 200]!r}")
+                latencies.append(arrived - pending[index].pop(stream))
+                if SPIKES is not None and latencies[-1] > 0.01:
+                    SPIKES.append((round(arrived - started, 3), round(latencies[-1] * 1000, 1)))
+                offset += HEADER.size + length
+            buffers[index] = data[offset:]
+    wall = time.perf_counter() - started
+    gc.enable()
+    for client in clients:
+        client.sock.close()
+    ordered = sorted(latencies)
+    return {
+        "connections": len(clients),
+        "offered_per_s": rate,
+        "answered_per_s": round(len(latencies) / wall),
+        "unanswered": sum(len(p) for p in pending),
+        "median_ms": round(ordered[len(ordered) // 2] * 1000, 2),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+    }
 
 
 # ---- the echo server ---------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 
 from benchmarks.exporter_bench import proc_figures
 from benchmarks.harness import machine, write_results
-from benchmarks.sim_echo import RawClient, raw_rate
+from benchmarks.sim_echo import RawClient, paced, raw_rate
 from benchmarks.sim_writes import run_writes
 from tests.support.inventories import generated_inventory, shifted_inventory
 from tests.support.lab import loopback_octet
@@ -133,6 +133,20 @@ def raw_writes(sim, count: int) -> dict:
     node = sim.contact_points("DC1")[0]
     statement_id = RawClient(node, 9042).prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
     return raw_rate(node, sim.process.pid, statement_id, count, 32, "raw")
+
+
+def paced_writes(sim, rate: float, seconds: float) -> dict:
+    """The issue's rate offered open-loop by a light client (four raw connections to DC1
+    coordinators): the latencies the simulator gives at that rate when no driver shares its
+    two cores."""
+    hosts = sim.contact_points("DC1")[:4]
+    statement_id = RawClient(hosts[0], 9042).prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
+    for host in hosts[1:]:
+        RawClient(host, 9042).prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
+    cpu = proc_figures(sim.process.pid)[0]
+    result = paced(hosts, statement_id, rate, seconds, "paced-")
+    cpu = proc_figures(sim.process.pid)[0] - cpu
+    return result | {"simulator_cpu_pct": round(cpu / seconds * 100, 1)}
 
 
 def exporter_for(sim, node_address: str, listen: str) -> subprocess.Popen:
@@ -262,13 +276,19 @@ def engine(size: int, threshold: float, seconds: int = 60) -> dict:
     gossip.advance(cut)
     gossip.powered[list(rack)] = False
     convicted: dict[tuple[int, int], float] = {}
+    silence: list[float] = []  # per pair: last arrival -> conviction, over the pair's formula
     t = cut
     while t < cut + 90 and len(convicted) < 25 * (size - 25):
-        t += 0.1
+        t += gossip.slot_len  # one slot at a time: a conviction happens at this slot's time
         for change in gossip.advance(t):
-            if not change.up and change.endpoint in rack:
-                convicted.setdefault((change.observer, change.endpoint), t - cut)
+            pair = (change.observer, change.endpoint)
+            if not change.up and change.endpoint in rack and pair not in convicted:
+                convicted[pair] = t - cut
+                quiet = gossip._rel(t) - float(gossip.last[pair])
+                needed = threshold / PHI_FACTOR * gossip.mean_interval(*pair)
+                silence.append(quiet / needed)
     delays = np.array(list(convicted.values()))
+    ratios = np.array(silence)
     return {
         "nodes": size,
         "phi_convict_threshold": threshold,
@@ -284,21 +304,32 @@ def engine(size: int, threshold: float, seconds: int = 60) -> dict:
             "p95": round(float(np.percentile(delays, 95)), 2),
             "max": round(float(delays.max()), 2),
         },
+        # FailureDetector.interpret's own test, per pair: the silence since the last arrival
+        # at conviction over threshold x ln 10 x that pair's mean (1.0 = the formula exactly;
+        # the status check runs once a round, so up to one interval later)
+        "silence_over_formula": {
+            "median": round(float(np.median(ratios)), 3),
+            "p5": round(float(np.percentile(ratios, 5)), 3),
+            "p95": round(float(np.percentile(ratios, 95)), 3),
+            "max": round(float(ratios.max()), 3),
+        },
     }
 
 
-def measure(size: int, idle_seconds: float, count: int) -> dict:
+def measure(size: int, idle_seconds: float, count: int, detector: str = "fast") -> dict:
     octet = loopback_octet()
     with tempfile.TemporaryDirectory() as tmp:
         path = inventory_for(size, Path(tmp), octet)
         launched = time.monotonic()
-        with running_simulator(path, failure_detector="fast", admin=f"127.{octet}.0.1:9499") as sim:
+        admin = f"127.{octet}.0.1:9499"
+        with running_simulator(path, failure_detector=detector, admin=admin) as sim:
             ready = time.monotonic() - launched
             pid = sim.process.pid
-            figures = {"nodes": size, "ready_s": round(ready, 2)}
+            figures = {"nodes": size, "failure_detector": detector, "ready_s": round(ready, 2)}
             figures["idle"] = idle(pid, idle_seconds)
             figures["writes"] = writes(sim, count)
             figures["raw_writes"] = raw_writes(sim, 3 * count)
+            figures["paced_writes"] = paced_writes(sim, TARGETS["writes_per_s"], 20.0)
             figures["rss_after_writes_mb"] = round(proc_figures(pid)[1] / 1024 / 1024, 1)
             figures["rack_cut"] = rack_cut(sim, octet)
     print(json.dumps(figures), flush=True)
@@ -311,6 +342,13 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=120.0, help="idle window, seconds")
     parser.add_argument("--writes", type=int, default=20000)
     parser.add_argument(
+        "--failure-detector",
+        choices=["fast", "realistic"],
+        default="fast",
+        help="the simulator's detector: fast (phi 2, the panel's) or realistic (phi 8, "
+        "Cassandra's default); realistic runs are kept as nodes_<N>_realistic",
+    )
+    parser.add_argument(
         "--engine", action="store_true", help="only the gossip engine on simulated time"
     )
     args = parser.parse_args()
@@ -322,13 +360,17 @@ def main() -> int:
         print(json.dumps(figures))
         return 0
     load = [os.getloadavg()[0]]
-    runs = [measure(int(size), args.idle, args.writes) for size in args.sizes.split(",")]
+    detector = args.failure_detector
+    runs = [measure(int(n), args.idle, args.writes, detector) for n in args.sizes.split(",")]
     load.append(os.getloadavg()[0])
     result = {
         "benchmark": "sim_scale",
         "machine": machine(load_average_before_after=load),
         "setup": {
-            "failure_detector": "fast (phi 2, gossip 1 s)",
+            "failure_detector": {
+                "fast": "fast (phi 2, gossip 1 s)",
+                "realistic": "realistic (phi 8, gossip 1 s)",
+            }[detector],
             "writes": f"{args.writes} prepared INSERTs, LOCAL_QUORUM, 8 in flight, protocol v4",
             "idle_window_s": args.idle,
         },
@@ -337,8 +379,9 @@ def main() -> int:
         "median_write_p99_ms": statistics.median(r["writes"]["p99_ms"] for r in runs),
     }
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    previous.update({f"nodes_{r['nodes']}": r for r in runs})
-    previous["last_run"] = {k: v for k, v in result.items() if k != "runs"}
+    suffix = "" if detector == "fast" else f"_{detector}"
+    previous.update({f"nodes_{r['nodes']}{suffix}": r for r in runs})
+    previous[f"last_run{suffix}"] = {k: v for k, v in result.items() if k != "runs"}
     write_results(RESULTS, previous)
     return 0
 

@@ -10,7 +10,7 @@ makes QUORUM impossible rather than easier.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rackpanel.simulator.cluster.node import SimNode
 from rackpanel.simulator.cluster.ring import NTS, Replication
@@ -20,8 +20,7 @@ from rackpanel.simulator.core import InvalidRequest
 SERIALS = (CL.SERIAL, CL.LOCAL_SERIAL)
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):  # built per request from a cached plan: cheap to make
     group: tuple[SimNode, ...]
     required: int
 

@@ -46,6 +46,8 @@ class ReadRepair:
 
 
 RepairObserver = Callable[[ReadRepair], None]
+# A cached plan: replica positions, and (group positions, required) per requirement.
+Plan = tuple[tuple[int, ...], tuple[tuple[tuple[int, ...], int], ...]]
 
 
 class Coordinator:
@@ -59,7 +61,7 @@ class Coordinator:
     storage: Storage
     write_request_timeout: float
     read_request_timeout: float
-    _plans: dict[tuple, tuple[list[SimNode], list[rules.Requirement]]]
+    _plans: dict[Replication, dict[tuple[int, int, str], Plan]]
 
     # ---- coordinator: writes -----------------------------------------------------------------
 
@@ -77,14 +79,26 @@ class Coordinator:
         self, repl: Replication, key: bytes, cl: CL, dc: str
     ) -> tuple[list[SimNode], list[rules.Requirement]]:
         """The replicas of a partition key and what ``cl`` requires of them (cached per
-        vnode range, CL and coordinator DC)."""
-        index = self.ring.index_of(murmur3_token(key))
-        cache_key = (repl, index, cl, dc)
-        plan = self._plans.get(cache_key)
+        vnode range, CL and coordinator DC, as positions in the ring's nodes: see Ring)."""
+        ring = self.ring
+        index = ring.index_of(murmur3_token(key))
+        plans = self._plans.get(repl)
+        if plans is None:
+            plans = self._plans[repl] = {}
+        cache_key = (index, int(cl), dc)
+        plan = plans.get(cache_key)
         if plan is None:
-            replicas = self.ring.replicas_at(repl, index)
-            plan = self._plans[cache_key] = (replicas, rules.requirements(cl, repl, replicas, dc))
-        return plan
+            replicas = ring.replicas_at(repl, index)
+            reqs = rules.requirements(cl, repl, replicas, dc)
+            plan = plans[cache_key] = (
+                ring.positions_at(repl, index),
+                tuple((tuple(map(ring.position, r.group)), r.required) for r in reqs),
+            )
+        nodes = ring.nodes
+        return [nodes[i] for i in plan[0]], [
+            rules.Requirement(tuple([nodes[i] for i in group]), required)
+            for group, required in plan[1]
+        ]
 
     async def _wait_for_replicas(self, coordinator: SimNode, timeout: float) -> None:
         """A request blocked on silent replicas: it holds a native-transport thread."""
@@ -250,10 +264,10 @@ class Coordinator:
         plans: dict[tuple[int, ...], list[SimNode]] = {}
         range_answers: list[list[SimNode]] = []
         for index in range(ranges):
-            replicas = self.ring.replicas_at(repl, index)
-            signature = tuple(id(r) for r in replicas)
+            signature = self.ring.positions_at(repl, index)
             answered = plans.get(signature)
             if answered is None:
+                replicas = self.ring.replicas_at(repl, index)
                 reqs = rules.requirements(cl, repl, replicas, coordinator.dc)
                 self._unavailable(coordinator, cl, reqs, "Read")
                 _, answered = self._read_plan(coordinator, replicas, reqs)

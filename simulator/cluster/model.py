@@ -17,8 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rackpanel.simulator.cluster import consistency as rules
-from rackpanel.simulator.cluster.coordinator import Coordinator
+from rackpanel.simulator.cluster.coordinator import Coordinator, Plan
 from rackpanel.simulator.cluster.gossip import (
     PHI_FACTOR,
     EndpointView,
@@ -165,7 +164,7 @@ class SimCluster(Coordinator):
             n.name: NodeRuntime(ReplicaStore(self.storage)) for n in self.nodes
         }
         self._replications: dict[tuple[tuple[Any, Any], ...], Replication] = {}
-        self._plans: dict[tuple, tuple[list[SimNode], list[rules.Requirement]]] = {}
+        self._plans: dict[Replication, dict[tuple[int, int, str], Plan]] = {}
         self._listeners: dict[str, list[Any]] = {}  # method name → bound callbacks
         self._task: asyncio.Task[None] | None = None
         self._now = time.monotonic

@@ -19,7 +19,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from rackpanel.simulator.core import CqlError, InvalidRequest, ProtocolError, ServerError
 from rackpanel.simulator.protocol import messages, segments
@@ -105,6 +105,7 @@ class Connection(asyncio.Protocol):
         self.connected_at = time.time()
         self._tasks: set[asyncio.Task] = set()
         self._outbox: list[bytes] = []
+        self._receiving = False  # in data_received: it writes the answers itself when done
         self._discard = 0  # bytes of a too-big frame still to skip
         self._incomplete_since: float | None = None  # when a half-received frame started
         self._opened = time.monotonic()
@@ -115,8 +116,8 @@ class Connection(asyncio.Protocol):
 
     # ---- asyncio.Protocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it
+        self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername") or ("", 0)
         self.address, self.port = peer[0], peer[1]
         sock = transport.get_extra_info("socket")
@@ -148,6 +149,15 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.silent or self.closed:
             return
+        self._receiving = True
+        try:
+            self._receive(data)
+        finally:
+            self._receiving = False
+        if self._outbox:  # the answers of this read leave now, in one write (no extra turn)
+            self._flush()
+
+    def _receive(self, data: bytes) -> None:
         if self._segments is not None:
             try:
                 data = self._segments.feed(data)
@@ -316,11 +326,12 @@ class Connection(asyncio.Protocol):
         self._queue(encode_frame(stream, opcode, body, self.protocol_version, flags))
 
     def _queue(self, frame: bytes) -> None:
-        """Queue a frame; the frames of one loop iteration leave in one write."""
+        """Queue a frame; the frames of one read (or else of one loop iteration) leave in one
+        write."""
         if self._segments is not None:
             frame = segments.encode(frame, self._segment_compress)
         if self._can_send():
-            if not self._outbox and not self.held:
+            if not self._outbox and not self.held and not self._receiving:
                 asyncio.get_running_loop().call_soon(self._flush)
             self._outbox.append(frame)
 
