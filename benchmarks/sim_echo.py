@@ -150,9 +150,6 @@ class RawClient:
         return time.perf_counter() - started
 
 
-SPIKES: list | None = None
-
-
 def paced(hosts: list[str], statement_id: bytes, rate: float, seconds: float, tag: str) -> dict:
     """Open loop: EXECUTEs at ``rate`` a second spread over one raw connection to each of
     ``hosts``, each timed from when it was due (not when it left), so a simulator that
@@ -198,8 +195,6 @@ def paced(hosts: list[str], statement_id: bytes, rate: float, seconds: float, ta
                 if opcode == OPCODES["ERROR"]:
                     raise RuntimeError(f"server error: {data[offset + 15 : offset + 200]!r}")
                 latencies.append(arrived - pending[index].pop(stream))
-                if SPIKES is not None and latencies[-1] > 0.01:
-                    SPIKES.append((round(arrived - started, 3), round(latencies[-1] * 1000, 1)))
                 offset += HEADER.size + length
             buffers[index] = data[offset:]
     wall = time.perf_counter() - started
@@ -215,6 +210,7 @@ def paced(hosts: list[str], statement_id: bytes, rate: float, seconds: float, ta
         "median_ms": round(ordered[len(ordered) // 2] * 1000, 2),
         "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 2),
         "max_ms": round(ordered[-1] * 1000, 2),
+        "over_5ms": sum(1 for latency in ordered if latency > 0.005),
     }
 
 
