@@ -11,10 +11,17 @@ from rackpanel.contract.model import CASSANDRA_JOB, WRITER_JOB, AlertName, Recor
 C, W = CASSANDRA_JOB, WRITER_JOB
 
 # --- recording rules --------------------------------------------------------------------------
+ENDPOINT_UP_BY_DC = RecordingRule(
+    "cassandra:endpoint_up_by_dc:max",
+    "`max by (dc, endpoint, endpoint_dc, endpoint_rack)`: the highest verdict on each endpoint "
+    "of the observers of each DC (`dc`) whose own node answers CQL; the one read of the "
+    "observer x endpoint series an evaluation (40,000 of them at 1,000 nodes)",
+    C,
+)
 ENDPOINT_UP_MAX = RecordingRule(
     "cassandra:endpoint_up:max",
     "`max by (endpoint, endpoint_dc, endpoint_rack)` over all observers whose own node answers "
-    "CQL: one partitioned observer cannot fake an outage",
+    "CQL (of `cassandra:endpoint_up_by_dc:max`): one partitioned observer cannot fake an outage",
     C,
 )
 RACK_NODES_UP = RecordingRule(

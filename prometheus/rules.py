@@ -74,12 +74,20 @@ ENDPOINT_NODE_CANDIDATES = (
 )
 
 RECORDS = [
+    # The only read of the observer x endpoint series (40,000 at 1,000 nodes with one exporter
+    # a rack): every verdict below starts from this per-observer-DC max (2,000 series there).
+    # Reading the raw series three times an evaluation made the group brush the demo
+    # profile's 2 s there (benchmarks/scale_monitoring.py).
     Record(
-        "cassandra:endpoint_up:max",
-        f"max by (endpoint, endpoint_dc, endpoint_rack) (\n"
+        "cassandra:endpoint_up_by_dc:max",
+        f"max by (dc, endpoint, endpoint_dc, endpoint_rack) (\n"
         f"  cassandra_endpoint_up{{{C}}}\n"
         f"  and on (job, instance) (cassandra_up{{{C}}} == 1)\n"
         f")",
+    ),
+    Record(
+        "cassandra:endpoint_up:max",
+        "max by (endpoint, endpoint_dc, endpoint_rack) (cassandra:endpoint_up_by_dc:max)",
     ),
     Record(
         "cassandra:rack_nodes_up:sum",
@@ -141,14 +149,11 @@ DC_UNAVAILABLE = Alert(
 )
 
 # The highest verdict the observers of each DC (target label `dc`) whose own node answers give
-# the nodes of each DC. Aggregated before any label is rewritten: the observer x endpoint pairs
-# are 40,000 at 1,000 nodes with one exporter a rack, and rewriting each of them three times
-# made this alert take 3-5 s an evaluation there (benchmarks/scale_monitoring.py).
-SEEN_BY_DC = (
-    f"max by (dc, endpoint_dc) (\n"
-    f"    cassandra_endpoint_up{{{C}}} and on (job, instance) (cassandra_up{{{C}}} == 1)\n"
-    f"  )"
-)
+# the nodes of each DC. Aggregated before any label is rewritten: rewriting each of the 40,000
+# observer x endpoint pairs (1,000 nodes, one exporter a rack) three times made this alert
+# take 3-5 s an evaluation there (benchmarks/scale_monitoring.py); it reads the recorded
+# per-observer-DC max now, never the raw pairs.
+SEEN_BY_DC = "max by (dc, endpoint_dc) (cassandra:endpoint_up_by_dc:max)"
 
 DC_PARTITIONED = Alert(
     "CassandraDatacenterPartitioned",
