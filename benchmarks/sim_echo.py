@@ -76,6 +76,22 @@ def execute_body(statement_id: bytes, key: bytes, value: int) -> bytes:
     )
 
 
+def answered_streams(data: bytes) -> tuple[list[int], bytes]:
+    """The stream ids of the whole response frames at the start of ``data``, and the rest;
+    an ERROR frame raises."""
+    streams = []
+    offset = 0
+    while len(data) - offset >= HEADER.size:
+        _, _, stream, opcode, length = HEADER.unpack_from(data, offset)
+        if len(data) - offset < HEADER.size + length:
+            break
+        if opcode == OPCODES["ERROR"]:
+            raise RuntimeError(f"server error: {data[offset + 15 : offset + 200]!r}")
+        streams.append(stream)
+        offset += HEADER.size + length
+    return streams, data[offset:]
+
+
 class RawClient:
     """A blocking socket speaking just enough protocol v4 to pipeline EXECUTE frames."""
 
@@ -130,18 +146,8 @@ class RawClient:
             chunk = self.sock.recv(1 << 20)
             if not chunk:
                 raise ConnectionError("server closed the connection")
-            data += chunk
-            finished = 0
-            offset = 0
-            while len(data) - offset >= HEADER.size:
-                _, _, _, opcode, length = HEADER.unpack_from(data, offset)
-                if len(data) - offset < HEADER.size + length:
-                    break
-                if opcode == OPCODES["ERROR"]:
-                    raise RuntimeError(f"server error: {data[offset + 15 : offset + 200]!r}")
-                offset += HEADER.size + length
-                finished += 1
-            data = data[offset:]
+            streams, data = answered_streams(data + chunk)
+            finished = len(streams)
             done += finished
             more = min(finished, count - sent)
             if more:
@@ -185,18 +191,10 @@ def paced(hosts: list[str], statement_id: bytes, rate: float, seconds: float, ta
             chunk = clients[index].sock.recv(1 << 20)
             if not chunk:
                 raise ConnectionError("server closed the connection")
-            data = buffers[index] + chunk
-            offset = 0
             arrived = time.perf_counter()
-            while len(data) - offset >= HEADER.size:
-                _, _, stream, opcode, length = HEADER.unpack_from(data, offset)
-                if len(data) - offset < HEADER.size + length:
-                    break
-                if opcode == OPCODES["ERROR"]:
-                    raise RuntimeError(f"server error: {data[offset + 15 : offset + 200]!r}")
+            streams, buffers[index] = answered_streams(buffers[index] + chunk)
+            for stream in streams:
                 latencies.append(arrived - pending[index].pop(stream))
-                offset += HEADER.size + length
-            buffers[index] = data[offset:]
     wall = time.perf_counter() - started
     gc.enable()
     for client in clients:
