@@ -60,7 +60,7 @@ def trial(stack: DemoStack, target: str, alert: str, labels: dict[str, str]) -> 
     firing = time.monotonic() - cut
     held = wait_for(lambda: matching(stack.alertmanager.alerts(alert), labels), 30, interval=0.1)
     in_alertmanager = time.monotonic() - cut
-    time.sleep(6)  # let the node alerts arrive, to see them suppressed
+    time.sleep(10)  # let the node alerts (demo for: 8 s) arrive, to see them suppressed
     suppressed = sorted(
         f"{a['labels']['alertname']}:{a['labels'].get('node') or a['labels'].get('endpoint_rack')}"
         for a in stack.alertmanager.alerts()

@@ -5,8 +5,15 @@ few seconds, so an alert shows within seconds of pulling a plug. ``production`` 
 someone is on call for: 15 s and ``for:`` of minutes. The rules themselves are written once
 (:mod:`prometheus.rules`); a profile only fills in these numbers.
 
-Node ``for:`` >= rack ``for:`` >= datacenter ``for:`` on purpose: when a whole rack or DC goes,
-its alert reaches Alertmanager no later than the node alerts it inhibits.
+Node ``for:`` > rack ``for:`` >= datacenter ``for:`` on purpose: when a whole rack or DC goes,
+its alert must reach Alertmanager no later than the node alerts it inhibits. Nodes that lose
+power together are not convicted together: each observer last heard of each node through
+gossip at a different moment, so the last of them is judged down up to a couple of gossip
+rounds after the first (and Prometheus sees it one scrape later still). The rack or DC
+condition holds only from the last conviction, the node conditions from each one's own, so the
+node ``for:`` exceeds the DC's by that spread plus an evaluation: in the demo profile 8 s
+against 2 s (three 2 s evaluations). With one evaluation between them (4 s against 2 s), a
+node convicted two evaluations before its DC's last was notified on its own.
 
 The way back is the mirror image: when power returns, the nodes of a rack or DC are seen up
 one by one (each observer learns of each node by gossip, a few rounds apart), so the DC or rack
@@ -54,8 +61,8 @@ DEMO = Profile(
         "CassandraDatacenterUnavailable": "2s",
         "CassandraDatacenterPartitioned": "2s",
         "CassandraRackDown": "2s",
-        "CassandraNodeDown": "4s",
-        "CassandraLocalQuorumAtRisk": "4s",
+        "CassandraNodeDown": "8s",
+        "CassandraLocalQuorumAtRisk": "8s",
         "CassandraExporterDown": "10s",
         "CassandraJvmHeapHigh": "30s",
         "LcdWriterWritesFailing": "4s",
