@@ -284,6 +284,16 @@ class Gossip:
         events, self.events = self.events, []
         return events
 
+    def next_busy_time(self) -> float:
+        """When the next slot with a powered node is due (at most one round ahead): the
+        slots between have nothing to run, so a small cluster need not wake for them (9
+        nodes fill at most 9 of the 50 slots)."""
+        for ahead in range(SLOTS):
+            members = self.members[(self.slot + ahead) % SLOTS]
+            if members.size and self.powered[members].any():
+                return self.next_time + ahead * self.slot_len
+        return self.next_time + (SLOTS - 1) * self.slot_len
+
     def interpret(self, now: float) -> list[StatusChange]:
         """Every powered node's status check, now."""
         self._status_check(np.flatnonzero(self.powered), self._rel(now))
@@ -316,7 +326,12 @@ class Gossip:
         n = self.size
         alive = self.alive[act]
         live_count = alive.sum(axis=1) - 1
-        unreachable = ~alive & (self.known[act] > 0)
+        # unreachable members: known endpoints seen down (only rows whose down set is not empty)
+        doubting = np.fromiter((bool(self.down[i]) for i in act.tolist()), bool, act.size)
+        unreachable = np.zeros(alive.shape, bool)
+        if doubting.any():
+            rows = act[doubting]
+            unreachable[doubting] = ~alive[doubting] & (self.known[rows] > 0)
         unreachable_count = unreachable.sum(axis=1)
         live = np.full(act.size, -1, np.intp)
         todo = np.arange(act.size)
@@ -424,6 +439,8 @@ class Gossip:
         convict = self.alive[act] & (last > 0)
         convict &= (t - last) * PHI_FACTOR > self.threshold * mean
         convict[np.arange(act.size), act] = False
+        if not convict.any():  # the usual slot: nonzero() would cost more than the check
+            return
         for r, x in zip(*np.nonzero(convict), strict=True):
             self._mark(int(act[r]), int(x), False, t)
 

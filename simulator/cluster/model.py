@@ -558,7 +558,7 @@ class SimCluster(Coordinator):
                 self.dispatch_hints()
             except Exception:
                 log.exception("gossip tick failed")
-            await asyncio.sleep(max(0.0, self.gossip.next_time - self._now()))
+            await asyncio.sleep(max(0.0, self.gossip.next_busy_time() - self._now()))
 
     # ---- schema changes ----------------------------------------------------------------------
 
