@@ -323,6 +323,10 @@ class SimCluster(Coordinator):
             down_since=self.gossip.down_since.get((observer.index, node.index)),
         )
 
+    def sees_all_alive(self, observer: SimNode) -> bool:
+        """Whether ``observer``'s failure detector judges every other node up."""
+        return not self.gossip.down[observer.index]
+
     def is_alive(self, observer: SimNode, node: SimNode) -> bool:
         return node.index not in self.gossip.down[observer.index]
 
