@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "exporter": "rackpanel.exporter.cli",
     "writer": "rackpanel.lcd_writer.cli",
     "generate": "rackpanel.cli.generate",
+    "scale": "rackpanel.cli.scale",
     "deploy": "rackpanel.deploy.cli",
 }
 
