@@ -116,3 +116,17 @@ def test_the_simulator_runs_a_scaled_inventory_for_a_real_driver(tmp_path):
             assert session.execute(read).one().v == 42
         finally:
             cluster.shutdown()
+
+
+def test_the_demo_refuses_a_cluster_too_big_for_an_exporter_per_node(tmp_path, capsys):
+    """`rackpanel demo` runs one exporter process per node: on a scaled inventory it stops
+    before starting anything and says what to run instead."""
+    path = tmp_path / "inventory-100.yml"
+    args = ["--racks", "5", "--nodes-per-rack", "10", "--octet", str(OCTET)]
+    assert main(["scale", *BASE, *args, "--out", str(path)]) == 0
+    run_dir = tmp_path / "run"
+    demo = ["demo", "--inventory", str(path), "--no-ui", "--run-dir", str(run_dir)]
+    assert main(demo) == 2
+    err = capsys.readouterr().err
+    assert "has 100 nodes" in err and f"rackpanel sim --inventory {path}" in err
+    assert not run_dir.exists()

@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 HELP = "run the whole demo on this machine (embedded simulator by default)"
+# One exporter process per node (≈ 75 MB RSS each, benchmarks/scale_monitoring.py): 40 nodes
+# already take 3 GB. Bigger rehearsal clusters run in `rackpanel sim` (README, "Rehearsing").
+MAX_NODES = 40
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the web panel's port on the monitor's address (default 8080)",
     )
     parser.add_argument("--no-web", action="store_true", help="do not serve the web panel")
+    parser.add_argument(
+        "--max-nodes",
+        type=int,
+        default=MAX_NODES,
+        metavar="N",
+        help=f"refuse inventories of more nodes (default {MAX_NODES}): the demo runs one "
+        "exporter process per node, about 75 MB each",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +64,16 @@ def run(args: argparse.Namespace) -> int:
 
     inventory_path = Path(args.inventory or os.environ.get(ENV_INVENTORY) or DEFAULT_INVENTORY)
     inv = load_inventory(inventory_path)
+    size = sum(1 for _ in inv.nodes())
+    if size > args.max_nodes:
+        print(
+            f"rackpanel demo: {inventory_path} has {size} nodes; the demo runs one exporter "
+            f"process per node (about 75 MB each) and stops at {args.max_nodes} "
+            f"(--max-nodes). At this size run the simulator alone: rackpanel sim --inventory "
+            f"{inventory_path}, with a `rackpanel exporter` for each rack you want to watch.",
+            file=sys.stderr,
+        )
+        return 2
     opts = StackOptions(
         inventory_path=inventory_path.resolve(),
         run_dir=Path(args.run_dir).resolve(),
