@@ -18,13 +18,14 @@ from rackpanel.lcd_writer.plates import BACKENDS
 from rackpanel.lcd_writer.screen import Color
 from rackpanel.settings import ConfigError, ServiceSettings, StrList
 from rackpanel.settings import option as setting
+from rackpanel.topology.model import DEFAULT_DC_COLORS
 
 from rackpanel.secret_files import warn_if_readable_by_others
 
 PASSWORD_ENV = "RACKPANEL_CQL_PASSWORD"
 KEYSPACE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 DC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-DEFAULT_COLORS: dict[str, Color] = {"DC1": (0, 1, 0), "DC2": (0, 0, 1)}
+DEFAULT_COLORS: dict[str, Color] = dict(DEFAULT_DC_COLORS)
 
 
 class WriterSettings(ServiceSettings):

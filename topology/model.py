@@ -31,6 +31,12 @@ def release_of(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
+# The LCD backlight of a coordinator's DC when the inventory sets none: the original panel's
+# colours, and cyan for any other DC (lcd_writer/screen.py).
+DEFAULT_DC_COLORS: dict[str, tuple[int, int, int]] = {"DC1": (0, 1, 0), "DC2": (0, 0, 1)}
+OTHER_DC_COLOR = (0, 1, 1)
+
+
 class Strict(BaseModel):
     """Base for every inventory section: unknown keys are errors, values are not coerced,
     numbers are finite (``.inf`` and ``.nan`` are refused)."""
@@ -257,12 +263,12 @@ class Inventory(Strict):
         for dc_index, dc in enumerate(self.datacenters, start=1):
             for rack_index, rack in enumerate(dc.racks, start=1):
                 for node_index, node in enumerate(rack.nodes, start=1):
-                    default = IPv4Address(f"127.0.{dc_index}{rack_index}.{node_index}")
                     yield NodePlace(
                         node=node,
                         dc=dc.name,
                         rack=rack.name,
-                        sim_address=node.sim_address or default,
+                        sim_address=node.sim_address
+                        or IPv4Address(f"127.0.{dc_index}{rack_index}.{node_index}"),
                     )
 
     def node(self, name: str) -> NodePlace:
@@ -300,6 +306,11 @@ class Inventory(Strict):
     def dc_colors(self) -> dict[str, tuple[int, int, int]]:
         """The backlight colour of each DC that sets one."""
         return {dc.name: dc.color for dc in self.datacenters if dc.color is not None}
+
+    def dc_color(self, name: str) -> tuple[int, int, int]:
+        """The backlight a writer shows for a coordinator in DC ``name``: the inventory's
+        colour, else the original panel's (DC1 green, DC2 blue), else cyan."""
+        return self.dc_colors().get(name) or DEFAULT_DC_COLORS.get(name, OTHER_DC_COLOR)
 
     def seed_places(self) -> list[NodePlace]:
         return [self.node(name) for name in self.seeds]

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rackpanel.panel.sources import Sources, WriterStats
-from rackpanel.panel.states import link_up, node_states, rack_on
+from rackpanel.panel.states import link_up, node_states, power_of, rack_on
 from rackpanel.topology import Inventory
 from rackpanel.topology.targets import link_targets
 
 DARK = [0, 0, 0]
+CPU_SHARE_WAIT = 4.0  # a polling round waits at least 4x the CPU it took (<= 20 % each)
 log = logging.getLogger(__name__)
 
 
@@ -74,6 +77,7 @@ def _writer(name: str, local_dc: str, lcd: dict[str, Any] | None, stats: WriterS
 def build(info: PanelInfo, r: Readings) -> dict[str, Any]:
     inv = info.inv
     states = {s.name: s for s in node_states(inv, r.views, r.power, info.address_of)}
+    powered = power_of(r.power)
     datacenters = []
     for dc in inv.datacenters:
         racks = []
@@ -94,11 +98,11 @@ def build(info: PanelInfo, r: Readings) -> dict[str, Any]:
                 {
                     "name": rack.name,
                     "target": target,
-                    "on": rack_on(r.power, names, states),
+                    "on": rack_on(powered, names, states),
                     "nodes": nodes,
                 }
             )
-        datacenters.append({"name": dc.name, "color": list(dc.color), "racks": racks})
+        datacenters.append({"name": dc.name, "color": list(inv.dc_color(dc.name)), "racks": racks})
     links = [
         {
             "target": t,
@@ -176,14 +180,20 @@ class Poller:
 
     async def _every(self, period: float, read: Callable[[], Awaitable[None]]) -> None:
         """Read and rebuild every ``period``; an unexpected answer costs one round, never the
-        loop (a panel left running must not freeze on one bad reply)."""
+        loop (a panel left running must not freeze on one bad reply). A round that took
+        more than a fifth of ``period`` of CPU (a big cluster's exporter pages) waits four
+        times that CPU instead, so no source takes the panel over; waiting on the network
+        (an exporter frozen by a power cut) costs no CPU and slows nothing."""
         while True:
+            cpu = time.thread_time()
             try:
+                before = dataclasses.replace(self.readings)
                 await read()
-                await self._rebuild()
+                if self.readings != before:  # an unchanged reading changes no snapshot
+                    await self._rebuild()
             except Exception as exc:  # logged; the next round tries again
                 log.warning("panel: reading %s failed: %r", read.__name__, exc)
-            await asyncio.sleep(period)
+            await asyncio.sleep(max(period, CPU_SHARE_WAIT * (time.thread_time() - cpu)))
 
     async def start(self) -> None:
         await asyncio.gather(

@@ -19,6 +19,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 READ_TIMEOUT = aiohttp.ClientTimeout(total=1.0)
 ACT_TIMEOUT = aiohttp.ClientTimeout(total=5.0)
+# An exporter that did not answer is asked again after 2 s, then 4, 8... up to 30 s: a
+# 1,000-node inventory whose exporters mostly do not run (`rackpanel scale`: one a rack, or
+# none) would otherwise cost a thousand refused connections every half second.
+RETRY_FIRST = 2.0
+RETRY_MAX = 30.0
 HISTORY_SECONDS = 300
 HISTORY_STEP = 5
 
@@ -103,6 +108,9 @@ class Sources:
     def __init__(self, endpoints: Endpoints) -> None:
         self.endpoints = endpoints
         self._session: aiohttp.ClientSession | None = None
+        self._silent: dict[str, tuple[float, float]] = {}  # exporter URL -> (retry at, wait)
+        # the nine-node demo asks a silent exporter every 2 s; a thousand nodes every 30 s
+        self._retry_max = min(RETRY_MAX, max(RETRY_FIRST, 0.03 * len(endpoints.exporters)))
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -145,23 +153,31 @@ class Sources:
         return dict(zip(names, answers, strict=True))
 
     async def _endpoint_up(self, url: str) -> dict[str, int] | None:
+        wait = self._silent.get(url, (0.0, 0.0))[1]
+        page: dict[str, int] | None = None
         try:
             async with self.session.get(url) as response:
-                if response.status != 200:
-                    return None
-                return endpoint_up(await response.text())
+                if response.status == 200:
+                    page = endpoint_up(await response.text())
         except (TimeoutError, aiohttp.ClientError, ValueError):
-            return None
+            pass
+        if page is None:
+            wait = min(self._retry_max, wait * 2) if wait else RETRY_FIRST
+            self._silent[url] = (time.monotonic() + wait, wait)
+        else:
+            self._silent.pop(url, None)
+        return page
 
     async def views(self) -> dict[str, dict[str, int]]:
         """Per node whose exporter answered: its view of every endpoint (from the exporters
         themselves, or through Prometheus when they are out of reach, as in compose)."""
         if not self.endpoints.exporters:
             return await self._views_from_prometheus()
-        names = list(self.endpoints.exporters)
-        pages = await asyncio.gather(
-            *(self._endpoint_up(self.endpoints.exporters[n]) for n in names)
-        )
+        now = time.monotonic()
+        urls = self.endpoints.exporters
+        # exporters that did not answer lately wait for their retry time (no task at all)
+        names = [n for n in urls if self._silent.get(urls[n], (0.0, 0.0))[0] <= now]
+        pages = await asyncio.gather(*(self._endpoint_up(urls[n]) for n in names))
         return {n: page for n, page in zip(names, pages, strict=True) if page is not None}
 
     async def _views_from_prometheus(self) -> dict[str, dict[str, int]]:
