@@ -54,7 +54,8 @@ class Coordinator:
     """Request logic of :class:`~simulator.cluster.model.SimCluster` (mixed into it).
 
     The mixin relies on SimCluster for ``ring``, ``replication()``, ``is_alive()``,
-    ``reachable()``, ``stats()``, ``_hint()``, ``_runtime`` and the request timeouts.
+    ``sees_all_alive()``, ``reachable()``, ``cut_links``, ``stats()``, ``_hint()``,
+    ``_runtime`` and the request timeouts.
     """
 
     ring: Ring
