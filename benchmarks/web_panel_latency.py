@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import tempfile
 import time
@@ -67,7 +68,9 @@ async def measure(web: str, admin: AdminClient, rounds: int) -> dict[str, list[f
                 async with session.post(web + "api/stop", json=body) as answer:
                     assert answer.status == 200, await answer.text()
                 timings["click"].append(await shown(on, started))
-            await asyncio.sleep(1.0)
+            # a random pause: a fixed one locks the changes to one phase of the panel's 0.5 s
+            # power poll (every change just after a poll, or just before)
+            await asyncio.sleep(random.uniform(1.0, 1.5))
         reader.cancel()
     return timings
 
