@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from rackpanel.lcd_writer.menu import MenuState
 from rackpanel.lcd_writer.outcome import Outcome
+from rackpanel.topology.model import OTHER_DC_COLOR
 
 WIDTH = 16
 Color = tuple[int, int, int]
@@ -87,7 +88,7 @@ def screen(
         where = last.coordinator.short if last.coordinator else "?"
         if last.stale:
             return _screen(head, f"STALE {where}", YELLOW)
-        color = colors.get(last.coordinator.dc, CYAN) if last.coordinator else CYAN
+        color = colors.get(last.coordinator.dc, OTHER_DC_COLOR) if last.coordinator else CYAN
         return _screen(head, f"{where} {last.seconds * 1000:.0f}ms", color)
     text = ERROR_TEXT.get(last.outcome, "ERROR")
     return _screen(head, f"{text} {last.detail}".strip(), RED)
@@ -111,7 +112,7 @@ def dual_screen(
     elif read is not None and read.stale:
         color = YELLOW
     else:
-        color = colors.get(write.coordinator.dc, CYAN) if write.coordinator else CYAN
+        color = colors.get(write.coordinator.dc, OTHER_DC_COLOR) if write.coordinator else CYAN
     return _screen(*lines, color)
 
 

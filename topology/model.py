@@ -32,7 +32,7 @@ def release_of(version: str) -> str:
 
 
 # The LCD backlight of a coordinator's DC when the inventory sets none: the original panel's
-# colours, and cyan for any other DC (lcd_writer/screen.py).
+# colours, and cyan for any other DC (what the writer's LCD and the web panel both show).
 DEFAULT_DC_COLORS: dict[str, tuple[int, int, int]] = {"DC1": (0, 1, 0), "DC2": (0, 0, 1)}
 OTHER_DC_COLOR = (0, 1, 1)
 

@@ -42,11 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
 
-def render(inv) -> str:
+def render(inv, size: int) -> str:
     import yaml
 
     data = inv.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-    size = sum(1 for _ in inv.nodes())
     header = (
         f"# A simulated cluster of {size} nodes written by `rackpanel scale`: the hosts do not\n"
         "# exist (addresses from 198.18.0.0/15). Run it with: rackpanel sim --inventory THIS_FILE\n"
@@ -74,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     except ScaleError as exc:
         print(f"rackpanel scale: {exc}", file=sys.stderr)
         return 2
-    text = render(inv)
+    size = sum(1 for _ in inv.nodes())
+    text = render(inv, size)
     parse_inventory(yaml.safe_load(text), "the rendered inventory")  # it must load back
     if args.out == "-":
         sys.stdout.write(text)
@@ -84,6 +84,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"rackpanel scale: {target} exists; use --force to replace it", file=sys.stderr)
         return 2
     write_atomically(target, text)
-    size = sum(1 for _ in inv.nodes())
     print(f"wrote {target}: {size} nodes; run it with: rackpanel sim --inventory {target}")
     return 0

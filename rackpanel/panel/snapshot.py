@@ -76,8 +76,8 @@ def _writer(name: str, local_dc: str, lcd: dict[str, Any] | None, stats: WriterS
 
 def build(info: PanelInfo, r: Readings) -> dict[str, Any]:
     inv = info.inv
-    states = {s.name: s for s in node_states(inv, r.views, r.power, info.address_of)}
     powered = power_of(r.power)
+    states = {s.name: s for s in node_states(inv, r.views, powered, info.address_of)}
     datacenters = []
     for dc in inv.datacenters:
         racks = []

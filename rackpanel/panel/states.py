@@ -53,10 +53,12 @@ def power_of(power: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def node_states(
-    inv: Inventory, views: Views, power: Mapping[str, Any], address_of: Mapping[str, str]
+    inv: Inventory,
+    views: Views,
+    powered: Mapping[str, Mapping[str, Any]],
+    address_of: Mapping[str, str],
 ) -> list[NodeState]:
-    """Every node of the inventory, in inventory order."""
-    powered = power_of(power)
+    """Every node of the inventory, in inventory order (``powered``: :func:`power_of`)."""
     places = list(inv.nodes())
     dc_of = {place.name: place.dc for place in places}
     states = []
