@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 from rackpanel.topology import load_inventory
 
-from rackpanel.cli import main
 from rackpanel.panel.app import panel_parts
 from rackpanel.panel.sources import RETRY_FIRST, Endpoints, Sources
 from rackpanel.panel.stacks import Monitoring
+from tests.support.inventories import scaled_inventory_file
 from tests.support.lab import loopback_octet
 from tests.support.sim import running_simulator
 
 OCTET = loopback_octet()
-BASE = ["--inventory", str(Path(__file__).resolve().parent.parent / "inventory.yml")]
 
 
 def test_a_silent_exporter_is_asked_again_only_after_its_wait():
@@ -59,9 +57,7 @@ def test_a_silent_exporter_is_asked_again_only_after_its_wait():
 
 
 def test_the_panel_shows_a_thousand_nodes_and_leaves_silent_exporters_waiting(tmp_path):
-    path = tmp_path / "inventory-1000.yml"
-    args = ["--racks", "20", "--nodes-per-rack", "25", "--octet", str(OCTET)]
-    assert main(["scale", *BASE, *args, "--out", str(path)]) == 0
+    path = scaled_inventory_file(tmp_path, racks=20, per_rack=25, octet=OCTET)
     inv = load_inventory(path)
     with running_simulator(path, failure_detector="realistic") as sim:
         sim.admin.power("off", "DC2/RAC7")

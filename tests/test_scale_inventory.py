@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from pathlib import Path
 
 import pytest
 from cassandra import ConsistencyLevel
@@ -12,11 +11,12 @@ from rackpanel.topology import Inventory, load_inventory
 from rackpanel.topology.scaled import ScaleError, scaled_inventory
 
 from rackpanel.cli import main
+from tests.support.inventories import REPO, scaled_inventory_file
 from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace, driver_cluster, running_simulator
 
 OCTET = loopback_octet()
-BASE = ["--inventory", str(Path(__file__).resolve().parent.parent / "inventory.yml")]
+BASE = ["--inventory", str(REPO / "inventory.yml")]
 
 
 def test_a_thousand_nodes_in_their_own_loopback_range(demo_inventory: Inventory):
@@ -91,9 +91,7 @@ def test_the_command_writes_a_file_that_loads_and_never_overwrites_unasked(tmp_p
 
 def test_the_simulator_runs_a_scaled_inventory_for_a_real_driver(tmp_path):
     """200 nodes: the file `rackpanel scale` writes is all `rackpanel sim` needs."""
-    path = tmp_path / "inventory-200.yml"
-    args = ["--racks", "4", "--nodes-per-rack", "25", "--octet", str(OCTET)]
-    assert main(["scale", *BASE, *args, "--out", str(path)]) == 0
+    path = scaled_inventory_file(tmp_path, racks=4, per_rack=25, octet=OCTET)
     inv = load_inventory(path)
     with running_simulator(path, failure_detector="realistic") as sim:
         cluster = driver_cluster(sim, "DC1")
@@ -121,9 +119,7 @@ def test_the_simulator_runs_a_scaled_inventory_for_a_real_driver(tmp_path):
 def test_the_demo_refuses_a_cluster_too_big_for_an_exporter_per_node(tmp_path, capsys):
     """`rackpanel demo` runs one exporter process per node: on a scaled inventory it stops
     before starting anything and says what to run instead."""
-    path = tmp_path / "inventory-100.yml"
-    args = ["--racks", "5", "--nodes-per-rack", "10", "--octet", str(OCTET)]
-    assert main(["scale", *BASE, *args, "--out", str(path)]) == 0
+    path = scaled_inventory_file(tmp_path, racks=5, per_rack=10, octet=OCTET)
     run_dir = tmp_path / "run"
     demo = ["demo", "--inventory", str(path), "--no-ui", "--run-dir", str(run_dir)]
     assert main(demo) == 2

@@ -84,3 +84,16 @@ def generated_inventory(
     path.write_text(yaml.safe_dump(inventory, sort_keys=False))
     load_inventory(path)  # fail here if the generated file is invalid
     return path
+
+
+def scaled_inventory_file(directory: Path, racks: int, per_rack: int, octet: int) -> Path:
+    """What `rackpanel scale` writes for the demo inventory: two DCs of ``racks`` racks of
+    ``per_rack`` nodes simulated in 127.<octet>.0.0/16 (the command itself, run in-process)."""
+    from rackpanel.cli import main
+
+    path = directory / f"inventory-{2 * racks * per_rack}.yml"
+    args = ["--inventory", str(REPO / "inventory.yml"), "--racks", str(racks)]
+    args += ["--nodes-per-rack", str(per_rack), "--octet", str(octet), "--out", str(path)]
+    if main(["scale", *args]) != 0:
+        raise RuntimeError(f"rackpanel scale {' '.join(args)} failed")
+    return path
