@@ -585,31 +585,3 @@ def test_an_observers_phis_at_once_equal_its_phis_pair_by_pair():
             assert row[observer] == 0.0
             checked += 1
     assert checked == 9 and gossip.phis(0, 60.0)[5:10].min() > 4.0  # 20 s of silence
-
-
-def test_the_gossip_task_wakes_only_for_slots_with_a_powered_node():
-    """A round is SLOTS slots; 9 nodes fill at most 9 of them, so the task sleeps through the
-    empty ones (and through the slots of powered-off nodes), never longer than one round."""
-    from rackpanel.simulator.cluster.gossip import SLOTS, Gossip
-
-    gossip = Gossip(
-        9, interval=1.0, phi_convict_threshold=8.0, dcs=[0] * 6 + [1] * 3, seeds=[0, 6], now=0.0
-    )
-    busy = [s for s in range(SLOTS) if gossip.members[s].size]
-    assert 1 <= len(busy) <= 9 < SLOTS
-
-    def woken_slot() -> int:
-        return round((gossip.next_busy_time() - gossip.next_time) / gossip.slot_len)
-
-    for slot in range(SLOTS):
-        gossip.slot = slot
-        expected = min((s - slot) % SLOTS for s in busy)
-        assert woken_slot() == expected, slot
-    # the first busy slot's nodes lose power: the task skips it too
-    first = busy[0]
-    gossip.powered[gossip.members[first]] = False
-    gossip.slot = first
-    if len(busy) > 1:
-        assert woken_slot() == busy[1] - first
-    gossip.powered[:] = False  # nobody left to gossip: at most one round ahead
-    assert woken_slot() == SLOTS - 1

@@ -284,16 +284,6 @@ class Gossip:
         events, self.events = self.events, []
         return events
 
-    def next_busy_time(self) -> float:
-        """When the next slot with a powered node is due (at most one round ahead): the
-        slots between have nothing to run, so a small cluster need not wake for them (9
-        nodes fill at most 9 of the 50 slots)."""
-        for ahead in range(SLOTS):
-            members = self.members[(self.slot + ahead) % SLOTS]
-            if members.size and self.powered[members].any():
-                return self.next_time + ahead * self.slot_len
-        return self.next_time + (SLOTS - 1) * self.slot_len
-
     def interpret(self, now: float) -> list[StatusChange]:
         """Every powered node's status check, now."""
         self._status_check(np.flatnonzero(self.powered), self._rel(now))

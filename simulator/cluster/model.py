@@ -61,7 +61,6 @@ BOOT_STATES = (
     "load",
 )
 LISTENER_METHODS = ("on_status_change", "on_power_change", "on_link_change")
-NAP_LIMIT = 0.25  # seconds the gossip task sleeps at most
 FULL_VIEWS_UP_TO = 64  # /state lists every observer's verdict up to this many nodes
 
 
@@ -563,10 +562,7 @@ class SimCluster(Coordinator):
                 self.dispatch_hints()
             except Exception:
                 log.exception("gossip tick failed")
-            # until the next slot with a powered node, but no longer than NAP_LIMIT: nodes
-            # powered on meanwhile gossip in slots that were empty, and hints wait to be sent
-            now = self._now()
-            await asyncio.sleep(max(0.0, min(self.gossip.next_busy_time() - now, NAP_LIMIT)))
+            await asyncio.sleep(max(0.0, self.gossip.next_time - self._now()))
 
     # ---- schema changes ----------------------------------------------------------------------
 
