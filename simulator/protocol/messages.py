@@ -58,11 +58,14 @@ _NO_METADATA = 0x0004
 _METADATA_CHANGED = 0x0008  # v5
 
 
+_CONSISTENCIES = {int(cl): cl for cl in ConsistencyLevel}
+
+
 def consistency(code: int) -> ConsistencyLevel:
-    try:
-        return ConsistencyLevel(code)
-    except ValueError:
-        raise ProtocolError(f"Unknown code {code} for a consistency level") from None
+    cl = _CONSISTENCIES.get(code)
+    if cl is None:
+        raise ProtocolError(f"Unknown code {code} for a consistency level")
+    return cl
 
 
 # ---- requests -------------------------------------------------------------------------------

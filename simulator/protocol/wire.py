@@ -14,6 +14,8 @@ from rackpanel.simulator.core import ProtocolError
 _INT = struct.Struct(">i")
 _SHORT = struct.Struct(">H")
 _LONG = struct.Struct(">q")
+_BYTE = struct.Struct(">B")
+_SHORT_BODY = "Invalid message: body shorter than its fields"
 
 UNSET = object()  # a bound value the client marked "unset" ([value] length -2)
 
@@ -28,27 +30,35 @@ class Reader:
         self.pos = 0
 
     def _take(self, n: int) -> bytes:
-        end = self.pos + n
+        pos = self.pos
+        end = pos + n
         if n < 0 or end > len(self.buf):
-            raise ProtocolError("Invalid message: body shorter than its fields")
-        chunk = self.buf[self.pos : end]
+            raise ProtocolError(_SHORT_BODY)
         self.pos = end
-        return chunk
+        return self.buf[pos:end]
+
+    def _unpack(self, fmt: struct.Struct) -> int:
+        pos = self.pos
+        end = pos + fmt.size
+        if end > len(self.buf):
+            raise ProtocolError(_SHORT_BODY)
+        self.pos = end
+        return fmt.unpack_from(self.buf, pos)[0]
 
     def remaining(self) -> int:
         return len(self.buf) - self.pos
 
     def byte(self) -> int:
-        return self._take(1)[0]
+        return self._unpack(_BYTE)
 
     def short(self) -> int:
-        return _SHORT.unpack(self._take(2))[0]
+        return self._unpack(_SHORT)
 
     def int(self) -> int:
-        return _INT.unpack(self._take(4))[0]
+        return self._unpack(_INT)
 
     def long(self) -> int:
-        return _LONG.unpack(self._take(8))[0]
+        return self._unpack(_LONG)
 
     def string(self) -> str:
         return self._utf8(self._take(self.short()))
