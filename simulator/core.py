@@ -159,9 +159,11 @@ class Cell(NamedTuple):
     expires_at: float | None = None  # wall-clock seconds when a TTL makes it vanish
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Mutation:
-    """A write to one partition of one table, as sent to each replica.
+    """A write to one partition of one table, as sent to each replica (never changed once
+    built: hints and replicas share it; not frozen only because a frozen dataclass costs a
+    microsecond more to build, on every write).
 
     ``partition_key`` is the routing key exactly as the driver computes it (a single
     component's bytes, or the composite encoding of several), so ``token(partition_key)``

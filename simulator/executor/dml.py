@@ -17,7 +17,7 @@ from rackpanel.simulator.cql.types import routing_key
 from rackpanel.simulator.executor.binding import BIGINT, INT, Bound, term_bytes, term_python
 from rackpanel.simulator.executor.keys import key_value, modification_keys
 from rackpanel.simulator.protocol.wire import UNSET
-from rackpanel.simulator.schema import TableDef
+from rackpanel.simulator.schema import ColumnDef, TableDef
 
 MAX_TTL = 20 * 365 * 86400
 
@@ -65,27 +65,97 @@ def _cell(raw: Any, when: WriteTiming) -> Cell | None:
     return Cell(raw, when.timestamp, when.expires_at)
 
 
-def insert_mutation(table: TableDef, stmt: ast.Insert, bound: Bound, when: WriteTiming) -> Mutation:
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """One column an INSERT names, and how its value is found: a bind marker's position in
+    the bound values, or a literal (or function call) coerced per request."""
+
+    column: ColumnDef
+    term: ast.Term
+    marker: int  # the marker's index, -1 for a literal
+
+    def raw(self, bound: Bound) -> Any:
+        if self.marker >= 0:
+            return bound.values[self.marker]
+        return term_bytes(self.term, self.column.cql_type, bound, self.column.name)
+
+
+@dataclass(frozen=True, slots=True)
+class _InsertShape:
+    """What an INSERT's text and its table's schema fix, checked once: which value goes to
+    which key part or cell (regular columns by name, the order rows keep them in)."""
+
+    keyspace: str
+    table: str
+    key: tuple[_Slot, ...]
+    clustering: tuple[_Slot, ...]
+    regular: tuple[_Slot, ...]
+
+    def mutation(self, bound: Bound, when: WriteTiming) -> Mutation:
+        if len(self.key) == 1:
+            slot = self.key[0]
+            key = key_value(slot.raw(bound), slot.column)
+        else:
+            key = routing_key([key_value(slot.raw(bound), slot.column) for slot in self.key])
+        clustering = tuple(key_value(slot.raw(bound), slot.column) for slot in self.clustering)
+        cells = {}
+        for slot in self.regular:
+            cell = _cell(slot.raw(bound), when)
+            if cell is not None:
+                cells[slot.column.name] = cell
+        return Mutation(self.keyspace, self.table, key, clustering, cells, when.timestamp)
+
+
+def _slot(column: ColumnDef, term: ast.Term) -> _Slot:
+    return _Slot(column, term, term.index if isinstance(term, ast.BindMarker) else -1)
+
+
+def _insert_shape(table: TableDef, stmt: ast.Insert) -> _InsertShape:
     _check_writable(table)
-    values: dict[str, Any] = {}
+    given: dict[str, _Slot] = {}
     for name, term in zip(stmt.columns, stmt.values, strict=True):
-        column = table.column(name)
-        values[name] = term_bytes(term, column.cql_type, bound, name)
-    missing = [c.name for c in table.partition_key if c.name not in values]
+        given[name] = _slot(table.column(name), term)
+    missing = [c.name for c in table.partition_key if c.name not in given]
     if missing:
         raise InvalidRequest(f"Some partition key parts are missing: {', '.join(missing)}")
-    missing = [c.name for c in table.clustering if c.name not in values]
+    missing = [c.name for c in table.clustering if c.name not in given]
     if missing:
         raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
-    key = routing_key([key_value(values[c.name], c) for c in table.partition_key])
-    clustering = tuple(key_value(values[c.name], c) for c in table.clustering)
-    cells = {}
-    for column in table.regular:
-        if column.name in values:
-            cell = _cell(values[column.name], when)
-            if cell is not None:
-                cells[column.name] = cell
-    return Mutation(table.keyspace, table.name, key, clustering, cells, row_marker=when.timestamp)
+    regular = sorted((c for c in table.regular if c.name in given), key=lambda c: c.name)
+    return _InsertShape(
+        table.keyspace,
+        table.name,
+        tuple(given[c.name] for c in table.partition_key),
+        tuple(given[c.name] for c in table.clustering),
+        tuple(given[c.name] for c in regular),
+    )
+
+
+class _ShapeCache:
+    """Each INSERT's shape, per statement and table object (an ALTER TABLE makes a new
+    TableDef, so a changed schema never meets an old shape); bounded, checked by identity."""
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self._shapes: dict[int, tuple[TableDef, ast.Insert, _InsertShape]] = {}
+
+    def shape(self, table: TableDef, stmt: ast.Insert) -> _InsertShape:
+        hit = self._shapes.get(id(stmt))
+        if hit is not None and hit[0] is table and hit[1] is stmt:
+            return hit[2]
+        shape = _insert_shape(table, stmt)
+        if len(self._shapes) >= self.LIMIT:
+            self._shapes.clear()
+        self._shapes[id(stmt)] = (table, stmt, shape)
+        return shape
+
+
+_INSERT_SHAPES = _ShapeCache()
+
+
+def insert_mutation(table: TableDef, stmt: ast.Insert, bound: Bound, when: WriteTiming) -> Mutation:
+    return _INSERT_SHAPES.shape(table, stmt).mutation(bound, when)
 
 
 def update_mutations(
