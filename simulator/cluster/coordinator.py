@@ -32,6 +32,7 @@ from rackpanel.simulator.core import ConsistencyLevel as CL
 from rackpanel.simulator.core import Mutation, ReadTimeout, Unavailable, WriteTimeout
 
 if TYPE_CHECKING:
+    from rackpanel.simulator.cluster.model import NodeRuntime
     from rackpanel.simulator.cluster.node import SimNode
 
 
@@ -46,16 +47,18 @@ class ReadRepair:
 
 
 RepairObserver = Callable[[ReadRepair], None]
-# A cached plan: replica positions, and (group positions, required) per requirement.
-Plan = tuple[tuple[int, ...], tuple[tuple[tuple[int, ...], int], ...]]
+# A cached plan, plain tuples of ints so that the GC stops tracking them: the replicas'
+# positions in the ring's nodes, (group positions, required) per requirement, whether every
+# group has enough replicas at all, and the replicas' bits in the storage holders masks.
+Plan = tuple[tuple[int, ...], tuple[tuple[tuple[int, ...], int], ...], bool, int]
 
 
 class Coordinator:
     """Request logic of :class:`~simulator.cluster.model.SimCluster` (mixed into it).
 
     The mixin relies on SimCluster for ``ring``, ``replication()``, ``is_alive()``,
-    ``sees_all_alive()``, ``reachable()``, ``cut_links``, ``stats()``, ``_hint()``,
-    ``_runtime`` and the request timeouts.
+    ``sees_all_alive()``, ``all_powered()``, ``reachable()``, ``cut_links``, ``stats()``,
+    ``_hint()``, ``_runtime``, ``_runtime_at`` and the request timeouts.
     """
 
     ring: Ring
@@ -63,6 +66,8 @@ class Coordinator:
     write_request_timeout: float
     read_request_timeout: float
     _plans: dict[Replication, dict[tuple[int, int, str], Plan]]
+    _runtime: dict[str, NodeRuntime]
+    _runtime_at: list[NodeRuntime]  # in the ring's node order
 
     # ---- coordinator: writes -----------------------------------------------------------------
 
@@ -76,11 +81,8 @@ class Coordinator:
                 dc = req.group[0].dc if cl == CL.EACH_QUORUM and req.group else ""
                 raise Unavailable(cl, req.required, alive, dc)
 
-    def _plan(
-        self, repl: Replication, key: bytes, cl: CL, dc: str
-    ) -> tuple[list[SimNode], list[rules.Requirement]]:
-        """The replicas of a partition key and what ``cl`` requires of them (cached per
-        vnode range, CL and coordinator DC, as positions in the ring's nodes: see Ring)."""
+    def _cached_plan(self, repl: Replication, key: bytes, cl: CL, dc: str) -> Plan:
+        """The :data:`Plan` of a partition key, cached per vnode range, CL and coordinator DC."""
         ring = self.ring
         index = ring.index_of(murmur3_token(key))
         plans = self._plans.get(repl)
@@ -91,11 +93,23 @@ class Coordinator:
         if plan is None:
             replicas = ring.replicas_at(repl, index)
             reqs = rules.requirements(cl, repl, replicas, dc)
+            positions = ring.positions_at(repl, index)
             plan = plans[cache_key] = (
-                ring.positions_at(repl, index),
+                positions,
                 tuple((tuple(map(ring.position, r.group)), r.required) for r in reqs),
+                all(len(r.group) >= r.required for r in reqs),
+                self.storage.mask_of([self._runtime_at[i].store for i in positions]),
             )
-        nodes = ring.nodes
+        return plan
+
+    def _plan(
+        self, repl: Replication, key: bytes, cl: CL, dc: str
+    ) -> tuple[list[SimNode], list[rules.Requirement]]:
+        """The replicas of a partition key and what ``cl`` requires of them."""
+        return self._materialise(self._cached_plan(repl, key, cl, dc))
+
+    def _materialise(self, plan: Plan) -> tuple[list[SimNode], list[rules.Requirement]]:
+        nodes = self.ring.nodes
         return [nodes[i] for i in plan[0]], [
             rules.Requirement(tuple([nodes[i] for i in group]), required)
             for group, required in plan[1]
@@ -130,33 +144,35 @@ class Coordinator:
     ) -> None:
         """Write ``mutations`` at ``cl``; raises Unavailable / WriteTimeout / InvalidRequest."""
         rules.validate_for_write(cl)
-        self.stats(coordinator).completed["Native-Transport-Requests"] += 1
+        completed = self.stats(coordinator).completed
+        completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
-        by_partition: dict[bytes, list[Mutation]] = {}
-        for m in mutations:
-            by_partition.setdefault(m.partition_key, []).append(m)
+        if len(mutations) == 1:  # most writes: one partition
+            by_partition = {mutations[0].partition_key: mutations}
+        else:
+            by_partition = {}
+            for m in mutations:
+                by_partition.setdefault(m.partition_key, []).append(m)
         # The usual case: the coordinator sees every node alive and no DC link is cut, so a
         # satisfiable CL is available and every powered replica answers (the general path
         # below reaches the same verdicts replica by replica).
         clear = cl != CL.ANY and self.sees_all_alive(coordinator) and not self.cut_links
-        plans = []
+        plans: list[tuple[list[Mutation], Plan]] = []
         for key, muts in by_partition.items():
-            replicas, reqs = self._plan(repl, key, cl, coordinator.dc)
-            satisfiable = clear and all(len(req.group) >= req.required for req in reqs)
-            if cl != CL.ANY and not satisfiable:
-                self._unavailable(coordinator, cl, reqs, "Write")
-            plans.append((muts, replicas, reqs))
+            plan = self._cached_plan(repl, key, cl, coordinator.dc)
+            if cl != CL.ANY and not (clear and plan[2]):
+                self._unavailable(coordinator, cl, self._materialise(plan)[1], "Write")
+            plans.append((muts, plan))
         shortfall: tuple[int, int] | None = None
-        for muts, replicas, reqs in plans:
-            if clear and all(r.powered for r in replicas):
-                stores = []
-                for replica in replicas:
-                    runtime = self._runtime[replica.name]
-                    runtime.stats.completed["MutationStage"] += len(muts)
-                    stores.append(runtime.store)
+        for muts, plan in plans:
+            if clear and self.all_powered(plan[0]):
+                runtimes = self._runtime_at
+                for i in plan[0]:
+                    runtimes[i].stats.completed["MutationStage"] += len(muts)
                 for m in muts:
-                    self.storage.apply(stores, m, marker_expiry(m))
+                    self.storage.write(plan[3], m, marker_expiry(m))
                 continue  # every replica answered: a satisfiable CL is satisfied
+            replicas, reqs = self._materialise(plan)
             answered: set[SimNode] = set()
             hinted_dead = 0
             for replica in replicas:
@@ -175,7 +191,7 @@ class Coordinator:
                     shortfall = (0, 1)
             elif not rules.satisfied(reqs, answered) and shortfall is None:
                 shortfall = (rules.acknowledged(reqs, answered), rules.block_for(reqs))
-        self.stats(coordinator).completed["RequestResponseStage"] += 1
+        completed["RequestResponseStage"] += 1
         if shortfall is not None:
             await self._wait_for_replicas(coordinator, self.write_request_timeout)
             self.stats(coordinator).error("Write", cl.name, "Timeouts")

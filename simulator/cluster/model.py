@@ -163,6 +163,8 @@ class SimCluster(Coordinator):
         self._runtime: dict[str, NodeRuntime] = {
             n.name: NodeRuntime(ReplicaStore(self.storage)) for n in self.nodes
         }
+        self._runtime_at = [self._runtime[n.name] for n in self.ring.nodes]
+        self._unpowered: set[int] = set()  # indexes of the nodes without power
         self._replications: dict[tuple[tuple[Any, Any], ...], Replication] = {}
         self._plans: dict[Replication, dict[tuple[int, int, str], Plan]] = {}
         self._listeners: dict[str, list[Any]] = {}  # method name → bound callbacks
@@ -327,6 +329,10 @@ class SimCluster(Coordinator):
         """Whether ``observer``'s failure detector judges every other node up."""
         return not self.gossip.down[observer.index]
 
+    def all_powered(self, positions: Sequence[int]) -> bool:
+        """Whether the nodes at ``positions`` (in ``nodes`` order) all have power."""
+        return not self._unpowered or self._unpowered.isdisjoint(positions)
+
     def is_alive(self, observer: SimNode, node: SimNode) -> bool:
         return node.index not in self.gossip.down[observer.index]
 
@@ -490,6 +496,7 @@ class SimCluster(Coordinator):
             if node.powered or (crash and not node.crashed):
                 node.powered = False
                 self.gossip.powered[node.index] = False
+                self._unpowered.add(node.index)
                 node.crashed = crash
                 self._notify("on_power_change", node, False, crash)
         return [n.name for n in resolved.nodes]
@@ -515,6 +522,7 @@ class SimCluster(Coordinator):
         node.powered = True
         node.crashed = False
         self.gossip.powered[node.index] = True
+        self._unpowered.discard(node.index)
         self._boot(node)
         self._notify("on_power_change", node, True, False)
 

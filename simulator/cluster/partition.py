@@ -85,12 +85,15 @@ def _combine(
     new_cells: Iterable[tuple[str, Cell]],
 ) -> Row:
     """``row`` (None: no row yet) reconciled with another version's fields."""
-    if row is None:
-        merged: dict[str, Cell] = {}
-    else:
-        marker, marker_expires_at = _marker(row[0], row[1], marker, marker_expires_at)
-        tombstone = _max(row[2], tombstone)
-        merged = dict(pairs(row))
+    if row is None:  # the version's fields as they are, cells sorted by name
+        flat = [marker, marker_expires_at, tombstone]
+        for name, cell in sorted(new_cells):
+            flat.append(name)
+            flat.extend(cell)
+        return tuple(flat)
+    marker, marker_expires_at = _marker(row[0], row[1], marker, marker_expires_at)
+    tombstone = _max(row[2], tombstone)
+    merged = dict(pairs(row))
     for name, cell in new_cells:
         mine = merged.get(name)
         merged[name] = cell if mine is None else _newer(mine, cell)

@@ -61,10 +61,13 @@ def _unpack(stored: Stored | None) -> tuple[Partition, ...]:
 
 
 def _pack(found: list[Partition]) -> Stored:
-    live = found[0] if len(found) == 1 else tuple(found)
-    if sum(len(version) for version in found) - RESERVED * len(found) <= PACKED_ROWS:
-        return marshal.dumps(live)
-    return live
+    if len(found) == 1:
+        live: Partition | tuple[Partition, ...] = found[0]
+        rows = len(live) - RESERVED
+    else:
+        live = tuple(found)
+        rows = sum(len(version) for version in found) - RESERVED * len(found)
+    return marshal.dumps(live) if rows <= PACKED_ROWS else live
 
 
 def _mask(stores: Sequence[ReplicaStore]) -> int:
@@ -166,6 +169,11 @@ class Storage:
             table = self.tables[table_key] = {}
         return table
 
+    @staticmethod
+    def mask_of(stores: Sequence[ReplicaStore]) -> int:
+        """The holders mask of ``stores``."""
+        return _mask(stores)
+
     def apply(
         self,
         stores: Sequence[ReplicaStore],
@@ -176,11 +184,25 @@ class Storage:
         partition keep sharing one (updated in place when nobody else holds it)."""
         if marker_expires_at == _UNKNOWN:
             marker_expires_at = marker_expiry(mutation)
-        mask = _mask(stores)
+        self.write(_mask(stores), mutation, marker_expires_at)
+
+    def write(self, mask: int, mutation: Mutation, marker_expires_at: float | None) -> None:
+        """:meth:`apply` on the stores of holders mask ``mask`` (``marker_expires_at``: known)."""
         table_key = (mutation.keyspace, mutation.table)
-        table = self._table(table_key)
+        table = self.tables.get(table_key)
+        if table is None:
+            table = self.tables[table_key] = {}
         key = mutation.partition_key
         stored = table.get(key)
+        if stored is None:  # a new partition: nobody to split from or share with
+            if not mask:
+                return
+            created = part.new(mask)
+            part.apply(created, mutation, marker_expires_at)
+            self._count(mask, 1)
+            table[key] = _pack([created])
+            self._remember(table_key, key)
+            return
         if type(stored) is dict and stored[HOLDERS] == mask:  # a big partition, live
             part.apply(stored, mutation, marker_expires_at)
             return
@@ -201,11 +223,8 @@ class Storage:
             part.apply(created, mutation, marker_expires_at)
             found.append(created)
             self._count(missing, 1)
-        if not found:  # no replica to write to
-            return
-        table[key] = _pack(found)
-        if stored is None:
-            self._remember(table_key, key)
+        if found:
+            table[key] = _pack(found)
 
     def repair(self, store: ReplicaStore, table_key: TableKey, key: bytes, data: Partition) -> None:
         """Merge ``data`` into what ``store`` holds for ``key``; the result joins a version of
