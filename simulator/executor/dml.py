@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rackpanel.simulator.core import Cell, InvalidRequest, Mutation
 from rackpanel.simulator.cql import ast
@@ -26,8 +26,7 @@ def now_micros() -> int:
     return time.time_ns() // 1000
 
 
-@dataclass(frozen=True, slots=True)
-class WriteTiming:
+class WriteTiming(NamedTuple):  # built per write: a tuple is cheaper than a dataclass
     timestamp: int  # microseconds
     expires_at: float | None  # absolute seconds, from USING TTL or the table's default
 

@@ -328,10 +328,11 @@ class NodeExecutor:
             return await self._cas(table, stmt, bound, params)
         mutations = dml.mutations_of(table, stmt, bound, params.timestamp)
         replication = self.ctx.schema.keyspace(table.keyspace).replication
-        keys = [m.partition_key for m in mutations]
-        self._trace_replicas(request, replication, keys, params.consistency, True)
+        if request.trace is not None:
+            keys = [m.partition_key for m in mutations]
+            self._trace_replicas(request, replication, keys, params.consistency, True)
         await self.ctx.cluster.write(self.node, replication, mutations, params.consistency)
-        return messages.result_void()
+        return messages.RESULT_VOID_BODY
 
     def _batch_mutations(
         self, stmt: ast.Statement, session: str | None, bound: Bound, timestamp: int

@@ -7,6 +7,7 @@ keyspace, the result-metadata id in EXECUTE and in PREPARED, and METADATA_CHANGE
 
 from __future__ import annotations
 
+import struct
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,18 +143,22 @@ class Register:
     events: list[str]
 
 
+_PARAMS_V4 = struct.Struct(">HB")  # <consistency><flags>
+_PARAMS_V5 = struct.Struct(">Hi")
+
+
 def read_params(r: Reader, version: int = 4) -> QueryParams:
-    p = QueryParams(consistency=consistency(r.short()))
-    flags = r.int() if version >= 5 else r.byte()
+    code, flags = r.fields(_PARAMS_V5 if version >= 5 else _PARAMS_V4)
+    cl = _CONSISTENCIES.get(code)
+    p = QueryParams(cl if cl is not None else consistency(code))
     if flags & _VALUES:
-        count = r.short()
         if flags & _NAMES_FOR_VALUES:
             p.names = []
-            for _ in range(count):
+            for _ in range(r.short()):
                 p.names.append(r.string())
                 p.values.append(r.value())
         else:
-            p.values = [r.value() for _ in range(count)]
+            p.values = r.values()
     p.skip_metadata = bool(flags & _SKIP_METADATA)
     if flags & _PAGE_SIZE:
         p.page_size = r.int()
@@ -295,8 +300,11 @@ def metadata_id(columns: list[ColumnSpec]) -> bytes:
     return hashlib.md5(rows_metadata(columns), usedforsecurity=False).digest()
 
 
+RESULT_VOID_BODY = enc_int(RESULT_VOID)
+
+
 def result_void() -> bytes:
-    return enc_int(RESULT_VOID)
+    return RESULT_VOID_BODY
 
 
 def result_rows(

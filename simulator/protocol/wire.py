@@ -37,28 +37,29 @@ class Reader:
         self.pos = end
         return self.buf[pos:end]
 
-    def _unpack(self, fmt: struct.Struct) -> int:
+    def fields(self, fmt: struct.Struct) -> tuple:
+        """Several fixed-size fields at once (``fmt``: their struct)."""
         pos = self.pos
         end = pos + fmt.size
         if end > len(self.buf):
             raise ProtocolError(_SHORT_BODY)
         self.pos = end
-        return fmt.unpack_from(self.buf, pos)[0]
+        return fmt.unpack_from(self.buf, pos)
 
     def remaining(self) -> int:
         return len(self.buf) - self.pos
 
     def byte(self) -> int:
-        return self._unpack(_BYTE)
+        return self.fields(_BYTE)[0]
 
     def short(self) -> int:
-        return self._unpack(_SHORT)
+        return self.fields(_SHORT)[0]
 
     def int(self) -> int:
-        return self._unpack(_INT)
+        return self.fields(_INT)[0]
 
     def long(self) -> int:
-        return self._unpack(_LONG)
+        return self.fields(_LONG)[0]
 
     def string(self) -> str:
         return self._utf8(self._take(self.short()))
@@ -70,7 +71,15 @@ class Reader:
         return self._utf8(self._take(length))
 
     def short_bytes(self) -> bytes:
-        return self._take(self.short())
+        buf, pos = self.buf, self.pos
+        if pos + 2 > len(buf):
+            raise ProtocolError(_SHORT_BODY)
+        start = pos + 2
+        end = start + _SHORT.unpack_from(buf, pos)[0]
+        if end > len(buf):
+            raise ProtocolError(_SHORT_BODY)
+        self.pos = end
+        return buf[start:end]
 
     def bytes(self) -> bytes | None:
         length = self.int()
@@ -84,6 +93,30 @@ class Reader:
         if length < 0:
             return None
         return self._take(length)
+
+    def values(self) -> list:
+        """A [short] count then as many bound [value]s (see :meth:`value`), in one loop."""
+        buf, pos, size = self.buf, self.pos, len(self.buf)
+        if pos + 2 > size:
+            raise ProtocolError(_SHORT_BODY)
+        count = _SHORT.unpack_from(buf, pos)[0]
+        pos += 2
+        found: list = []
+        for _ in range(count):
+            if pos + 4 > size:
+                raise ProtocolError(_SHORT_BODY)
+            length = _INT.unpack_from(buf, pos)[0]
+            pos += 4
+            if length < 0:
+                found.append(UNSET if length == -2 else None)
+                continue
+            end = pos + length
+            if end > size:
+                raise ProtocolError(_SHORT_BODY)
+            found.append(buf[pos:end])
+            pos = end
+        self.pos = pos
+        return found
 
     def string_list(self) -> list[str]:
         return [self.string() for _ in range(self.short())]
