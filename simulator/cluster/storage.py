@@ -70,6 +70,16 @@ def _pack(found: list[Partition]) -> Stored:
     return marshal.dumps(live) if rows <= PACKED_ROWS else live
 
 
+def _bits(mask: int) -> tuple[int, ...]:
+    """The positions of the set bits of ``mask``, lowest first."""
+    found = []
+    while mask:
+        low = mask & -mask
+        found.append(low.bit_length() - 1)
+        mask ^= low
+    return tuple(found)
+
+
 def _mask(stores: Sequence[ReplicaStore]) -> int:
     mask = 0
     for store in stores:
@@ -121,6 +131,7 @@ class Storage:
         self.max_partitions = max_partitions
         self.tables: dict[TableKey, dict[bytes, Stored]] = {}
         self._stores: list[ReplicaStore] = []
+        self._members: dict[int, tuple[int, ...]] = {}  # holders mask → its stores' positions
         self._order: deque[tuple[TableKey, bytes]] = deque()
         self.evicted = 0
 
@@ -131,10 +142,12 @@ class Storage:
 
     def _count(self, holders: int, delta: int) -> None:
         """Add ``delta`` to the partition count of every store in ``holders``."""
-        while holders:
-            low = holders & -holders
-            self._stores[low.bit_length() - 1].count += delta
-            holders ^= low
+        members = self._members.get(holders)
+        if members is None:
+            members = self._members[holders] = _bits(holders)
+        stores = self._stores
+        for i in members:
+            stores[i].count += delta
 
     def versions(self, table_key: TableKey, key: bytes) -> tuple[Partition, ...]:
         """What the replicas hold for ``key``: one partition each of their groups."""
