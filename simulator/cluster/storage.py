@@ -202,20 +202,9 @@ class Storage:
     def write(self, mask: int, mutation: Mutation, marker_expires_at: float | None) -> None:
         """:meth:`apply` on the stores of holders mask ``mask`` (``marker_expires_at``: known)."""
         table_key = (mutation.keyspace, mutation.table)
-        table = self.tables.get(table_key)
-        if table is None:
-            table = self.tables[table_key] = {}
+        table = self._table(table_key)
         key = mutation.partition_key
         stored = table.get(key)
-        if stored is None:  # a new partition: nobody to split from or share with
-            if not mask:
-                return
-            created = part.new(mask)
-            part.apply(created, mutation, marker_expires_at)
-            self._count(mask, 1)
-            table[key] = _pack([created])
-            self._remember(table_key, key)
-            return
         if type(stored) is dict and stored[HOLDERS] == mask:  # a big partition, live
             part.apply(stored, mutation, marker_expires_at)
             return
@@ -236,8 +225,11 @@ class Storage:
             part.apply(created, mutation, marker_expires_at)
             found.append(created)
             self._count(missing, 1)
-        if found:
-            table[key] = _pack(found)
+        if not found:  # no replica to write to
+            return
+        table[key] = _pack(found)
+        if stored is None:
+            self._remember(table_key, key)
 
     def repair(self, store: ReplicaStore, table_key: TableKey, key: bytes, data: Partition) -> None:
         """Merge ``data`` into what ``store`` holds for ``key``; the result joins a version of
