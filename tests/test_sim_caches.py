@@ -15,7 +15,7 @@ from rackpanel.simulator.cluster.model import SimCluster
 from rackpanel.simulator.core import Unprepared
 from rackpanel.simulator.executor.caches import ByteBoundedLRU, statement_bytes
 from rackpanel.simulator.executor.context import PARSE_CACHE_BYTES, SimContext
-from rackpanel.simulator.executor.node import PREPARED_CACHE_BYTES, NodeExecutor
+from rackpanel.simulator.executor.node import PREPARED_CACHE_BYTES, NodeExecutor, settled
 from rackpanel.simulator.protocol import messages
 
 PADDING = 8000  # characters of comment in each statement: about 190 KB of estimated cost
@@ -104,9 +104,9 @@ def test_a_nodes_prepared_statements_stay_within_10_mib_and_evicted_ones_are_unp
         assert executor.prepared.used <= PREPARED_CACHE_BYTES
         assert first not in executor.prepared and ids[-1] in executor.prepared
         with pytest.raises(Unprepared) as refused:
-            await executor.execute(conn, messages.Execute(first, params))
+            await settled(executor.execute(conn, messages.Execute(first, params)))
         assert (refused.value.code, refused.value.statement_id) == (0x2500, first)
-        await executor.execute(conn, messages.Execute(ids[-1], params))  # still prepared
+        await settled(executor.execute(conn, messages.Execute(ids[-1], params)))  # still prepared
 
     asyncio.run(scenario())
 

@@ -11,9 +11,9 @@ coordinator has convicted get a hint within ``max_hint_window``, and count for A
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rackpanel.simulator.cluster import consistency as rules
 from rackpanel.simulator.cluster.ring import Replication, Ring
@@ -143,6 +143,22 @@ class Coordinator:
         write_type: str = "SIMPLE",
     ) -> None:
         """Write ``mutations`` at ``cl``; raises Unavailable / WriteTimeout / InvalidRequest."""
+        waiting = self.write_now(coordinator, replication, mutations, cl, write_type=write_type)
+        if waiting is not None:
+            await waiting
+
+    def write_now(
+        self,
+        coordinator: SimNode,
+        replication: Mapping[str, str],
+        mutations: list[Mutation],
+        cl: CL,
+        *,
+        write_type: str = "SIMPLE",
+    ) -> Coroutine[Any, Any, None] | None:
+        """:meth:`write`, decided in this call: Unavailable / InvalidRequest are raised here and
+        None means the CL is satisfied; otherwise the wait for the silent replicas is returned,
+        which ends in WriteTimeout (the caller awaits it)."""
         rules.validate_for_write(cl)
         completed = self.stats(coordinator).completed
         completed["Native-Transport-Requests"] += 1
@@ -192,10 +208,16 @@ class Coordinator:
             elif not rules.satisfied(reqs, answered) and shortfall is None:
                 shortfall = (rules.acknowledged(reqs, answered), rules.block_for(reqs))
         completed["RequestResponseStage"] += 1
-        if shortfall is not None:
-            await self._wait_for_replicas(coordinator, self.write_request_timeout)
-            self.stats(coordinator).error("Write", cl.name, "Timeouts")
-            raise WriteTimeout(cl, shortfall[0], shortfall[1], write_type)
+        if shortfall is None:
+            return None
+        return self._write_timeout(coordinator, cl, shortfall, write_type)
+
+    async def _write_timeout(
+        self, coordinator: SimNode, cl: CL, shortfall: tuple[int, int], write_type: str
+    ) -> None:
+        await self._wait_for_replicas(coordinator, self.write_request_timeout)
+        self.stats(coordinator).error("Write", cl.name, "Timeouts")
+        raise WriteTimeout(cl, shortfall[0], shortfall[1], write_type)
 
     # ---- coordinator: reads ------------------------------------------------------------------
 

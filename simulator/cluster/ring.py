@@ -12,7 +12,9 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cassandra.metadata import Murmur3Token
+from cassandra.metadata import MAX_LONG as MAX_TOKEN
+from cassandra.metadata import MIN_LONG as MIN_TOKEN
+from cassandra.murmur3 import murmur3
 from rackpanel.simulator.cluster.node import SimNode
 from rackpanel.simulator.core import ConfigurationException
 
@@ -23,8 +25,10 @@ STRATEGY_PACKAGE = "org.apache.cassandra.locator."
 
 
 def token(routing_key: bytes) -> int:
-    """The Murmur3Partitioner token of a routing key (as the driver computes it)."""
-    return Murmur3Token.hash_fn(routing_key)
+    """The Murmur3Partitioner token of a routing key (as the driver computes it:
+    ``Murmur3Token.hash_fn``, its C murmur3 called directly)."""
+    hashed = murmur3(routing_key)
+    return hashed if hashed != MIN_TOKEN else MAX_TOKEN
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ coordinator's clock (microseconds); TTLs become absolute expiry times on the cel
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -39,7 +39,7 @@ def timing(
         given = term_python(timestamp, BIGINT, bound, "[timestamp]")
         if given is not None and given is not UNSET:
             ts = given
-    seconds = table.options.get("default_time_to_live", 0) or 0
+    seconds = _default_ttl(table)
     if ttl is not None:
         given = term_python(ttl, INT, bound, "[ttl]")
         if given is not None and given is not UNSET:
@@ -49,6 +49,10 @@ def timing(
                 raise InvalidRequest(f"ttl is too large. requested ({given}) maximum ({MAX_TTL})")
             seconds = given
     return WriteTiming(ts, time.time() + seconds if seconds else None)
+
+
+def _default_ttl(table: TableDef) -> int:
+    return table.options.get("default_time_to_live", 0) or 0
 
 
 def _check_writable(table: TableDef) -> None:
@@ -84,25 +88,35 @@ class _InsertShape:
     """What an INSERT's text and its table's schema fix, checked once: which value goes to
     which key part or cell (regular columns by name, the order rows keep them in)."""
 
-    keyspace: str
-    table: str
+    table: TableDef
     key: tuple[_Slot, ...]
     clustering: tuple[_Slot, ...]
     regular: tuple[_Slot, ...]
+    timed: bool  # USING TTL / TIMESTAMP, or a table default TTL: see timing()
+    ttl: Any
+    timestamp: Any
 
-    def mutation(self, bound: Bound, when: WriteTiming) -> Mutation:
+    def mutation(self, bound: Bound, default_ts: int | None) -> Mutation:
+        if self.timed:
+            when = timing(self.table, self.ttl, self.timestamp, bound, default_ts)
+        else:  # most writes: the client's timestamp or the clock, no expiry
+            when = WriteTiming(default_ts if default_ts is not None else now_micros(), None)
+        values = bound.values
         if len(self.key) == 1:
             slot = self.key[0]
-            key = key_value(slot.raw(bound), slot.column)
+            key = values[slot.marker] if slot.marker >= 0 else slot.raw(bound)
+            if type(key) is not bytes:
+                key = key_value(key, slot.column)  # null or unset: refused
         else:
             key = routing_key([key_value(slot.raw(bound), slot.column) for slot in self.key])
         clustering = tuple(key_value(slot.raw(bound), slot.column) for slot in self.clustering)
         cells = {}
         for slot in self.regular:
-            cell = _cell(slot.raw(bound), when)
+            cell = _cell(values[slot.marker] if slot.marker >= 0 else slot.raw(bound), when)
             if cell is not None:
                 cells[slot.column.name] = cell
-        return Mutation(self.keyspace, self.table, key, clustering, cells, when.timestamp)
+        table = self.table
+        return Mutation(table.keyspace, table.name, key, clustering, cells, when.timestamp)
 
 
 def _slot(column: ColumnDef, term: ast.Term) -> _Slot:
@@ -121,40 +135,37 @@ def _insert_shape(table: TableDef, stmt: ast.Insert) -> _InsertShape:
     if missing:
         raise InvalidRequest(f"Some clustering keys are missing: {', '.join(missing)}")
     regular = sorted((c for c in table.regular if c.name in given), key=lambda c: c.name)
+    timed = bool(stmt.ttl is not None or stmt.timestamp is not None or _default_ttl(table))
     return _InsertShape(
-        table.keyspace,
-        table.name,
+        table,
         tuple(given[c.name] for c in table.partition_key),
         tuple(given[c.name] for c in table.clustering),
         tuple(given[c.name] for c in regular),
+        timed,
+        stmt.ttl,
+        stmt.timestamp,
     )
 
 
-class _ShapeCache:
-    """Each INSERT's shape, per statement and table object (an ALTER TABLE makes a new
-    TableDef, so a changed schema never meets an old shape); bounded, checked by identity."""
+@dataclass(frozen=True, slots=True)
+class WriteTarget:
+    """What an INSERT/UPDATE/DELETE's text and the schema fix, found once per schema version
+    (any DDL makes a new one): its table and keyspace replication, whether it is a
+    lightweight transaction, and an INSERT's shape."""
 
-    LIMIT = 4096
-
-    def __init__(self) -> None:
-        self._shapes: dict[int, tuple[TableDef, ast.Insert, _InsertShape]] = {}
-
-    def shape(self, table: TableDef, stmt: ast.Insert) -> _InsertShape:
-        hit = self._shapes.get(id(stmt))
-        if hit is not None and hit[0] is table and hit[1] is stmt:
-            return hit[2]
-        shape = _insert_shape(table, stmt)
-        if len(self._shapes) >= self.LIMIT:
-            self._shapes.clear()
-        self._shapes[id(stmt)] = (table, stmt, shape)
-        return shape
+    schema_version: object
+    statement: ast.Statement
+    table: TableDef
+    replication: Mapping[str, str]  # its keyspace's
+    conditional: bool
+    shape: _InsertShape | None
 
 
-_INSERT_SHAPES = _ShapeCache()
-
-
-def insert_mutation(table: TableDef, stmt: ast.Insert, bound: Bound, when: WriteTiming) -> Mutation:
-    return _INSERT_SHAPES.shape(table, stmt).mutation(bound, when)
+def write_target(
+    schema_version: object, stmt: ast.Statement, table: TableDef, replication: Mapping[str, str]
+) -> WriteTarget:
+    shape = _insert_shape(table, stmt) if isinstance(stmt, ast.Insert) else None
+    return WriteTarget(schema_version, stmt, table, replication, is_conditional(stmt), shape)
 
 
 def update_mutations(
@@ -218,16 +229,11 @@ def delete_mutations(
     return mutations
 
 
-def mutations_of(
-    table: TableDef,
-    stmt: ast.Insert | ast.Update | ast.Delete,
-    bound: Bound,
-    default_ts: int | None,
-) -> list[Mutation]:
-    ttl = getattr(stmt, "ttl", None)
-    when = timing(table, ttl, stmt.timestamp, bound, default_ts)
-    if isinstance(stmt, ast.Insert):
-        return [insert_mutation(table, stmt, bound, when)]
+def mutations_of(target: WriteTarget, bound: Bound, default_ts: int | None) -> list[Mutation]:
+    if target.shape is not None:
+        return [target.shape.mutation(bound, default_ts)]
+    table, stmt = target.table, target.statement
+    when = timing(table, getattr(stmt, "ttl", None), stmt.timestamp, bound, default_ts)
     if isinstance(stmt, ast.Update):
         return update_mutations(table, stmt, bound, when)
     return delete_mutations(table, stmt, bound, when)

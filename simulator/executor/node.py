@@ -1,13 +1,14 @@
 """A node's executor: the requests of its connections → schema, local tables or the cluster.
 
-It implements :class:`simulator.protocol.connection.RequestHandler`; each method returns the
-body of a RESULT frame or raises a :class:`simulator.core.CqlError`.
+It implements :class:`simulator.protocol.connection.RequestHandler`; each method gives the
+body of a RESULT frame (or the coroutine that produces it) or raises a
+:class:`simulator.core.CqlError`.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from typing import Any
 
 from rackpanel.simulator.cluster.coordinator import RepairObserver
@@ -40,6 +41,7 @@ from rackpanel.simulator.executor.select import (
 )
 from rackpanel.simulator.executor.tracing import read_repair_events, replica_events
 from rackpanel.simulator.protocol import heavy, messages
+from rackpanel.simulator.protocol.connection import Outcome
 from rackpanel.simulator.protocol.messages import ColumnSpec, QueryParams
 from rackpanel.simulator.schema import TableDef
 
@@ -52,6 +54,7 @@ TRACED_PARTITIONS = 3  # partitions whose replicas a trace tells about (an IN li
 # Each node's prepared statements, by estimated size (Cassandra's prepared_statements_cache_size
 # is max(10 MiB, heap / 256); an evicted statement answers Unprepared and drivers re-prepare).
 PREPARED_CACHE_BYTES = 10 * 1024 * 1024
+WRITE_TARGETS = 4096  # statements whose write target a node keeps (then it starts again)
 NO_KEYSPACE = (
     "No keyspace has been specified. USE a keyspace, or explicitly specify keyspace.tablename"
 )
@@ -62,6 +65,7 @@ class NodeExecutor:
         self.ctx = ctx
         self.node = node
         self.prepared: ByteBoundedLRU[Prepared] = ByteBoundedLRU(PREPARED_CACHE_BYTES)
+        self._targets: dict[tuple[int, str | None], dml.WriteTarget] = {}
 
     # ---- RequestHandler -----------------------------------------------------------------
     async def query(self, conn: Any, request: messages.Query) -> bytes:
@@ -89,10 +93,21 @@ class NodeExecutor:
             conn.protocol_version,
         )
 
-    async def execute(self, conn: Any, request: messages.Execute) -> bytes:
+    def execute(self, conn: Any, request: messages.Execute) -> Outcome:
+        """Most EXECUTEs are writes whose replicas all answer: those are answered by this call
+        (no coroutine to build and step); the others come back as the coroutine to run."""
         prepared = self._prepared(request.statement_id)
         params = request.params
-        bound = Bound(params.values, params.names, prepared.statement.bind_markers)
+        statement = prepared.statement
+        bound = Bound(params.values, params.names, statement.bind_markers)
+        if not request.tracing and isinstance(statement, MODIFICATIONS):
+            return self._modify(statement, prepared.keyspace, bound, params, request)
+        return self._execute(conn, request, prepared, bound)
+
+    async def _execute(
+        self, conn: Any, request: messages.Execute, prepared: Prepared, bound: Bound
+    ) -> bytes:
+        params = request.params
         changed = None  # v5: the client holds stale result metadata
         if request.result_metadata_id not in (None, prepared.result_metadata_id):
             changed = prepared.result_metadata_id
@@ -220,7 +235,7 @@ class NodeExecutor:
                 statement, session, bound, params, skip_metadata, new_metadata_id, request
             )
         if isinstance(statement, MODIFICATIONS):
-            return await self._modify(statement, session, bound, params, request)
+            return await settled(self._modify(statement, session, bound, params, request))
         if isinstance(statement, ast.Batch):
             timestamp = params.timestamp if params.timestamp is not None else dml.now_micros()
             batch = guards.BatchSize()
@@ -311,28 +326,46 @@ class NodeExecutor:
         )  # fmt: skip
 
     # ---- writes -----------------------------------------------------------------------------
-    def _writable_table(self, stmt: Any, session: str | None) -> TableDef:
-        keyspace = self._keyspace(stmt.keyspace, session)
-        return self.ctx.schema.table(keyspace, stmt.table)
+    def _write_target(self, stmt: Any, session: str | None) -> dml.WriteTarget:
+        """What ``stmt`` writes to, looked up once per statement, session and schema version."""
+        schema = self.ctx.schema
+        key = (id(stmt), session)
+        target = self._targets.get(key)
+        if (
+            target is None
+            or target.schema_version is not schema.version
+            or (target.statement is not stmt)
+        ):
+            table = schema.table(self._keyspace(stmt.keyspace, session), stmt.table)
+            replication = schema.keyspace(table.keyspace).replication
+            target = dml.write_target(schema.version, stmt, table, replication)
+            if len(self._targets) >= WRITE_TARGETS:
+                self._targets.clear()
+            self._targets[key] = target
+        return target
 
-    async def _modify(
+    def _modify(
         self,
         stmt: Any,
         session: str | None,
         bound: Bound,
         params: QueryParams,
         request: messages.Request,
-    ) -> bytes:
-        table = self._writable_table(stmt, session)
-        if dml.is_conditional(stmt):
-            return await self._cas(table, stmt, bound, params)
-        mutations = dml.mutations_of(table, stmt, bound, params.timestamp)
-        replication = self.ctx.schema.keyspace(table.keyspace).replication
+    ) -> Outcome:
+        """An INSERT/UPDATE/DELETE, answered in this call unless it waits (see ``execute``)."""
+        target = self._write_target(stmt, session)
+        if target.conditional:
+            return self._cas(target, bound, params)
+        mutations = dml.mutations_of(target, bound, params.timestamp)
         if request.trace is not None:
             keys = [m.partition_key for m in mutations]
-            self._trace_replicas(request, replication, keys, params.consistency, True)
-        await self.ctx.cluster.write(self.node, replication, mutations, params.consistency)
-        return messages.RESULT_VOID_BODY
+            self._trace_replicas(request, target.replication, keys, params.consistency, True)
+        waiting = self.ctx.cluster.write_now(
+            self.node, target.replication, mutations, params.consistency
+        )
+        if waiting is None:
+            return messages.RESULT_VOID_BODY
+        return _void_after(waiting)
 
     def _batch_mutations(
         self, stmt: ast.Statement, session: str | None, bound: Bound, timestamp: int
@@ -341,11 +374,12 @@ class NodeExecutor:
             raise InvalidRequest(
                 "Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed."
             )
-        if dml.is_conditional(stmt):
+        target = self._write_target(stmt, session)
+        if target.conditional:
             raise InvalidRequest(
                 "Conditional statements in batches are not supported by the simulator"
             )
-        return dml.mutations_of(self._writable_table(stmt, session), stmt, bound, timestamp)
+        return dml.mutations_of(target, bound, timestamp)
 
     async def _write_batch(
         self, mutations: list[Mutation], cl: ConsistencyLevel, kind: int
@@ -359,8 +393,9 @@ class NodeExecutor:
                 self.node, replication, group, cl, write_type=BATCH_WRITE_TYPES[kind]
             )
 
-    async def _cas(self, table: TableDef, stmt: Any, bound: Bound, params: QueryParams) -> bytes:
-        mutations = dml.mutations_of(table, stmt, bound, params.timestamp)
+    async def _cas(self, target: dml.WriteTarget, bound: Bound, params: QueryParams) -> bytes:
+        table, stmt = target.table, target.statement
+        mutations = dml.mutations_of(target, bound, params.timestamp)
         if len(mutations) != 1:
             raise InvalidRequest(
                 "IN on the clustering key columns is not supported with conditional updates"
@@ -391,6 +426,16 @@ class NodeExecutor:
                 )
                 row.append(values.get(name))
         return messages.result_rows(columns, [row])
+
+
+async def settled(outcome: Outcome) -> bytes:
+    """The RESULT body of an :data:`Outcome`, awaiting it when it is still to run."""
+    return outcome if isinstance(outcome, bytes) else await outcome
+
+
+async def _void_after(waiting: Awaitable[None]) -> bytes:
+    await waiting  # it raises (WriteTimeout) unless the write completed
+    return messages.RESULT_VOID_BODY
 
 
 def traced_keys(table: TableDef, stmt: ast.Select, bound: Bound) -> list[bytes] | None:

@@ -52,20 +52,25 @@ _LINGER_ZERO = struct.pack("ii", 1, 0)
 FRAMES_PER_TURN = 32  # frames of one connection handled per loop turn (fairness)
 
 
+# What a handler gives for a request: the RESULT body, or the coroutine that will produce it
+# (an ``async def`` method's call is one).
+Outcome = bytes | Coroutine[Any, Any, bytes]
+
+
 class RequestHandler(Protocol):
-    """What a node's executor offers its connections; each returns a RESULT body."""
+    """What a node's executor offers its connections; each gives an :data:`Outcome`."""
 
-    async def query(self, conn: Connection, request: messages.Query) -> bytes: ...
+    def query(self, conn: Connection, request: messages.Query) -> Outcome: ...
 
-    async def prepare(self, conn: Connection, request: messages.Prepare) -> bytes: ...
+    def prepare(self, conn: Connection, request: messages.Prepare) -> Outcome: ...
 
-    async def execute(self, conn: Connection, request: messages.Execute) -> bytes: ...
+    def execute(self, conn: Connection, request: messages.Execute) -> Outcome: ...
 
-    async def batch(self, conn: Connection, request: messages.Batch) -> bytes: ...
+    def batch(self, conn: Connection, request: messages.Batch) -> Outcome: ...
 
 
 # opcode → (decode the body, run it on the node's handler)
-_REQUESTS: dict[int, tuple[Callable[..., Any], Callable[..., Coroutine[Any, Any, bytes]]]] = {
+_REQUESTS: dict[int, tuple[Callable[..., Any], Callable[..., Outcome]]] = {
     Opcode.QUERY: (messages.read_query, lambda h, c, r: h.query(c, r)),
     Opcode.EXECUTE: (messages.read_execute, lambda h, c, r: h.execute(c, r)),
     Opcode.PREPARE: (messages.read_prepare, lambda h, c, r: h.prepare(c, r)),
@@ -378,7 +383,7 @@ class Connection(asyncio.Protocol):
                 read, run = _REQUESTS[opcode]
                 request = read(reader, v)
                 request.tracing = bool(flags & FLAG_TRACING)
-                self._spawn(stream, run(self.handler, self, request), request)
+                self._start(stream, run, request)
             else:
                 raise ProtocolError(f"Unknown or unexpected opcode {opcode:#04x} in a request")
         except ProtocolError as exc:
@@ -422,14 +427,27 @@ class Connection(asyncio.Protocol):
             prefix += enc_string_list(request.warnings)
         self._send(stream, Opcode.RESULT, prefix + body, flags)
 
+    def _start(self, stream: int, run: Callable[..., Outcome], request: messages.Request) -> None:
+        """Run a request on the handler. Most (a write whose replicas all answer) are answered
+        by that call itself; a coroutine is stepped at once (:meth:`_spawn`)."""
+        try:
+            outcome = run(self.handler, self, request)
+        except BaseException as exc:  # answered (or re-raised if not an Exception)
+            self._answer_failure(stream, exc)
+            return
+        if type(outcome) is bytes:
+            self._answer(stream, outcome, request)
+        else:
+            self._spawn(stream, cast(Coroutine[Any, Any, bytes], outcome), request)
+
     def _spawn(
         self, stream: int, work: Coroutine[Any, Any, bytes], request: messages.Request
     ) -> None:
         """Run a request eagerly; only one that really waits becomes a task.
 
-        Most requests (a write whose replicas all answer) never suspend, so the coroutine is
-        stepped here at once and answered in the same loop turn, saving a Task per request.
-        A request that suspends (a timeout, a gather) continues in :meth:`_resume`.
+        Many requests never suspend, so the coroutine is stepped here at once and answered
+        in the same loop turn, saving a Task per request. A request that suspends (a
+        timeout, a gather) continues in :meth:`_resume`.
         """
         try:
             awaited = work.send(None)
