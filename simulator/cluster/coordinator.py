@@ -47,6 +47,7 @@ class ReadRepair:
 
 
 RepairObserver = Callable[[ReadRepair], None]
+_ANY = CL.ANY  # a module constant: an enum class attribute costs a lookup per write
 # A cached plan, plain tuples of ints so that the GC stops tracking them: the replicas'
 # positions in the ring's nodes, (group positions, required) per requirement, whether every
 # group has enough replicas at all, and the replicas' bits in the storage holders masks.
@@ -65,7 +66,8 @@ class Coordinator:
     storage: Storage
     write_request_timeout: float
     read_request_timeout: float
-    _plans: dict[Replication, dict[tuple[int, int, str], Plan]]
+    _plans: dict[int, tuple[Replication, dict[tuple[int, int, str], Plan]]]
+    _applied: dict[tuple[int, ...], int]
     _runtime: dict[str, NodeRuntime]
     _runtime_at: list[NodeRuntime]  # in the ring's node order
 
@@ -85,9 +87,10 @@ class Coordinator:
         """The :data:`Plan` of a partition key, cached per vnode range, CL and coordinator DC."""
         ring = self.ring
         index = ring.index_of(murmur3_token(key))
-        plans = self._plans.get(repl)
-        if plans is None:
-            plans = self._plans[repl] = {}
+        known = self._plans.get(id(repl))
+        if known is None or known[0] is not repl:
+            known = self._plans[id(repl)] = (repl, {})
+        plans = known[1]
         cache_key = (index, int(cl), dc)
         plan = plans.get(cache_key)
         if plan is None:
@@ -160,7 +163,7 @@ class Coordinator:
         None means the CL is satisfied; otherwise the wait for the silent replicas is returned,
         which ends in WriteTimeout (the caller awaits it)."""
         rules.validate_for_write(cl)
-        completed = self.stats(coordinator).completed
+        completed = self._runtime_at[coordinator.index].stats.completed
         completed["Native-Transport-Requests"] += 1
         repl = self.replication(replication)
         if len(mutations) == 1:  # most writes: one partition
@@ -172,19 +175,19 @@ class Coordinator:
         # The usual case: the coordinator sees every node alive and no DC link is cut, so a
         # satisfiable CL is available and every powered replica answers (the general path
         # below reaches the same verdicts replica by replica).
-        clear = cl != CL.ANY and self.sees_all_alive(coordinator) and not self.cut_links
+        hinted_only = cl is _ANY
+        clear = not hinted_only and self.sees_all_alive(coordinator) and not self.cut_links
         plans: list[tuple[list[Mutation], Plan]] = []
         for key, muts in by_partition.items():
             plan = self._cached_plan(repl, key, cl, coordinator.dc)
-            if cl != CL.ANY and not (clear and plan[2]):
+            if not hinted_only and not (clear and plan[2]):
                 self._unavailable(coordinator, cl, self._materialise(plan)[1], "Write")
             plans.append((muts, plan))
         shortfall: tuple[int, int] | None = None
         for muts, plan in plans:
             if clear and self.all_powered(plan[0]):
-                runtimes = self._runtime_at
-                for i in plan[0]:
-                    runtimes[i].stats.completed["MutationStage"] += len(muts)
+                applied = self._applied
+                applied[plan[0]] = applied.get(plan[0], 0) + len(muts)
                 for m in muts:
                     self.storage.write(plan[3], m, marker_expiry(m))
                 continue  # every replica answered: a satisfiable CL is satisfied
@@ -202,7 +205,7 @@ class Coordinator:
                 stores = [self._store(r) for r in replicas if r in answered]
                 for m in muts:
                     self.storage.apply(stores, m, marker_expiry(m))
-            if cl == CL.ANY:
+            if hinted_only:
                 if not (answered or hinted_dead or not replicas) and shortfall is None:
                     shortfall = (0, 1)
             elif not rules.satisfied(reqs, answered) and shortfall is None:

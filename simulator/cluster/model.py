@@ -166,7 +166,11 @@ class SimCluster(Coordinator):
         self._runtime_at = [self._runtime[n.name] for n in self.ring.nodes]
         self._unpowered: set[int] = set()  # indexes of the nodes without power
         self._replications: dict[tuple[tuple[Any, Any], ...], Replication] = {}
-        self._plans: dict[Replication, dict[tuple[int, int, str], Plan]] = {}
+        # id(replication) → (that replication, its plans); checked by identity, not hashed
+        self._plans: dict[int, tuple[Replication, dict[tuple[int, int, str], Plan]]] = {}
+        # MutationStage work of writes every replica answered, per replicas' positions: added
+        # to each node's counter when the counters are read (see stats())
+        self._applied: dict[tuple[int, ...], int] = {}
         self._listeners: dict[str, list[Any]] = {}  # method name → bound callbacks
         self._task: asyncio.Task[None] | None = None
         self._now = time.monotonic
@@ -245,7 +249,16 @@ class SimCluster(Coordinator):
         return list(dict.fromkeys(n.rack for n in self.nodes if n.dc == dc))
 
     def stats(self, node: SimNode) -> NodeStats:
+        if self._applied:
+            self._count_applied()
         return self._runtime[node.name].stats
+
+    def _count_applied(self) -> None:
+        runtimes = self._runtime_at
+        for positions, mutations in self._applied.items():
+            for i in positions:
+                runtimes[i].stats.completed["MutationStage"] += mutations
+        self._applied.clear()
 
     def endpoint(self, node: SimNode) -> str:
         """``address:storage_port`` as Cassandra names endpoints in *WithPort attributes."""

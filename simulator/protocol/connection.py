@@ -50,6 +50,7 @@ SUPPORTED_OPTIONS: dict[str, list[str]] = {
 EVENT_TYPES = {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"}
 _LINGER_ZERO = struct.pack("ii", 1, 0)
 FRAMES_PER_TURN = 32  # frames of one connection handled per loop turn (fairness)
+_RESULT = int(Opcode.RESULT)  # looked up once, not per answer
 
 
 # What a handler gives for a request: the RESULT body, or the coroutine that will produce it
@@ -418,6 +419,9 @@ class Connection(asyncio.Protocol):
 
     def _answer(self, stream: int, body: bytes, request: messages.Request) -> None:
         """A RESULT, led by the request's trace id and warnings when it has them."""
+        if request.trace_id is None and not request.warnings:  # most answers
+            self._send(stream, _RESULT, body)
+            return
         flags, prefix = 0, b""
         if request.trace_id is not None:
             flags |= FLAG_TRACING
@@ -425,7 +429,7 @@ class Connection(asyncio.Protocol):
         if request.warnings and self.protocol_version >= 4:
             flags |= FLAG_WARNING
             prefix += enc_string_list(request.warnings)
-        self._send(stream, Opcode.RESULT, prefix + body, flags)
+        self._send(stream, _RESULT, prefix + body, flags)
 
     def _start(self, stream: int, run: Callable[..., Outcome], request: messages.Request) -> None:
         """Run a request on the handler. Most (a write whose replicas all answer) are answered
