@@ -173,6 +173,60 @@ def test_every_cl_against_the_demo_failure_patterns(demo_inventory, pattern):
     asyncio.run(scenario())
 
 
+def test_thread_pools_count_every_replicas_mutations_and_the_coordinators_requests(
+    demo_inventory,
+):
+    def completed(cluster: SimCluster, pool: str) -> dict[str, int]:
+        return {
+            node.name: next(
+                r["completed_tasks"]
+                for r in view_rows(cluster, node, "thread_pools")
+                if r["name"] == pool
+            )
+            for node in cluster.nodes
+        }
+
+    async def write_keys(cluster: SimCluster, coordinator: SimNode, keys: list[bytes]) -> None:
+        for i, key in enumerate(keys, 1):
+            mutation = Mutation("ks", "t", key, (), {"v": Cell(b"x", i)}, row_marker=i)
+            await cluster.write(coordinator, REPLICATION, [mutation], CL.LOCAL_QUORUM)
+
+    def replicated(cluster: SimCluster, keys: list[bytes], up: Callable[[SimNode], bool]):
+        counts = dict.fromkeys((n.name for n in cluster.nodes), 0)
+        for key in keys:
+            for replica in cluster.replicas(REPLICATION, cluster.token(key)):
+                counts[replica.name] += up(replica)
+        return counts
+
+    async def scenario() -> None:
+        async with running(fast_cluster(demo_inventory)) as cluster:
+            coordinator = cluster.node("rpidc1r1n1")
+            stages = ("MutationStage", "Native-Transport-Requests", "RequestResponseStage")
+            before = {stage: completed(cluster, stage) for stage in stages}
+            keys = [f"pool-{i}".encode() for i in range(40)]
+            await write_keys(cluster, coordinator, keys)  # every replica answers
+            cluster.power_off("DC2")  # then DC2's replicas are down: hinted, not applied
+            await until(lambda: not cluster.sees_all_alive(coordinator))
+            await until(lambda: all(not cluster.is_alive(coordinator, n) for n in cluster.nodes
+                                    if n.dc == "DC2"))  # fmt: skip
+            more = [f"pool-down-{i}".encode() for i in range(40)]
+            await write_keys(cluster, coordinator, more)
+            after = {stage: completed(cluster, stage) for stage in stages}
+            grown = {
+                stage: {n: after[stage][n] - before[stage][n] for n in after[stage]}
+                for stage in stages
+            }
+            expected = replicated(cluster, keys, lambda r: True)
+            for name, count in replicated(cluster, more, lambda r: r.dc == "DC1").items():
+                expected[name] += count
+            assert grown["MutationStage"] == expected
+            for stage in stages[1:]:
+                assert grown[stage][coordinator.name] == 80, stage
+                assert sum(grown[stage].values()) == 80, stage
+
+    asyncio.run(scenario())
+
+
 def test_a_powered_off_replica_not_yet_convicted_makes_writes_time_out(demo_inventory):
     async def scenario() -> None:
         # realistic detector at 0.1 s gossip: conviction only after ≈ 1.8 s
