@@ -107,6 +107,7 @@ class ReplicaStore:
         return self.storage.read((keyspace, table), key, [self])[0]
 
     def partition_count(self) -> int:
+        self.storage.settle_counts()
         return self.count
 
     def keys(self, keyspace: str, table: str) -> list[bytes]:
@@ -131,7 +132,7 @@ class Storage:
         self.max_partitions = max_partitions
         self.tables: dict[TableKey, dict[bytes, Stored]] = {}
         self._stores: list[ReplicaStore] = []
-        self._members: dict[int, tuple[int, ...]] = {}  # holders mask → its stores' positions
+        self._unsettled: dict[int, int] = {}  # holders mask → partitions not yet counted
         self._order: deque[tuple[TableKey, bytes]] = deque()
         self.evicted = 0
 
@@ -141,13 +142,18 @@ class Storage:
         return 1 << (len(self._stores) - 1)
 
     def _count(self, holders: int, delta: int) -> None:
-        """Add ``delta`` to the partition count of every store in ``holders``."""
-        members = self._members.get(holders)
-        if members is None:
-            members = self._members[holders] = _bits(holders)
+        """Add ``delta`` to the partition count of every store in ``holders``, once one is
+        read (:meth:`settle_counts`): one addition per write, not one per replica."""
+        unsettled = self._unsettled
+        unsettled[holders] = unsettled.get(holders, 0) + delta
+
+    def settle_counts(self) -> None:
+        """Bring every store's partition count up to date."""
         stores = self._stores
-        for i in members:
-            stores[i].count += delta
+        for holders, delta in self._unsettled.items():
+            for i in _bits(holders):
+                stores[i].count += delta
+        self._unsettled.clear()
 
     def versions(self, table_key: TableKey, key: bytes) -> tuple[Partition, ...]:
         """What the replicas hold for ``key``: one partition each of their groups."""

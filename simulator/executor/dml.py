@@ -109,7 +109,11 @@ class _InsertShape:
                 key = key_value(key, slot.column)  # null or unset: refused
         else:
             key = routing_key([key_value(slot.raw(bound), slot.column) for slot in self.key])
-        clustering = tuple(key_value(slot.raw(bound), slot.column) for slot in self.clustering)
+        clustering = (
+            tuple(key_value(slot.raw(bound), slot.column) for slot in self.clustering)
+            if self.clustering
+            else ()
+        )
         cells = {}
         for slot in self.regular:
             cell = _cell(values[slot.marker] if slot.marker >= 0 else slot.raw(bound), when)
