@@ -70,12 +70,12 @@ class RequestHandler(Protocol):
     def batch(self, conn: Connection, request: messages.Batch) -> Outcome: ...
 
 
-# opcode → (decode the body, run it on the node's handler)
-_REQUESTS: dict[int, tuple[Callable[..., Any], Callable[..., Outcome]]] = {
-    Opcode.QUERY: (messages.read_query, lambda h, c, r: h.query(c, r)),
-    Opcode.EXECUTE: (messages.read_execute, lambda h, c, r: h.execute(c, r)),
-    Opcode.PREPARE: (messages.read_prepare, lambda h, c, r: h.prepare(c, r)),
-    Opcode.BATCH: (messages.read_batch, lambda h, c, r: h.batch(c, r)),
+# opcode → (decode the body, the handler's method that runs it)
+_REQUESTS: dict[int, tuple[Callable[..., Any], str]] = {
+    Opcode.QUERY: (messages.read_query, "query"),
+    Opcode.EXECUTE: (messages.read_execute, "execute"),
+    Opcode.PREPARE: (messages.read_prepare, "prepare"),
+    Opcode.BATCH: (messages.read_batch, "batch"),
 }
 
 
@@ -91,6 +91,9 @@ class Connection(asyncio.Protocol):
     ) -> None:
         self.limits = limits or ServerLimits()
         self.handler = handler
+        self._requests = {  # opcode → (decode the body, the bound handler method)
+            opcode: (read, getattr(handler, method)) for opcode, (read, method) in _REQUESTS.items()
+        }
         self._on_lost = on_lost
         self._reachable = reachable
         self.transport: asyncio.Transport | None = None
@@ -333,13 +336,12 @@ class Connection(asyncio.Protocol):
 
     def _queue(self, frame: bytes) -> None:
         """Queue a frame; the frames of one read (or else of one loop iteration) leave in one
-        write."""
+        write (:meth:`_flush`, which drops them if the connection can no longer send)."""
         if self._segments is not None:
             frame = segments.encode(frame, self._segment_compress)
-        if self._can_send():
-            if not self._outbox and not self.held and not self._receiving:
-                asyncio.get_running_loop().call_soon(self._flush)
-            self._outbox.append(frame)
+        if not self._outbox and not self.held and not self._receiving:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outbox.append(frame)
 
     def _flush(self) -> None:
         if self.held:
@@ -368,10 +370,15 @@ class Connection(asyncio.Protocol):
         self.request_count += 1
         if not self.ready:
             self.protocol_version = version  # answer in the version the client speaks
-        v = self.protocol_version
+        kind = self._requests.get(opcode) if self.ready else None
         try:
             reader = Reader(body)
-            if opcode == Opcode.OPTIONS:
+            if kind is not None:  # QUERY, PREPARE, EXECUTE, BATCH: most frames
+                read, run = kind
+                request = read(reader, self.protocol_version)
+                request.tracing = bool(flags & FLAG_TRACING)
+                self._start(stream, run, request)
+            elif opcode == Opcode.OPTIONS:
                 self._send(stream, Opcode.SUPPORTED, messages.supported_body(SUPPORTED_OPTIONS))
             elif opcode == Opcode.STARTUP:
                 self._startup(stream, messages.read_startup(reader))
@@ -380,11 +387,6 @@ class Connection(asyncio.Protocol):
                 raise ProtocolError(f"Unexpected message {name}, expecting STARTUP or OPTIONS.")
             elif opcode == Opcode.REGISTER:
                 self._register(stream, messages.read_register(reader))
-            elif opcode in _REQUESTS:
-                read, run = _REQUESTS[opcode]
-                request = read(reader, v)
-                request.tracing = bool(flags & FLAG_TRACING)
-                self._start(stream, run, request)
             else:
                 raise ProtocolError(f"Unknown or unexpected opcode {opcode:#04x} in a request")
         except ProtocolError as exc:
@@ -435,7 +437,7 @@ class Connection(asyncio.Protocol):
         """Run a request on the handler. Most (a write whose replicas all answer) are answered
         by that call itself; a coroutine is stepped at once (:meth:`_spawn`)."""
         try:
-            outcome = run(self.handler, self, request)
+            outcome = run(self, request)
         except BaseException as exc:  # answered (or re-raised if not an Exception)
             self._answer_failure(stream, exc)
             return
