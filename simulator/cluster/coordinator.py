@@ -146,14 +146,15 @@ class Coordinator:
         write_type: str = "SIMPLE",
     ) -> None:
         """Write ``mutations`` at ``cl``; raises Unavailable / WriteTimeout / InvalidRequest."""
-        waiting = self.write_now(coordinator, replication, mutations, cl, write_type=write_type)
+        repl = self.replication(replication)
+        waiting = self.write_now(coordinator, repl, mutations, cl, write_type=write_type)
         if waiting is not None:
             await waiting
 
     def write_now(
         self,
         coordinator: SimNode,
-        replication: Mapping[str, str],
+        repl: Replication,
         mutations: list[Mutation],
         cl: CL,
         *,
@@ -161,11 +162,10 @@ class Coordinator:
     ) -> Coroutine[Any, Any, None] | None:
         """:meth:`write`, decided in this call: Unavailable / InvalidRequest are raised here and
         None means the CL is satisfied; otherwise the wait for the silent replicas is returned,
-        which ends in WriteTimeout (the caller awaits it)."""
+        which ends in WriteTimeout (the caller awaits it). ``repl``: :meth:`replication`'s."""
         rules.validate_for_write(cl)
         completed = self._runtime_at[coordinator.index].stats.completed
         completed["Native-Transport-Requests"] += 1
-        repl = self.replication(replication)
         if len(mutations) == 1:  # most writes: one partition
             by_partition = {mutations[0].partition_key: mutations}
         else:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from rackpanel.simulator.cluster.ring import Replication
 from rackpanel.simulator.core import Cell, InvalidRequest, Mutation
 from rackpanel.simulator.cql import ast
 from rackpanel.simulator.cql.types import routing_key
@@ -154,22 +155,28 @@ def _insert_shape(table: TableDef, stmt: ast.Insert) -> _InsertShape:
 @dataclass(frozen=True, slots=True)
 class WriteTarget:
     """What an INSERT/UPDATE/DELETE's text and the schema fix, found once per schema version
-    (any DDL makes a new one): its table and keyspace replication, whether it is a
-    lightweight transaction, and an INSERT's shape."""
+    (any DDL makes a new one): its table and keyspace replication (as CQL gives it, and as
+    the cluster parsed it), whether it is a lightweight transaction, and an INSERT's shape."""
 
     schema_version: object
     statement: ast.Statement
     table: TableDef
     replication: Mapping[str, str]  # its keyspace's
+    placement: Replication
     conditional: bool
     shape: _InsertShape | None
 
 
 def write_target(
-    schema_version: object, stmt: ast.Statement, table: TableDef, replication: Mapping[str, str]
+    schema_version: object,
+    stmt: ast.Statement,
+    table: TableDef,
+    replication: Mapping[str, str],
+    placement: Replication,
 ) -> WriteTarget:
     shape = _insert_shape(table, stmt) if isinstance(stmt, ast.Insert) else None
-    return WriteTarget(schema_version, stmt, table, replication, is_conditional(stmt), shape)
+    conditional = is_conditional(stmt)
+    return WriteTarget(schema_version, stmt, table, replication, placement, conditional, shape)
 
 
 def update_mutations(

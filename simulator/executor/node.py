@@ -338,7 +338,8 @@ class NodeExecutor:
         ):
             table = schema.table(self._keyspace(stmt.keyspace, session), stmt.table)
             replication = schema.keyspace(table.keyspace).replication
-            target = dml.write_target(schema.version, stmt, table, replication)
+            placement = self.ctx.cluster.replication(replication)
+            target = dml.write_target(schema.version, stmt, table, replication, placement)
             if len(self._targets) >= WRITE_TARGETS:
                 self._targets.clear()
             self._targets[key] = target
@@ -361,7 +362,7 @@ class NodeExecutor:
             keys = [m.partition_key for m in mutations]
             self._trace_replicas(request, target.replication, keys, params.consistency, True)
         waiting = self.ctx.cluster.write_now(
-            self.node, target.replication, mutations, params.consistency
+            self.node, target.placement, mutations, params.consistency
         )
         if waiting is None:
             return messages.RESULT_VOID_BODY
