@@ -22,7 +22,7 @@ cells. The same shapes also take half the memory of the objects they replace.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterator
 from itertools import islice
 
 from rackpanel.simulator.core import Cell, Mutation
@@ -82,10 +82,13 @@ def _combine(
     marker: int | None,
     marker_expires_at: float | None,
     tombstone: int | None,
-    new_cells: Iterable[tuple[str, Cell]],
+    new_cells: Collection[tuple[str, Cell]],
 ) -> Row:
     """``row`` (None: no row yet) reconciled with another version's fields."""
     if row is None:  # the version's fields as they are, cells sorted by name
+        if len(new_cells) == 1:  # most new rows: one cell
+            ((name, cell),) = new_cells
+            return (marker, marker_expires_at, tombstone, name, *cell)
         flat = [marker, marker_expires_at, tombstone]
         for name, cell in sorted(new_cells):
             flat.append(name)

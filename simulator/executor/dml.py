@@ -61,12 +61,12 @@ def _check_writable(table: TableDef) -> None:
         raise InvalidRequest(f"Modification on table {table.keyspace}.{table.name} is not allowed")
 
 
-def _cell(raw: Any, when: WriteTiming) -> Cell | None:
+def _cell(raw: Any, timestamp: int, expires_at: float | None) -> Cell | None:
     if raw is UNSET:
         return None
     if raw is None:
-        return Cell(None, when.timestamp)
-    return Cell(raw, when.timestamp, when.expires_at)
+        return Cell(None, timestamp)
+    return Cell(raw, timestamp, expires_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +99,10 @@ class _InsertShape:
 
     def mutation(self, bound: Bound, default_ts: int | None) -> Mutation:
         if self.timed:
-            when = timing(self.table, self.ttl, self.timestamp, bound, default_ts)
+            timestamp, expires_at = timing(self.table, self.ttl, self.timestamp, bound, default_ts)
         else:  # most writes: the client's timestamp or the clock, no expiry
-            when = WriteTiming(default_ts if default_ts is not None else now_micros(), None)
+            timestamp = default_ts if default_ts is not None else now_micros()
+            expires_at = None
         values = bound.values
         if len(self.key) == 1:
             slot = self.key[0]
@@ -117,11 +118,12 @@ class _InsertShape:
         )
         cells = {}
         for slot in self.regular:
-            cell = _cell(values[slot.marker] if slot.marker >= 0 else slot.raw(bound), when)
+            raw = values[slot.marker] if slot.marker >= 0 else slot.raw(bound)
+            cell = _cell(raw, timestamp, expires_at)
             if cell is not None:
                 cells[slot.column.name] = cell
         table = self.table
-        return Mutation(table.keyspace, table.name, key, clustering, cells, when.timestamp)
+        return Mutation(table.keyspace, table.name, key, clustering, cells, timestamp)
 
 
 def _slot(column: ColumnDef, term: ast.Term) -> _Slot:
@@ -193,7 +195,8 @@ def update_mutations(
                 f"Operation '{assignment.op}' on column {column.name} "
                 "is not supported by the simulator"
             )
-        cell = _cell(term_bytes(assignment.value, column.cql_type, bound, column.name), when)
+        raw = term_bytes(assignment.value, column.cql_type, bound, column.name)
+        cell = _cell(raw, when.timestamp, when.expires_at)
         if cell is not None:
             cells[column.name] = cell
     keys, clusterings = modification_keys(table, stmt.where, bound, full_clustering=True)
