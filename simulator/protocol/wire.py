@@ -96,25 +96,24 @@ class Reader:
 
     def values(self) -> list:
         """A [short] count then as many bound [value]s (see :meth:`value`), in one loop."""
-        buf, pos, size = self.buf, self.pos, len(self.buf)
-        if pos + 2 > size:
-            raise ProtocolError(_SHORT_BODY)
-        count = _SHORT.unpack_from(buf, pos)[0]
-        pos += 2
+        buf, pos = self.buf, self.pos
         found: list = []
-        for _ in range(count):
-            if pos + 4 > size:
-                raise ProtocolError(_SHORT_BODY)
-            length = _INT.unpack_from(buf, pos)[0]
-            pos += 4
-            if length < 0:
-                found.append(UNSET if length == -2 else None)
-                continue
-            end = pos + length
-            if end > size:
-                raise ProtocolError(_SHORT_BODY)
-            found.append(buf[pos:end])
-            pos = end
+        try:
+            (count,) = _SHORT.unpack_from(buf, pos)
+            pos += 2
+            for _ in range(count):
+                (length,) = _INT.unpack_from(buf, pos)
+                pos += 4
+                if length >= 0:
+                    end = pos + length
+                    if end > len(buf):
+                        raise ProtocolError(_SHORT_BODY)
+                    found.append(buf[pos:end])
+                    pos = end
+                else:
+                    found.append(UNSET if length == -2 else None)
+        except struct.error:  # the count or a length runs past the end of the body
+            raise ProtocolError(_SHORT_BODY) from None
         self.pos = pos
         return found
 
