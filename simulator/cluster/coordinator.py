@@ -59,7 +59,8 @@ class Coordinator:
 
     The mixin relies on SimCluster for ``ring``, ``replication()``, ``is_alive()``,
     ``sees_all_alive()``, ``all_powered()``, ``reachable()``, ``cut_links``, ``stats()``,
-    ``_hint()``, ``_runtime``, ``_runtime_at`` and the request timeouts.
+    ``_hint()``, ``_runtime``, ``_runtime_at``, ``_plans``, ``_unsettled_mutations`` and the
+    request timeouts.
     """
 
     ring: Ring
@@ -67,7 +68,7 @@ class Coordinator:
     write_request_timeout: float
     read_request_timeout: float
     _plans: dict[int, tuple[Replication, dict[tuple[int, int, str], Plan]]]
-    _applied: dict[tuple[int, ...], int]
+    _unsettled_mutations: dict[tuple[int, ...], int]
     _runtime: dict[str, NodeRuntime]
     _runtime_at: list[NodeRuntime]  # in the ring's node order
 
@@ -186,7 +187,7 @@ class Coordinator:
         shortfall: tuple[int, int] | None = None
         for muts, plan in plans:
             if clear and self.all_powered(plan[0]):
-                applied = self._applied
+                applied = self._unsettled_mutations
                 applied[plan[0]] = applied.get(plan[0], 0) + len(muts)
                 for m in muts:
                     self.storage.write(plan[3], m, marker_expiry(m))

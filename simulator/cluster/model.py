@@ -170,7 +170,7 @@ class SimCluster(Coordinator):
         self._plans: dict[int, tuple[Replication, dict[tuple[int, int, str], Plan]]] = {}
         # MutationStage work of writes every replica answered, per replicas' positions: added
         # to each node's counter when the counters are read (see stats())
-        self._applied: dict[tuple[int, ...], int] = {}
+        self._unsettled_mutations: dict[tuple[int, ...], int] = {}
         self._listeners: dict[str, list[Any]] = {}  # method name → bound callbacks
         self._task: asyncio.Task[None] | None = None
         self._now = time.monotonic
@@ -249,16 +249,18 @@ class SimCluster(Coordinator):
         return list(dict.fromkeys(n.rack for n in self.nodes if n.dc == dc))
 
     def stats(self, node: SimNode) -> NodeStats:
-        if self._applied:
-            self._count_applied()
+        if self._unsettled_mutations:
+            self._settle_mutation_counts()
         return self._runtime[node.name].stats
 
-    def _count_applied(self) -> None:
+    def _settle_mutation_counts(self) -> None:
+        """Spread the pending MutationStage counts over the nodes (as Storage.settle_counts
+        does with partition counts)."""
         runtimes = self._runtime_at
-        for positions, mutations in self._applied.items():
+        for positions, mutations in self._unsettled_mutations.items():
             for i in positions:
                 runtimes[i].stats.completed["MutationStage"] += mutations
-        self._applied.clear()
+        self._unsettled_mutations.clear()
 
     def endpoint(self, node: SimNode) -> str:
         """``address:storage_port`` as Cassandra names endpoints in *WithPort attributes."""
