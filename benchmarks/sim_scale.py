@@ -14,6 +14,9 @@ Measured:
 - writes: one cassandra-driver session (token-aware, DC-aware on DC1, protocol v4), prepared
   INSERTs at LOCAL_QUORUM with 8 in flight (``benchmarks/sim_writes.run_writes``): writes/s,
   median and p99 round trip, and the CPU per write of the simulator and of the driver;
+- the same from two driver sessions at once, each in a process of its own (one session's
+  own CPU caps it below the simulator's rate at 1,000 nodes): the rate over their common
+  window, the percentiles over all their round trips;
 - raw writes: the same INSERT from one raw pipelined connection (``benchmarks.sim_echo``'s
   client, 32 in flight) to a DC1 coordinator: requests/s and the simulator's CPU per request,
   the write path's own cost at this size with no driver in the way;
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -41,6 +45,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from array import array
 from pathlib import Path
 
 from cassandra import ConsistencyLevel
@@ -50,7 +55,7 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from benchmarks.exporter_bench import proc_figures
 from benchmarks.harness import machine, write_results
 from benchmarks.sim_echo import RawClient, paced, raw_rate
-from benchmarks.sim_writes import run_writes
+from benchmarks.sim_writes import percentile, run_writes
 from tests.support.inventories import generated_inventory, shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace, driver_cluster, running_simulator
@@ -91,19 +96,82 @@ def idle(pid: int, seconds: float) -> dict:
     }
 
 
-def writes(sim, count: int) -> dict:
+def writer_cluster(contact_points: list[str]) -> Cluster:
+    """A driver as the benchmark writes with it: token-aware, DC-aware on DC1, LOCAL_QUORUM."""
     profile = ExecutionProfile(
         load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy("DC1")),
         consistency_level=ConsistencyLevel.LOCAL_QUORUM,
         request_timeout=10,
     )
-    cluster = Cluster(
-        sim.contact_points("DC1")[:3],
+    return Cluster(
+        contact_points,
         protocol_version=4,
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},
         connect_timeout=20,
         control_connection_timeout=20,
     )
+
+
+def _session_writes(contact_points, count: int, offset: int, start, results) -> None:
+    """One driver session in a process of its own (see :func:`driver_sessions`)."""
+    cluster = writer_cluster(contact_points)
+    session = cluster.connect()
+    try:
+        insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
+        run_writes(session, insert, 2000, 8, offset=offset + 10**8)  # warm-up
+        start.wait()  # every session connected and warm: they write together
+        latencies = array("d")
+        began, cpu = time.time(), time.process_time()
+        result = run_writes(session, insert, count, 8, offset, latencies)
+        ended, cpu = time.time(), time.process_time() - cpu
+    finally:
+        cluster.shutdown()
+    results.put({**result, "began": began, "ended": ended, "cpu_s": cpu, "rtt": list(latencies)})
+
+
+def driver_sessions(sim, count: int, sessions: int = 2) -> dict:
+    """``count`` INSERTs at LOCAL_QUORUM from ``sessions`` driver sessions at once, each in
+    its own process with 8 in flight: one Python driver session is bound by its own CPU well
+    below the simulator's rate at 1,000 nodes. The rate is over the sessions' common window;
+    the percentiles are over every round trip."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(sessions + 1), context.Queue()
+    contact_points = sim.contact_points("DC1")[:3]
+    share = count // sessions
+    workers = [
+        context.Process(
+            target=_session_writes, args=(contact_points, share, i * 10**7, start, results)
+        )
+        for i in range(sessions)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        start.wait(timeout=120)
+        sim_cpu = proc_figures(sim.process.pid)[0]
+        runs = [results.get(timeout=300) for _ in workers]
+        sim_cpu = proc_figures(sim.process.pid)[0] - sim_cpu
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+    window = max(r["ended"] for r in runs) - min(r["began"] for r in runs)
+    rtt = sorted(t for r in runs for t in r["rtt"])
+    return {
+        "sessions": sessions,
+        "writes": share * sessions,
+        "failures": sum(r["failures"] for r in runs),
+        "writes_per_s": round(len(rtt) / window, 1),
+        "median_ms": round(statistics.median(rtt) * 1000, 3),
+        "p99_ms": round(percentile(rtt, 0.99) * 1000, 3),
+        "max_ms": round(rtt[-1] * 1000, 3),
+        "per_session_writes_per_s": [r["writes_per_s"] for r in runs],
+        "simulator_cpu_us_per_write": round(sim_cpu / len(rtt) * 1e6, 1),
+        "driver_cpu_us_per_write": round(sum(r["cpu_s"] for r in runs) / len(rtt) * 1e6, 1),
+    }
+
+
+def writes(sim, count: int) -> dict:
+    cluster = writer_cluster(sim.contact_points("DC1")[:3])
     started = time.monotonic()
     session = cluster.connect()
     connected = time.monotonic() - started
@@ -357,6 +425,7 @@ def measure(size: int, idle_seconds: float, count: int, detector: str = "fast") 
             figures = {"nodes": size, "failure_detector": detector, "ready_s": round(ready, 2)}
             figures["idle"] = idle(pid, idle_seconds)
             figures["writes"] = writes(sim, count)
+            figures["two_driver_sessions"] = driver_sessions(sim, 2 * count)
             figures["raw_writes"] = raw_writes(sim, 3 * count)
             figures["paced_writes"] = paced_writes(sim, TARGETS["writes_per_s"], 20.0)
             figures["rss_after_writes_mb"] = round(proc_figures(pid)[1] / 1024 / 1024, 1)

@@ -52,11 +52,15 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def run_writes(session, insert, count: int, in_flight: int, offset: int) -> dict:
-    """``count`` async INSERTs, at most ``in_flight`` outstanding; rate and round trips."""
+def run_writes(
+    session, insert, count: int, in_flight: int, offset: int, latencies: array | None = None
+) -> dict:
+    """``count`` async INSERTs, at most ``in_flight`` outstanding; rate and round trips (each
+    round trip, in seconds, is also left in ``latencies`` when one is given)."""
     slots = threading.Semaphore(in_flight)
     finished = threading.Event()
-    latencies = array("d")  # not a list of floats: the client's full collections would visit each
+    if latencies is None:  # not a list of floats: the client's full collections would visit each
+        latencies = array("d")
     failures: list[str] = []
     lock = threading.Lock()
     remaining = [count]
