@@ -259,6 +259,26 @@ def test_frames_larger_than_a_segment_cross_both_ways(session):
     assert session.execute("SELECT data FROM blobs WHERE k = 1").one().data == payload
 
 
+def test_a_prepared_insert_follows_the_schema_as_it_changes(session):
+    """A statement's table and INSERT shape are looked up once per schema version: an ALTER
+    or a DROP after the PREPARE must still be seen by the next EXECUTE."""
+    session.execute("DROP TABLE IF EXISTS evolving")
+    session.execute("CREATE TABLE evolving (k text PRIMARY KEY, v int)")
+    insert = session.prepare("INSERT INTO evolving (k, v) VALUES (?, ?)")
+    session.execute(insert, ("before", 1))
+    session.execute("ALTER TABLE evolving WITH default_time_to_live = 3600")
+    session.execute(insert, ("after", 2))
+    ttl = {r.k: r.ttl for r in session.execute("SELECT k, TTL(v) AS ttl FROM evolving")}
+    assert ttl["before"] is None and 3500 < ttl["after"] <= 3600
+    session.execute("DROP TABLE evolving")
+    with pytest.raises(InvalidRequest):
+        session.execute(insert, ("gone", 3))
+    session.execute("CREATE TABLE evolving (k text PRIMARY KEY, v int, w text)")
+    session.execute(session.prepare("INSERT INTO evolving (k, v) VALUES (?, ?)"), ("new", 4))
+    rows = session.execute("SELECT k, v, TTL(v) AS ttl FROM evolving").all()
+    assert [(r.k, r.v, r.ttl) for r in rows] == [("new", 4, None)]  # a new table, no TTL
+
+
 def test_truncate_empties_a_table(session):
     session.execute("CREATE TABLE IF NOT EXISTS scratch (k int PRIMARY KEY, v int)")
     for k in range(5):
