@@ -140,7 +140,7 @@ def driver_sessions(sim, count: int, sessions: int = 2) -> dict:
     share = count // sessions
     workers = [
         context.Process(
-            target=_session_writes, args=(contact_points, share, i * 10**7, start, results)
+            target=_session_writes, args=(contact_points, share, (i + 1) * 10**7, start, results)
         )
         for i in range(sessions)
     ]
