@@ -165,6 +165,7 @@ class Coordinator:
         None means the CL is satisfied; otherwise the wait for the silent replicas is returned,
         which ends in WriteTimeout (the caller awaits it). ``repl``: :meth:`replication`'s."""
         rules.validate_for_write(cl)
+        # the coordinator's own counters, not stats(): that settles pending counts, for readers
         completed = self._runtime_at[coordinator.index].stats.completed
         completed["Native-Transport-Requests"] += 1
         if len(mutations) == 1:  # most writes: one partition

@@ -331,11 +331,8 @@ class NodeExecutor:
         schema = self.ctx.schema
         key = (id(stmt), session)
         target = self._targets.get(key)
-        if (
-            target is None
-            or target.schema_version is not schema.version
-            or (target.statement is not stmt)
-        ):
+        stale = target is None or target.schema_version is not schema.version
+        if stale or target.statement is not stmt:
             table = schema.table(self._keyspace(stmt.keyspace, session), stmt.table)
             replication = schema.keyspace(table.keyspace).replication
             placement = self.ctx.cluster.replication(replication)
@@ -403,11 +400,10 @@ class NodeExecutor:
             )
         mutation = mutations[0]
         holds, echo = dml.condition_check(table, stmt, bound, mutation.clustering)
-        replication = self.ctx.schema.keyspace(table.keyspace).replication
         serial = params.serial_consistency or ConsistencyLevel.SERIAL
         applied, current = await self.ctx.cluster.cas(
             self.node,
-            replication,
+            target.replication,
             table.keyspace,
             table.name,
             mutation.partition_key,
