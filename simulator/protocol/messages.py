@@ -147,33 +147,40 @@ _PARAMS_V4 = struct.Struct(">HB")  # <consistency><flags>
 _PARAMS_V5 = struct.Struct(">Hi")
 
 
+_OPTIONAL = _PAGE_SIZE | _PAGING_STATE | _SERIAL_CONSISTENCY | _DEFAULT_TIMESTAMP
+_OPTIONAL |= _WITH_KEYSPACE | _NOW_IN_SECONDS
+
+
 def read_params(r: Reader, version: int = 4) -> QueryParams:
     code, flags = r.fields(_PARAMS_V5 if version >= 5 else _PARAMS_V4)
     cl = _CONSISTENCIES.get(code)
-    p = QueryParams(cl if cl is not None else consistency(code))
+    if cl is None:
+        cl = consistency(code)  # raises
+    names: list[str] | None = None
+    values: list = []
     if flags & _VALUES:
         if flags & _NAMES_FOR_VALUES:
-            p.names = []
+            names = []
             for _ in range(r.short()):
-                p.names.append(r.string())
-                p.values.append(r.value())
+                names.append(r.string())
+                values.append(r.value())
         else:
-            p.values = r.values()
-    p.skip_metadata = bool(flags & _SKIP_METADATA)
-    if flags & _PAGE_SIZE:
-        p.page_size = r.int()
-    if flags & _PAGING_STATE:
-        p.paging_state = r.bytes()
-    if flags & _SERIAL_CONSISTENCY:
-        p.serial_consistency = consistency(r.short())
-    if flags & _DEFAULT_TIMESTAMP:
-        p.timestamp = r.long()
+            values = r.values()
+    skip_metadata = bool(flags & _SKIP_METADATA)
+    if not flags & _OPTIONAL:  # a plain write: built in one call
+        return QueryParams(cl, values, names, skip_metadata)
+    page_size = r.int() if flags & _PAGE_SIZE else None
+    paging_state = r.bytes() if flags & _PAGING_STATE else None
+    serial = consistency(r.short()) if flags & _SERIAL_CONSISTENCY else None
+    timestamp = r.long() if flags & _DEFAULT_TIMESTAMP else None
+    keyspace = now_in_seconds = None
     if version >= 5:
-        if flags & _WITH_KEYSPACE:
-            p.keyspace = r.string()
-        if flags & _NOW_IN_SECONDS:
-            p.now_in_seconds = r.int()
-    return p
+        keyspace = r.string() if flags & _WITH_KEYSPACE else None
+        now_in_seconds = r.int() if flags & _NOW_IN_SECONDS else None
+    return QueryParams(
+        cl, values, names, skip_metadata, page_size, paging_state, serial, timestamp, keyspace,
+        now_in_seconds,
+    )  # fmt: skip
 
 
 def read_query(r: Reader, version: int = 4) -> Query:
