@@ -168,17 +168,20 @@ class Coordinator:
         # the coordinator's own counters, not stats(): that settles pending counts, for readers
         completed = self._runtime_at[coordinator.index].stats.completed
         completed["Native-Transport-Requests"] += 1
-        if len(mutations) == 1:  # most writes: one partition
-            by_partition = {mutations[0].partition_key: mutations}
-        else:
-            by_partition = {}
-            for m in mutations:
-                by_partition.setdefault(m.partition_key, []).append(m)
         # The usual case: the coordinator sees every node alive and no DC link is cut, so a
         # satisfiable CL is available and every powered replica answers (the general path
         # below reaches the same verdicts replica by replica).
         hinted_only = cl is _ANY
-        clear = not hinted_only and self.sees_all_alive(coordinator) and not self.cut_links
+        clear = not hinted_only and not self.cut_links and self.sees_all_alive(coordinator)
+        if clear and len(mutations) == 1:  # most writes: one partition, every replica up
+            plan = self._cached_plan(repl, mutations[0].partition_key, cl, coordinator.dc)
+            if plan[2] and self.all_powered(plan[0]):
+                self._apply_everywhere(plan, mutations)
+                completed["RequestResponseStage"] += 1
+                return None
+        by_partition: dict[bytes, list[Mutation]] = {}
+        for m in mutations:
+            by_partition.setdefault(m.partition_key, []).append(m)
         plans: list[tuple[list[Mutation], Plan]] = []
         for key, muts in by_partition.items():
             plan = self._cached_plan(repl, key, cl, coordinator.dc)
@@ -188,10 +191,7 @@ class Coordinator:
         shortfall: tuple[int, int] | None = None
         for muts, plan in plans:
             if clear and self.all_powered(plan[0]):
-                applied = self._unsettled_mutations
-                applied[plan[0]] = applied.get(plan[0], 0) + len(muts)
-                for m in muts:
-                    self.storage.write(plan[3], m, marker_expiry(m))
+                self._apply_everywhere(plan, muts)
                 continue  # every replica answered: a satisfiable CL is satisfied
             replicas, reqs = self._materialise(plan)
             answered: set[SimNode] = set()
@@ -216,6 +216,13 @@ class Coordinator:
         if shortfall is None:
             return None
         return self._write_timeout(coordinator, cl, shortfall, write_type)
+
+    def _apply_everywhere(self, plan: Plan, mutations: list[Mutation]) -> None:
+        """Apply one partition's ``mutations`` on every replica of ``plan`` (all answered)."""
+        applied = self._unsettled_mutations
+        applied[plan[0]] = applied.get(plan[0], 0) + len(mutations)
+        for m in mutations:
+            self.storage.write(plan[3], m, marker_expiry(m))
 
     async def _write_timeout(
         self, coordinator: SimNode, cl: CL, shortfall: tuple[int, int], write_type: str
