@@ -279,6 +279,33 @@ def test_a_prepared_insert_follows_the_schema_as_it_changes(session):
     assert [(r.k, r.v, r.ttl) for r in rows] == [("new", 4, None)]  # a new table, no TTL
 
 
+def test_a_prepared_insert_reads_back_alike_through_the_lane_and_the_general_path(session):
+    """An untraced prepared INSERT of a new partition takes the simulator's plain-write lane;
+    a traced one (or an overwrite, or an UNSET value) the general path. At the same client
+    timestamp both leave the same rows, cells, nulls and write times; the lane's row is then
+    overwritten, and an UNSET value keeps what was there, as the general path does."""
+    from cassandra.query import UNSET_VALUE
+
+    session.execute(
+        "CREATE TABLE IF NOT EXISTS lanes (k text, at int, body text, n int, PRIMARY KEY (k, at))"
+    )
+    insert = session.prepare("INSERT INTO lanes (k, at, body, n) VALUES (?, ?, ?, ?)")
+    lane_key, general_key = f"lane-{uuid.uuid4()}", f"general-{uuid.uuid4()}"
+    clock = session.cluster.timestamp_generator
+    session.cluster.timestamp_generator = lambda: 1_700_000_000_000_000
+    try:
+        session.execute(insert, (lane_key, 1, "hello", None))
+        session.execute(insert, (general_key, 1, "hello", None), trace=True)
+    finally:
+        session.cluster.timestamp_generator = clock
+    query = "SELECT at, body, n, WRITETIME(body) AS wt, TTL(body) AS ttl FROM lanes WHERE k = %s"
+    lane, general = (session.execute(query, [k]).all() for k in (lane_key, general_key))
+    assert lane == general == [(1, "hello", None, 1_700_000_000_000_000, None)]
+    session.execute(insert, (lane_key, 1, "again", 5))  # held already: merged
+    session.execute(insert, (lane_key, 1, UNSET_VALUE, 6))  # UNSET: the body stays
+    assert [(r.body, r.n) for r in session.execute(query, [lane_key])] == [("again", 6)]
+
+
 def test_truncate_empties_a_table(session):
     session.execute("CREATE TABLE IF NOT EXISTS scratch (k int PRIMARY KEY, v int)")
     for k in range(5):

@@ -217,6 +217,34 @@ class Coordinator:
             return None
         return self._write_timeout(coordinator, cl, shortfall, write_type)
 
+    def insert_new(
+        self,
+        coordinator: SimNode,
+        repl: Replication,
+        table_key: tuple[str, str],
+        key: bytes,
+        clustering: tuple[bytes, ...],
+        row: tuple,
+        cl: CL,
+    ) -> bool:
+        """The usual write of :meth:`write_now`, of one row (:func:`partition.inserted_row`) to
+        a partition no replica holds yet, with every replica up: written and True. False, with
+        nothing done or counted, for any other (``write_now`` decides those). ``cl``: a CL a
+        write may use, not ANY."""
+        if self.cut_links or not self.sees_all_alive(coordinator):
+            return False
+        plan = self._cached_plan(repl, key, cl, coordinator.dc)
+        if not (plan[2] and self.all_powered(plan[0])):
+            return False
+        if not self.storage.insert_new(plan[3], table_key, key, clustering, row):
+            return False
+        completed = self._runtime_at[coordinator.index].stats.completed
+        completed["Native-Transport-Requests"] += 1
+        completed["RequestResponseStage"] += 1
+        applied = self._unsettled_mutations
+        applied[plan[0]] = applied.get(plan[0], 0) + 1
+        return True
+
     def _apply_everywhere(self, plan: Plan, mutations: list[Mutation]) -> None:
         """Apply one partition's ``mutations`` on every replica of ``plan`` (all answered)."""
         applied = self._unsettled_mutations

@@ -107,6 +107,15 @@ def _combine(
     return tuple(flat)
 
 
+def inserted_row(timestamp: int, cells: list[tuple[str, bytes | None]]) -> Row:
+    """The row an INSERT without TTL writes: its marker and ``cells`` (column name and value,
+    sorted by name; None a null) all at ``timestamp``, as :func:`apply` stores it."""
+    flat: list = [timestamp, None, None]
+    for name, value in cells:
+        flat += (name, value, timestamp, None)
+    return tuple(flat)
+
+
 def new(holders: int = 0, tombstone: int | None = None) -> Partition:
     return {HOLDERS: holders, TOMBSTONE: tombstone}
 

@@ -25,8 +25,11 @@ from rackpanel.simulator.cluster import partition as part
 from rackpanel.simulator.cluster.partition import (
     HOLDERS,
     RESERVED,
+    TOMBSTONE,
+    Clustering,
     Partition,
     PartitionData,
+    Row,
     marker_expiry,
     merge,
     resolve,
@@ -249,6 +252,19 @@ class Storage:
         table[key] = _pack(found)
         if stored is None:
             self._remember(table_key, key)
+
+    def insert_new(
+        self, mask: int, table_key: TableKey, key: bytes, clustering: Clustering, row: Row
+    ) -> bool:
+        """Store a partition no replica holds yet, of one row, on the stores of ``mask``;
+        False (nothing done) when some replica holds ``key`` already: :meth:`write` merges."""
+        table = self._table(table_key)
+        if key in table:
+            return False
+        table[key] = _dumps({HOLDERS: mask, TOMBSTONE: None, clustering: row})
+        self._count(mask, 1)
+        self._remember(table_key, key)
+        return True
 
     def repair(self, store: ReplicaStore, table_key: TableKey, key: bytes, data: Partition) -> None:
         """Merge ``data`` into what ``store`` holds for ``key``; the result joins a version of

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from rackpanel.simulator.cluster.partition import inserted_row
 from rackpanel.simulator.cluster.ring import Replication
 from rackpanel.simulator.core import Cell, InvalidRequest, Mutation
 from rackpanel.simulator.cql import ast
@@ -96,6 +97,31 @@ class _InsertShape:
     timed: bool  # USING TTL / TIMESTAMP, or a table default TTL: see timing()
     ttl: Any
     timestamp: Any
+    plain: bool  # untimed, every value a bind marker: see new_row()
+
+    def new_row(
+        self, values: list, default_ts: int | None
+    ) -> tuple[bytes, tuple[bytes, ...], tuple] | None:
+        """A plain INSERT's partition key, clustering and row as storage keeps it
+        (:func:`partition.inserted_row`); None when a key part is null or unset or a value
+        unset, which :meth:`mutation` handles (or refuses)."""
+        if len(self.key) == 1:
+            key = values[self.key[0].marker]
+            if type(key) is not bytes:
+                return None
+        else:
+            parts = [values[slot.marker] for slot in self.key]
+            if any(type(part) is not bytes for part in parts):
+                return None
+            key = routing_key(parts)
+        clustering = tuple([values[slot.marker] for slot in self.clustering])
+        if any(type(value) is not bytes for value in clustering):
+            return None
+        cells = [(slot.column.name, values[slot.marker]) for slot in self.regular]
+        if any(value is UNSET for _, value in cells):
+            return None
+        timestamp = default_ts if default_ts is not None else now_micros()
+        return key, clustering, inserted_row(timestamp, cells)
 
     def mutation(self, bound: Bound, default_ts: int | None) -> Mutation:
         if self.timed:
@@ -151,6 +177,7 @@ def _insert_shape(table: TableDef, stmt: ast.Insert) -> _InsertShape:
         timed,
         stmt.ttl,
         stmt.timestamp,
+        not timed and all(slot.marker >= 0 for slot in given.values()),
     )
 
 

@@ -48,6 +48,13 @@ from rackpanel.simulator.schema import TableDef
 _UNTRACED: contextlib.nullcontext[None] = contextlib.nullcontext()
 
 MODIFICATIONS = (ast.Insert, ast.Update, ast.Delete)
+# the CLs of plain_write, by code: every one a write may use but ANY (hinted only) and the
+# serial ones (refused)
+_PLAIN_WRITE_CLS = {
+    int(cl): cl
+    for cl in ConsistencyLevel
+    if cl not in (ConsistencyLevel.ANY, ConsistencyLevel.SERIAL, ConsistencyLevel.LOCAL_SERIAL)
+}
 BATCH_WRITE_TYPES = {0: "BATCH", 1: "UNLOGGED_BATCH", 2: "COUNTER"}
 BATCH_KINDS = {"LOGGED": 0, "UNLOGGED": 1, "COUNTER": 2}
 TRACED_PARTITIONS = 3  # partitions whose replicas a trace tells about (an IN list has more)
@@ -103,6 +110,36 @@ class NodeExecutor:
         if not request.tracing and isinstance(statement, MODIFICATIONS):
             return self._modify(statement, prepared.keyspace, bound, params, request)
         return self._execute(conn, request, prepared, bound)
+
+    def plain_write(
+        self, statement_id: bytes, consistency: int, values: list, timestamp: int | None
+    ) -> bytes | None:
+        """The usual EXECUTE, done without request, Bound or Mutation objects: a prepared
+        INSERT with every value a bind marker, no TTL, TIMESTAMP or IF, of a new partition
+        whose replicas all answer. None, with nothing done, for any other: :meth:`execute`
+        runs those (and raises what they raise, in its order)."""
+        prepared = self.prepared.get(statement_id)
+        if prepared is None:
+            return None
+        statement = prepared.statement
+        cl = _PLAIN_WRITE_CLS.get(consistency)
+        if cl is None or type(statement) is not ast.Insert:
+            return None
+        if len(values) != len(statement.bind_markers):
+            return None
+        target = self._write_target(statement, prepared.keyspace)
+        shape = target.shape
+        if shape is None or not shape.plain or target.conditional:
+            return None
+        row = shape.new_row(values, timestamp)
+        if row is None:
+            return None
+        table = shape.table
+        key, clustering, cells = row
+        written = self.ctx.cluster.insert_new(
+            self.node, target.placement, (table.keyspace, table.name), key, clustering, cells, cl
+        )
+        return messages.RESULT_VOID_BODY if written else None
 
     async def _execute(
         self, conn: Any, request: messages.Execute, prepared: Prepared, bound: Bound

@@ -51,6 +51,7 @@ EVENT_TYPES = {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"}
 _LINGER_ZERO = struct.pack("ii", 1, 0)
 FRAMES_PER_TURN = 32  # frames of one connection handled per loop turn (fairness)
 _RESULT = int(Opcode.RESULT)  # looked up once, not per answer
+_EXECUTE = int(Opcode.EXECUTE)
 
 
 # What a handler gives for a request: the RESULT body, or the coroutine that will produce it
@@ -68,6 +69,13 @@ class RequestHandler(Protocol):
     def execute(self, conn: Connection, request: messages.Execute) -> Outcome: ...
 
     def batch(self, conn: Connection, request: messages.Batch) -> Outcome: ...
+
+    def plain_write(
+        self, statement_id: bytes, consistency: int, values: list, timestamp: int | None
+    ) -> bytes | None:
+        """A :func:`messages.read_plain_execute` EXECUTE done at once: the RESULT body, or
+        None (nothing done) for one ``execute`` must run."""
+        ...
 
 
 # opcode → (decode the body, the handler's method that runs it)
@@ -94,6 +102,7 @@ class Connection(asyncio.Protocol):
         self._requests = {  # opcode → (decode the body, the bound handler method)
             opcode: (read, getattr(handler, method)) for opcode, (read, method) in _REQUESTS.items()
         }
+        self._plain_write = handler.plain_write
         self._on_lost = on_lost
         self._reachable = reachable
         self.transport: asyncio.Transport | None = None
@@ -371,6 +380,9 @@ class Connection(asyncio.Protocol):
         if not self.ready:
             self.protocol_version = version  # answer in the version the client speaks
         kind = self._requests.get(opcode) if self.ready else None
+        plain = opcode == _EXECUTE and kind is not None and not flags & FLAG_TRACING
+        if plain and self._write_plainly(stream, body):
+            return
         try:
             reader = Reader(body)
             if kind is not None:  # QUERY, PREPARE, EXECUTE, BATCH: most frames
@@ -393,6 +405,22 @@ class Connection(asyncio.Protocol):
             self._fail(stream, exc)
         except CqlError as exc:
             self._send_error(stream, exc)
+
+    def _write_plainly(self, stream: int, body: bytes) -> bool:
+        """Most EXECUTEs (a prepared INSERT whose replicas all answer), done without request
+        objects; False when this one is not, for the general path."""
+        plain = messages.read_plain_execute(body, self.protocol_version)
+        if plain is None:
+            return False
+        try:
+            answer = self._plain_write(*plain)
+        except BaseException as exc:  # answered (or re-raised if not an Exception)
+            self._answer_failure(stream, exc)
+            return True
+        if answer is None:
+            return False
+        self._send(stream, _RESULT, answer)
+        return True
 
     def _startup(self, stream: int, startup: messages.Startup) -> None:
         compression = startup.options.get("COMPRESSION")

@@ -183,6 +183,32 @@ def read_params(r: Reader, version: int = 4) -> QueryParams:
     )  # fmt: skip
 
 
+_PLAIN = _VALUES | _SKIP_METADATA | _PAGE_SIZE | _DEFAULT_TIMESTAMP
+
+
+def read_plain_execute(body: bytes, version: int) -> tuple[bytes, int, list, int | None] | None:
+    """The usual EXECUTE, read without building request objects: (statement id, consistency
+    code, values, the client's timestamp or None). It binds values by position and may carry
+    a page size (ignored here: a write has no pages) and the client's timestamp; any other
+    body (named values, a paging state, a serial CL, a v5 keyspace or clock, a malformed one)
+    gives None, for :func:`read_execute` (which raises for the malformed)."""
+    r = Reader(body)
+    try:
+        statement_id = r.short_bytes()
+        if version >= 5:
+            r.short_bytes()  # the result metadata id: a write's answer has no rows
+        code, flags = r.fields(_PARAMS_V5 if version >= 5 else _PARAMS_V4)
+        if flags & ~_PLAIN or not flags & _VALUES:
+            return None
+        values = r.values()
+        if flags & _PAGE_SIZE:
+            r.int()
+        timestamp = r.long() if flags & _DEFAULT_TIMESTAMP else None
+    except ProtocolError:
+        return None
+    return statement_id, code, values, timestamp
+
+
 def read_query(r: Reader, version: int = 4) -> Query:
     return Query(r.long_string(), read_params(r, version))
 
