@@ -261,8 +261,9 @@ class Storage:
         table = self._table(table_key)
         if key in table:
             return False
-        table[key] = _dumps({HOLDERS: mask, TOMBSTONE: None, clustering: row})
-        self._count(mask, 1)
+        table[key] = marshal.dumps({HOLDERS: mask, TOMBSTONE: None, clustering: row}, 2)
+        unsettled = self._unsettled  # self._count(mask, 1), without the call
+        unsettled[mask] = unsettled.get(mask, 0) + 1
         self._remember(table_key, key)
         return True
 

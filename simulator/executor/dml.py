@@ -111,15 +111,22 @@ class _InsertShape:
                 return None
         else:
             parts = [values[slot.marker] for slot in self.key]
-            if any(type(part) is not bytes for part in parts):
-                return None
+            for part in parts:
+                if type(part) is not bytes:
+                    return None
             key = routing_key(parts)
-        clustering = tuple([values[slot.marker] for slot in self.clustering])
-        if any(type(value) is not bytes for value in clustering):
-            return None
-        cells = [(slot.column.name, values[slot.marker]) for slot in self.regular]
-        if any(value is UNSET for _, value in cells):
-            return None
+        clustering: tuple[bytes, ...] = ()
+        if self.clustering:
+            clustering = tuple([values[slot.marker] for slot in self.clustering])
+            for value in clustering:
+                if type(value) is not bytes:
+                    return None
+        cells = []
+        for slot in self.regular:
+            value = values[slot.marker]
+            if value is UNSET:
+                return None
+            cells.append((slot.column.name, value))
         timestamp = default_ts if default_ts is not None else now_micros()
         return key, clustering, inserted_row(timestamp, cells)
 
