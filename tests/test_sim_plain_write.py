@@ -115,3 +115,40 @@ def test_the_lane_leaves_every_other_write_to_the_general_path(demo_inventory):
             assert cluster.storage.versions(("ks", "events"), b"fresh") == ()
 
     asyncio.run(scenario())
+
+
+def test_a_node_down_elsewhere_leaves_the_lane_to_the_writes_it_does_not_hold(demo_inventory):
+    """A coordinator doubting one node (a large cluster's detectors always doubt a few) still
+    writes in the lane, and in write_now's every-replica-up path, every partition that node
+    does not hold; the partitions it holds go replica by replica (hinted)."""
+
+    async def scenario() -> None:
+        async with running(fast_cluster(demo_inventory)) as cluster:
+            coordinator = cluster.node("rpidc1r1n1")
+            repl = cluster.replication(REPLICATION)
+            victim = cluster.node("rpidc1r3n2")
+            cluster.power_off(victim.name)
+            await until(lambda: not cluster.is_alive(coordinator, victim))
+            one = b"\x00\x00\x00\x01"
+            held, free = [], []
+            for i in range(40):
+                key = f"elsewhere-{i}".encode()
+                replicas = cluster.replicas(REPLICATION, cluster.token(key))
+                (held if victim in replicas else free).append(key)
+            assert held and free
+            for key in free + held:
+                _, clustering, row = SHAPE.new_row([key, one, one, b"b", None], TS)
+                written = cluster.insert_new(
+                    coordinator, repl, ("ks", "events"), key, clustering, row, CL.LOCAL_QUORUM
+                )
+                assert written == (key in free), key
+            hinted = cluster.pending_hints(coordinator).get(victim.name, [])
+            assert hinted == []  # nothing was written for the held keys yet
+            for key in held:  # the general path: written, and a hint for the victim
+                mutation = SHAPE.mutation(
+                    Bound([key, one, one, b"b", None], None, INSERT.bind_markers), TS
+                )
+                assert cluster.write_now(coordinator, repl, [mutation], CL.LOCAL_QUORUM) is None
+            assert len(cluster.pending_hints(coordinator)[victim.name]) == len(held)
+
+    asyncio.run(scenario())

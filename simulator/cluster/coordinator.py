@@ -58,7 +58,7 @@ class Coordinator:
     """Request logic of :class:`~simulator.cluster.model.SimCluster` (mixed into it).
 
     The mixin relies on SimCluster for ``ring``, ``replication()``, ``is_alive()``,
-    ``sees_all_alive()``, ``all_powered()``, ``reachable()``, ``cut_links``, ``stats()``,
+    ``sees_alive()``, ``all_powered()``, ``reachable()``, ``cut_links``, ``stats()``,
     ``_hint()``, ``_runtime``, ``_runtime_at``, ``_plans``, ``_unsettled_mutations`` and the
     request timeouts.
     """
@@ -168,28 +168,29 @@ class Coordinator:
         # the coordinator's own counters, not stats(): that settles pending counts, for readers
         completed = self._runtime_at[coordinator.index].stats.completed
         completed["Native-Transport-Requests"] += 1
-        # The usual case: the coordinator sees every node alive and no DC link is cut, so a
-        # satisfiable CL is available and every powered replica answers (the general path
+        # The usual case: the coordinator sees every replica alive and no DC link is cut, so
+        # a satisfiable CL is available and every powered replica answers (the general path
         # below reaches the same verdicts replica by replica).
         hinted_only = cl is _ANY
-        clear = not hinted_only and not self.cut_links and self.sees_all_alive(coordinator)
-        if clear and len(mutations) == 1:  # most writes: one partition, every replica up
+        linked = not hinted_only and not self.cut_links
+        if linked and len(mutations) == 1:  # most writes: one partition, every replica up
             plan = self._cached_plan(repl, mutations[0].partition_key, cl, coordinator.dc)
-            if plan[2] and self.all_powered(plan[0]):
+            if self._clear(coordinator, plan) and self.all_powered(plan[0]):
                 self._apply_everywhere(plan, mutations)
                 completed["RequestResponseStage"] += 1
                 return None
         by_partition: dict[bytes, list[Mutation]] = {}
         for m in mutations:
             by_partition.setdefault(m.partition_key, []).append(m)
-        plans: list[tuple[list[Mutation], Plan]] = []
+        plans: list[tuple[list[Mutation], Plan, bool]] = []
         for key, muts in by_partition.items():
             plan = self._cached_plan(repl, key, cl, coordinator.dc)
-            if not hinted_only and not (clear and plan[2]):
+            clear = linked and self._clear(coordinator, plan)
+            if not hinted_only and not clear:
                 self._unavailable(coordinator, cl, self._materialise(plan)[1], "Write")
-            plans.append((muts, plan))
+            plans.append((muts, plan, clear))
         shortfall: tuple[int, int] | None = None
-        for muts, plan in plans:
+        for muts, plan, clear in plans:
             if clear and self.all_powered(plan[0]):
                 self._apply_everywhere(plan, muts)
                 continue  # every replica answered: a satisfiable CL is satisfied
@@ -231,10 +232,10 @@ class Coordinator:
         a partition no replica holds yet, with every replica up: written and True. False, with
         nothing done or counted, for any other (``write_now`` decides those). ``cl``: a CL a
         write may use, not ANY."""
-        if self.cut_links or not self.sees_all_alive(coordinator):
+        if self.cut_links:
             return False
         plan = self._cached_plan(repl, key, cl, coordinator.dc)
-        if not (plan[2] and self.all_powered(plan[0])):
+        if not (self._clear(coordinator, plan) and self.all_powered(plan[0])):
             return False
         if not self.storage.insert_new(plan[3], table_key, key, clustering, row):
             return False
@@ -244,6 +245,11 @@ class Coordinator:
         applied = self._unsettled_mutations
         applied[plan[0]] = applied.get(plan[0], 0) + 1
         return True
+
+    def _clear(self, coordinator: SimNode, plan: Plan) -> bool:
+        """Whether ``plan``'s CL is satisfiable and ``coordinator`` sees every one of its
+        replicas alive (however many other nodes it doubts)."""
+        return plan[2] and self.sees_alive(coordinator, plan[0])
 
     def _apply_everywhere(self, plan: Plan, mutations: list[Mutation]) -> None:
         """Apply one partition's ``mutations`` on every replica of ``plan`` (all answered)."""

@@ -344,6 +344,12 @@ class SimCluster(Coordinator):
         """Whether ``observer``'s failure detector judges every other node up."""
         return not self.gossip.down[observer.index]
 
+    def sees_alive(self, observer: SimNode, positions: Sequence[int]) -> bool:
+        """Whether ``observer``'s failure detector judges every node at ``positions`` (in
+        ``nodes`` order) up: all of a write's replicas, say, while it doubts others."""
+        down = self.gossip.down[observer.index]
+        return not down or down.isdisjoint(positions)
+
     def all_powered(self, positions: Sequence[int]) -> bool:
         """Whether the nodes at ``positions`` (in ``nodes`` order) all have power."""
         return not self._unpowered or self._unpowered.isdisjoint(positions)
