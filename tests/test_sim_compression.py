@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import socket
 import struct
+import uuid
 
 import lz4.block
 import pytest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import RoundRobinPolicy
 
+from tests.support.sim import DEMO_REPLICATION
 from tests.test_sim_protocol import (
     ERROR,
     OPTIONS,
@@ -83,6 +85,14 @@ def test_the_driver_works_compressed_on_every_version(sim, version, compression)
         assert len(list(session.execute("SELECT * FROM system_schema.columns"))) > 100
         lookup = session.prepare("SELECT key FROM system.local WHERE key = ?")
         assert session.execute(lookup, ["local"]).one().key == "local"
+        # a prepared INSERT of a new partition: the simulator's plain-write lane, compressed
+        session.execute(
+            f"CREATE KEYSPACE IF NOT EXISTS squeezed WITH replication = {DEMO_REPLICATION}"
+        )
+        session.execute("CREATE TABLE IF NOT EXISTS squeezed.kv (k text PRIMARY KEY, v text)")
+        key = f"{version}-{compression}-{uuid.uuid4()}"
+        session.execute(session.prepare("INSERT INTO squeezed.kv (k, v) VALUES (?, ?)"), [key, "x"])
+        assert session.execute("SELECT v FROM squeezed.kv WHERE k = %s", [key]).one().v == "x"
     finally:
         cluster.shutdown()
 
