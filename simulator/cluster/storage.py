@@ -223,9 +223,7 @@ class Storage:
         if stored is None and mask:  # most writes to a growing table: a new partition
             created = part.new(mask)
             part.apply(created, mutation, marker_expires_at)
-            table[key] = _dumps(created)  # one mutation, one row at most: packed
-            self._count(mask, 1)
-            self._remember(table_key, key)
+            self._add(table, table_key, key, created)
             return
         if type(stored) is dict and stored[HOLDERS] == mask:  # a big partition, live
             part.apply(stored, mutation, marker_expires_at)
@@ -261,11 +259,18 @@ class Storage:
         table = self._table(table_key)
         if key in table:
             return False
-        table[key] = marshal.dumps({HOLDERS: mask, TOMBSTONE: None, clustering: row}, 2)
-        unsettled = self._unsettled  # self._count(mask, 1), without the call
-        unsettled[mask] = unsettled.get(mask, 0) + 1
-        self._remember(table_key, key)
+        self._add(table, table_key, key, {HOLDERS: mask, TOMBSTONE: None, clustering: row})
         return True
+
+    def _add(
+        self, table: dict[bytes, Stored], table_key: TableKey, key: bytes, created: Partition
+    ) -> None:
+        """Store ``created``, a partition of one row at most that no replica held, packed."""
+        table[key] = _dumps(created)
+        holders = created[HOLDERS]
+        unsettled = self._unsettled  # self._count(holders, 1), without the call
+        unsettled[holders] = unsettled.get(holders, 0) + 1
+        self._remember(table_key, key)
 
     def repair(self, store: ReplicaStore, table_key: TableKey, key: bytes, data: Partition) -> None:
         """Merge ``data`` into what ``store`` holds for ``key``; the result joins a version of

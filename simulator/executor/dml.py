@@ -110,17 +110,15 @@ class _InsertShape:
             if type(key) is not bytes:
                 return None
         else:
-            parts = [values[slot.marker] for slot in self.key]
-            for part in parts:
-                if type(part) is not bytes:
-                    return None
-            key = routing_key(parts)
-        clustering: tuple[bytes, ...] = ()
+            parts = _key_values(self.key, values)
+            if parts is None:
+                return None
+            key = routing_key(list(parts))
+        clustering: tuple[bytes, ...] | None = ()
         if self.clustering:
-            clustering = tuple([values[slot.marker] for slot in self.clustering])
-            for value in clustering:
-                if type(value) is not bytes:
-                    return None
+            clustering = _key_values(self.clustering, values)
+            if clustering is None:
+                return None
         cells = []
         for slot in self.regular:
             value = values[slot.marker]
@@ -157,6 +155,15 @@ class _InsertShape:
                 cells[slot.column.name] = cell
         table = self.table
         return Mutation(table.keyspace, table.name, key, clustering, cells, timestamp)
+
+
+def _key_values(slots: tuple[_Slot, ...], values: list) -> tuple[bytes, ...] | None:
+    """The values bound to key-part ``slots`` (bind markers), or None if one is null or unset."""
+    found = tuple([values[slot.marker] for slot in slots])
+    for value in found:
+        if type(value) is not bytes:
+            return None
+    return found
 
 
 def _slot(column: ColumnDef, term: ast.Term) -> _Slot:

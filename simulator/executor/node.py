@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Awaitable, Iterator
 from typing import Any
 
+from rackpanel.simulator.cluster.consistency import SERIALS
 from rackpanel.simulator.cluster.coordinator import RepairObserver
 from rackpanel.simulator.core import (
     ConsistencyLevel,
@@ -48,12 +49,10 @@ from rackpanel.simulator.schema import TableDef
 _UNTRACED: contextlib.nullcontext[None] = contextlib.nullcontext()
 
 MODIFICATIONS = (ast.Insert, ast.Update, ast.Delete)
-# the CLs of plain_write, by code: every one a write may use but ANY (hinted only) and the
-# serial ones (refused)
+# the CLs of plain_write, by code: every one a write may use (consistency.validate_for_write)
+# but ANY, which is hinted only
 _PLAIN_WRITE_CLS = {
-    int(cl): cl
-    for cl in ConsistencyLevel
-    if cl not in (ConsistencyLevel.ANY, ConsistencyLevel.SERIAL, ConsistencyLevel.LOCAL_SERIAL)
+    int(cl): cl for cl in ConsistencyLevel if cl is not ConsistencyLevel.ANY and cl not in SERIALS
 }
 BATCH_WRITE_TYPES = {0: "BATCH", 1: "UNLOGGED_BATCH", 2: "COUNTER"}
 BATCH_KINDS = {"LOGGED": 0, "UNLOGGED": 1, "COUNTER": 2}
