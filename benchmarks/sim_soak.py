@@ -1,7 +1,7 @@
-"""The demo left running: the simulator's and a writer's memory over a long window at a steady
-write rate, with racks cut and restored on a cycle, past the simulator's storage bound.
+"""The demo left running: the memory of the simulator, a writer and an exporter over a long
+window at a steady write rate, with racks cut and restored on a cycle, past the storage bound.
 
-    .venv/bin/python -m benchmarks.sim_soak [--minutes 10] [--rate 1000] [--max-partitions 100000]
+    .venv/bin/python -m benchmarks.sim_soak [--minutes 12] [--rate 1000] [--max-partitions 100000]
                                             [--cycle 60] [--cut 20]
 
 A real ``rackpanel sim`` (shifted demo inventory, fast failure detector) stores at most
@@ -169,12 +169,12 @@ def summarise(samples: list[dict], cuts: list[dict], rate: float, max_partitions
         "exporter_cpu_pct": cpu_pct(first, last, "exporter_cpu_s"),
         "rate_asked": rate,
         "max_partitions": max_partitions,
-    }  # fmt: skip
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=12.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="the writer's --rate")
     parser.add_argument("--max-partitions", type=int, default=100_000)
     parser.add_argument("--cycle", type=float, default=60.0, help="seconds between rack cuts")
