@@ -253,13 +253,8 @@ def exporter_for(sim, node_address: str, listen: str) -> subprocess.Popen:
 
 def exporter_down(url: str, rack_addresses: set[str]) -> set[str]:
     """Rack endpoints the exporter's page shows as down (cassandra_endpoint_up 0)."""
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            page = response.read().decode()
-    except OSError:
-        return set()
     down = set()
-    for line in page.splitlines():
+    for line in page(url).splitlines():
         if line.startswith("cassandra_endpoint_up{") and line.endswith(" 0.0"):
             for address in rack_addresses:
                 if f'endpoint="{address}"' in line:
@@ -302,7 +297,7 @@ def rack_cut(sim, octet: int) -> dict:
     url = f"http://{listen}/metrics"
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and "cassandra_endpoint_up{" not in _page(url):
+        while time.monotonic() < deadline and "cassandra_endpoint_up{" not in page(url):
             time.sleep(0.5)
         time.sleep(3)  # a few collections
         state = sim.state()
@@ -350,7 +345,8 @@ def rack_cut(sim, octet: int) -> dict:
     }
 
 
-def _page(url: str) -> str:
+def page(url: str) -> str:
+    """The text at ``url`` (an exporter's /metrics), or "" when it does not answer."""
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.read().decode()

@@ -28,7 +28,6 @@ import os
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ from rackpanel.lcd_writer.client import WriterClient
 
 from benchmarks.exporter_bench import proc_figures
 from benchmarks.harness import machine, write_results
-from benchmarks.sim_scale import exporter_for
+from benchmarks.sim_scale import exporter_for, page
 from benchmarks.writer_throughput import WRITER_HTTP, start_writer, wait_for_successes
 from tests.support.contract import parse_page
 from tests.support.inventories import shifted_inventory
@@ -53,12 +52,8 @@ WRITER_PORT = 9631
 
 def exporter_up(url: str) -> float | None:
     """The exporter's ``cassandra_up`` (1 when its last collection reached the node)."""
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            page = response.read().decode()
-    except OSError:
-        return None
-    return parse_page(page)[1].get("cassandra_up", {}).get((), None)
+    text = page(url)
+    return parse_page(text)[1].get("cassandra_up", {}).get((), None) if text else None
 
 
 def sample(pids: dict[str, int], client: WriterClient, exporter_url: str, began: float) -> dict:
