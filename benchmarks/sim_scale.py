@@ -12,12 +12,13 @@ Measured:
   included);
 - RSS at ready, then every 5 s through ``--idle`` seconds of idle; idle CPU over that window;
 - writes: one cassandra-driver session (token-aware, DC-aware on DC1, protocol v4), prepared
-  INSERTs at LOCAL_QUORUM with 8 in flight (``benchmarks/sim_writes.run_writes``), three
-  rounds of ``--writes`` each (the median round by rate is the headline, every round is kept):
-  writes/s, median and p99 round trip, and the CPU per write of the simulator and of the driver;
-- the same from two driver sessions at once, each in a process of its own (one session's
-  own CPU caps it below the simulator's rate at 1,000 nodes): the rate over their common
-  window, the percentiles over all their round trips;
+  INSERTs at LOCAL_QUORUM with 8 in flight, three rounds of ``--writes`` each in two patterns:
+  8 callback chains on the driver's event loop (``sim_writes.chained_writes``, the driver's
+  fastest; the median round by rate is the headline) and submits from the application's
+  thread (``sim_writes.run_writes``, kept as ``threaded``); every round is kept: writes/s,
+  median and p99 round trip, and the CPU per write of the simulator and of the driver;
+- the same (chained) from two driver sessions at once, each in a process of its own: the
+  rate over their common window, the percentiles over all their round trips;
 - raw writes: the same INSERT from one raw pipelined connection (``benchmarks.sim_echo``'s
   client, 32 in flight) to a DC1 coordinator: requests/s and the simulator's CPU per request,
   the write path's own cost at this size with no driver in the way;
@@ -56,7 +57,7 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from benchmarks.exporter_bench import proc_figures
 from benchmarks.harness import machine, write_results
 from benchmarks.sim_echo import RawClient, paced, raw_rate
-from benchmarks.sim_writes import percentile, run_writes
+from benchmarks.sim_writes import chained_writes, percentile, run_writes
 from tests.support.inventories import generated_inventory, shifted_inventory
 from tests.support.lab import loopback_octet
 from tests.support.sim import create_keyspace, driver_cluster, running_simulator
@@ -119,11 +120,11 @@ def _session_writes(contact_points, count: int, offset: int, start, results) -> 
     session = cluster.connect()
     try:
         insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
-        run_writes(session, insert, 2000, 8, offset=offset + 10**8)  # warm-up
+        chained_writes(session, insert, 2000, 8, offset=offset + 10**8)  # warm-up
         start.wait()  # every session connected and warm: they write together
         latencies = array("d")
         began, cpu = time.time(), time.process_time()
-        result = run_writes(session, insert, count, 8, offset, latencies)
+        result = chained_writes(session, insert, count, 8, offset, latencies)
         ended, cpu = time.time(), time.process_time() - cpu
     finally:
         cluster.shutdown()
@@ -171,36 +172,54 @@ def driver_sessions(sim, count: int, sessions: int = 2) -> dict:
     }
 
 
+# One driver session's two ways to keep 8 writes in flight: callback chains on the driver's
+# event loop thread (its fastest, the headline) and submits from the application's thread.
+PATTERNS = {"chained": chained_writes, "threaded": run_writes}
+
+
 def writes(sim, count: int, rounds: int = 3) -> dict:
-    """One driver session: ``rounds`` runs of ``count`` INSERTs after one warm-up, so that a
-    spell of the box shows as one round's figures; the headline is the median round (by rate)."""
+    """One driver session: ``rounds`` rounds after one warm-up, each a run of ``count`` INSERTs
+    in each of :data:`PATTERNS`, so that a spell of the box shows as one round's figures and
+    hits both patterns alike. The headline is the median chained round (by rate); the median
+    threaded round and every round are kept."""
     cluster = writer_cluster(sim.contact_points("DC1")[:3])
     started = time.monotonic()
     session = cluster.connect()
     connected = time.monotonic() - started
+    runs: dict[str, list[dict]] = {name: [] for name in PATTERNS}
     try:
         create_keyspace(session, "bench", "kv (k text PRIMARY KEY, v int)")
         insert = session.prepare("INSERT INTO bench.kv (k, v) VALUES (?, ?)")
-        run_writes(session, insert, 2000, 8, offset=10**8)  # warm-up
-        runs = [timed_writes(sim, session, insert, count, i * 10**7) for i in range(rounds)]
+        chained_writes(session, insert, 2000, 8, offset=10**8)  # warm-up
+        for i in range(rounds):
+            for j, (name, pattern) in enumerate(PATTERNS.items()):
+                offset = (i * len(PATTERNS) + j) * 10**7
+                runs[name].append(timed_writes(sim, pattern, session, insert, count, offset))
     finally:
         cluster.shutdown()
-    middle = sorted(runs, key=lambda r: r["writes_per_s"])[len(runs) // 2]
     kept = ("writes_per_s", "median_ms", "p99_ms")
     kept += ("simulator_cpu_us_per_write", "driver_cpu_us_per_write")
+    figures = {
+        name: {**median_round(rs), "rounds": [{k: r[k] for k in kept} for r in rs]}
+        for name, rs in runs.items()
+    }
     return {
         "driver_connect_s": round(connected, 2),
-        **middle,
-        "rounds": [{k: r[k] for k in kept} for r in runs],
-    }
+        "pattern": "chained",
+        **figures.pop("chained"),
+    } | figures
 
 
-def timed_writes(sim, session, insert, count: int, offset: int) -> dict:
-    """``count`` INSERTs, 8 in flight: rate, round trips, and who is the limit: the CPU per
-    write of the simulator and of the driver (its libev loop walks every pooled connection on
-    each turn: one per DC1 node with this policy)."""
+def median_round(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda r: r["writes_per_s"])[len(runs) // 2]
+
+
+def timed_writes(sim, pattern, session, insert, count: int, offset: int) -> dict:
+    """``count`` INSERTs in ``pattern``, 8 in flight: rate, round trips, and who is the limit:
+    the CPU per write of the simulator and of the driver (its libev loop walks every pooled
+    connection on each turn: one per DC1 node with this policy)."""
     sim_cpu, client_cpu = proc_figures(sim.process.pid)[0], time.process_time()
-    result = run_writes(session, insert, count, 8, offset)
+    result = pattern(session, insert, count, 8, offset)
     sim_cpu = proc_figures(sim.process.pid)[0] - sim_cpu
     client_cpu = time.process_time() - client_cpu
     return {
