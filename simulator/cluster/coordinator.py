@@ -32,6 +32,7 @@ from rackpanel.simulator.core import ConsistencyLevel as CL
 from rackpanel.simulator.core import Mutation, ReadTimeout, Unavailable, WriteTimeout
 
 if TYPE_CHECKING:
+    from rackpanel.simulator.cluster.gossip import Gossip
     from rackpanel.simulator.cluster.model import NodeRuntime
     from rackpanel.simulator.cluster.node import SimNode
 
@@ -60,7 +61,8 @@ class Coordinator:
     The mixin relies on SimCluster for ``ring``, ``replication()``, ``is_alive()``,
     ``sees_alive()``, ``all_powered()``, ``reachable()``, ``cut_links``, ``stats()``,
     ``_hint()``, ``_runtime``, ``_runtime_at``, ``_plans``, ``_unsettled_mutations`` and the
-    request timeouts.
+    request timeouts; :meth:`insert_new` reads what ``sees_alive()`` and ``all_powered()`` read
+    (``gossip.down``, ``_unpowered``) itself.
     """
 
     ring: Ring
@@ -71,6 +73,8 @@ class Coordinator:
     _unsettled_mutations: dict[tuple[int, ...], int]
     _runtime: dict[str, NodeRuntime]
     _runtime_at: list[NodeRuntime]  # in the ring's node order
+    gossip: Gossip
+    _unpowered: set[int]  # indexes (ring positions) of the nodes without power
 
     # ---- coordinator: writes -----------------------------------------------------------------
 
@@ -87,7 +91,7 @@ class Coordinator:
     def _cached_plan(self, repl: Replication, key: bytes, cl: CL, dc: str) -> Plan:
         """The :data:`Plan` of a partition key, cached per vnode range, CL and coordinator DC."""
         ring = self.ring
-        index = ring.index_of(murmur3_token(key))
+        index = ring.index_of_key(key)
         known = self._plans.get(id(repl))
         if known is None or known[0] is not repl:
             known = self._plans[id(repl)] = (repl, {})
@@ -235,7 +239,12 @@ class Coordinator:
         if self.cut_links:
             return False
         plan = self._cached_plan(repl, key, cl, coordinator.dc)
-        if not (self._clear(coordinator, plan) and self.all_powered(plan[0])):
+        replicas = plan[0]
+        # _clear() and all_powered(), without the calls: this runs for most writes
+        doubted, unpowered = self.gossip.down[coordinator.index], self._unpowered
+        if not plan[2] or (doubted and not doubted.isdisjoint(replicas)):
+            return False
+        if unpowered and not unpowered.isdisjoint(replicas):
             return False
         if not self.storage.insert_new(plan[3], table_key, key, clustering, row):
             return False

@@ -129,6 +129,12 @@ class Ring:
         i = bisect_left(self.tokens, tok)
         return i if i < len(self.tokens) else 0
 
+    def index_of_key(self, routing_key: bytes) -> int:
+        """:meth:`index_of` the :func:`token` of ``routing_key``, in one call (most requests)."""
+        hashed = murmur3(routing_key)
+        i = bisect_left(self.tokens, hashed if hashed != MIN_TOKEN else MAX_TOKEN)
+        return i if i < len(self.tokens) else 0
+
     def range_of(self, tok: int) -> tuple[int, int]:
         """The vnode range (left, right] that holds ``tok``: from the previous ring token."""
         i = self.index_of(tok)

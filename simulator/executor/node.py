@@ -8,11 +8,12 @@ body of a RESULT frame (or the coroutine that produces it) or raises a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from rackpanel.simulator.cluster.consistency import SERIALS
 from rackpanel.simulator.cluster.coordinator import RepairObserver
+from rackpanel.simulator.cluster.ring import Replication
 from rackpanel.simulator.core import (
     ConsistencyLevel,
     CqlError,
@@ -66,12 +67,32 @@ NO_KEYSPACE = (
 )
 
 
+class PlainInsert:
+    """A prepared statement as :meth:`NodeExecutor.plain_write` runs it, fixed by the schema
+    version it was found under: its bind markers, how its values make a row, where it goes."""
+
+    __slots__ = ("markers", "new_row", "placement", "prepared", "schema_version", "table_key")
+
+    def __init__(self, prepared: Prepared, schema_version: object) -> None:
+        self.prepared = prepared
+        self.schema_version = schema_version
+        self.markers = -1  # no EXECUTE has -1 values: not a plain INSERT
+        self.new_row: Callable[[list, int | None], Any] = _not_plain
+        self.placement: Replication | None = None
+        self.table_key: tuple[str, str] = ("", "")
+
+
+def _not_plain(values: list, timestamp: int | None) -> None:
+    return None
+
+
 class NodeExecutor:
     def __init__(self, ctx: SimContext, node: Any) -> None:
         self.ctx = ctx
         self.node = node
         self.prepared: ByteBoundedLRU[Prepared] = ByteBoundedLRU(PREPARED_CACHE_BYTES)
         self._targets: dict[tuple[int, str | None], dml.WriteTarget] = {}
+        self._plain_inserts: dict[bytes, PlainInsert] = {}
 
     # ---- RequestHandler -----------------------------------------------------------------
     async def query(self, conn: Any, request: messages.Query) -> bytes:
@@ -118,27 +139,41 @@ class NodeExecutor:
         whose replicas all answer. None, with nothing done, for any other: :meth:`execute`
         runs those (and raises what they raise, in its order)."""
         prepared = self.prepared.get(statement_id)
-        if prepared is None:
-            return None
-        statement = prepared.statement
         cl = _PLAIN_WRITE_CLS.get(consistency)
-        if cl is None or type(statement) is not ast.Insert:
+        if prepared is None or cl is None:
             return None
-        if len(values) != len(statement.bind_markers):
+        lane = self._plain_inserts.get(statement_id)
+        version = self.ctx.schema.version
+        if lane is None or lane.prepared is not prepared or lane.schema_version is not version:
+            lane = self._plain_insert(prepared)
+        if len(values) != lane.markers:  # markers -1: not a plain INSERT
             return None
-        target = self._write_target(statement, prepared.keyspace)
-        shape = target.shape
-        if shape is None or not shape.plain or target.conditional:
-            return None
-        row = shape.new_row(values, timestamp)
+        row = lane.new_row(values, timestamp)
         if row is None:
             return None
-        table = shape.table
         key, clustering, cells = row
         written = self.ctx.cluster.insert_new(
-            self.node, target.placement, (table.keyspace, table.name), key, clustering, cells, cl
+            self.node, lane.placement, lane.table_key, key, clustering, cells, cl
         )
         return messages.RESULT_VOID_BODY if written else None
+
+    def _plain_insert(self, prepared: Prepared) -> PlainInsert:
+        """What :meth:`plain_write` needs of ``prepared`` under the current schema, found once
+        (``markers`` -1 when it is not a plain INSERT)."""
+        statement = prepared.statement
+        lane = PlainInsert(prepared, self.ctx.schema.version)
+        if type(statement) is ast.Insert:
+            target = self._write_target(statement, prepared.keyspace)
+            shape = target.shape
+            if shape is not None and shape.plain and not target.conditional:
+                lane.markers = len(statement.bind_markers)
+                lane.new_row = shape.new_row
+                lane.placement = target.placement
+                lane.table_key = (shape.table.keyspace, shape.table.name)
+        if len(self._plain_inserts) >= WRITE_TARGETS:
+            self._plain_inserts.clear()
+        self._plain_inserts[prepared.statement_id] = lane
+        return lane
 
     async def _execute(
         self, conn: Any, request: messages.Execute, prepared: Prepared, bound: Bound

@@ -23,6 +23,7 @@ from rackpanel.simulator.core import (
     WriteTimeout,
 )
 from rackpanel.simulator.protocol.wire import (
+    UNSET,
     Reader,
     enc_bytes,
     enc_inet,
@@ -184,6 +185,12 @@ def read_params(r: Reader, version: int = 4) -> QueryParams:
 
 
 _PLAIN = _VALUES | _SKIP_METADATA | _PAGE_SIZE | _DEFAULT_TIMESTAMP
+_SHORT_LENGTH = struct.Struct(">H")
+_VALUE_LENGTH = struct.Struct(">i")
+_TIMESTAMP = struct.Struct(">q")
+# <consistency><flags><value count> of a plain EXECUTE (flags: [byte] before v5, [int] in v5)
+_PLAIN_HEAD_V4 = struct.Struct(">HBH")
+_PLAIN_HEAD_V5 = struct.Struct(">HiH")
 
 
 def read_plain_execute(body: bytes, version: int) -> tuple[bytes, int, list, int | None] | None:
@@ -191,20 +198,36 @@ def read_plain_execute(body: bytes, version: int) -> tuple[bytes, int, list, int
     code, values, the client's timestamp or None). It binds values by position and may carry
     a page size (ignored here: a write has no pages) and the client's timestamp; any other
     body (named values, a paging state, a serial CL, a v5 keyspace or clock, a malformed one)
-    gives None, for :func:`read_execute` (which raises for the malformed)."""
-    r = Reader(body)
+    gives None, for :func:`read_execute` (which raises for the malformed). Read with structs at
+    the offsets the lengths give rather than a :class:`Reader`: this runs for most requests."""
     try:
-        statement_id = r.short_bytes()
-        if version >= 5:
-            r.short_bytes()  # the result metadata id: a write's answer has no rows
-        code, flags = r.fields(_PARAMS_V5 if version >= 5 else _PARAMS_V4)
+        end = 2 + _SHORT_LENGTH.unpack_from(body)[0]
+        statement_id = body[2:end]
+        if version >= 5:  # the result metadata id: a write's answer has no rows
+            end += 2 + _SHORT_LENGTH.unpack_from(body, end)[0]
+        head = _PLAIN_HEAD_V5 if version >= 5 else _PLAIN_HEAD_V4
+        code, flags, count = head.unpack_from(body, end)
         if flags & ~_PLAIN or not flags & _VALUES:
             return None
-        values = r.values()
+        pos = end + head.size
+        values: list = []
+        for _ in range(count):
+            length = _VALUE_LENGTH.unpack_from(body, pos)[0]
+            pos += 4
+            if length >= 0:
+                values.append(body[pos : pos + length])
+                pos += length
+            else:
+                values.append(UNSET if length == -2 else None)
         if flags & _PAGE_SIZE:
-            r.int()
-        timestamp = r.long() if flags & _DEFAULT_TIMESTAMP else None
-    except ProtocolError:
+            pos += 4
+        timestamp = None
+        if flags & _DEFAULT_TIMESTAMP:
+            timestamp = _TIMESTAMP.unpack_from(body, pos)[0]
+            pos += 8
+    except struct.error:  # a length or a field runs past the end of the body
+        return None
+    if pos > len(body):  # a value, the page size or the timestamp cut short
         return None
     return statement_id, code, values, timestamp
 
