@@ -93,6 +93,15 @@ class Tally:
         }
 
 
+def send(session, insert, offset: int, i: int, done) -> None:
+    """The ``i``-th INSERT of a run (key ``key-<offset + i>``, value ``i``), async:
+    ``done(started)`` on success and ``done(started, error)`` on failure, ``started`` its
+    submit time."""
+    started = time.perf_counter()
+    future = session.execute_async(insert, (f"key-{offset + i}", i))
+    future.add_callbacks(lambda _rows: done(started), lambda exc: done(started, exc))
+
+
 def run_writes(
     session, insert, count: int, in_flight: int, offset: int, latencies: array | None = None
 ) -> dict:
@@ -108,9 +117,7 @@ def run_writes(
 
     for i in range(count):
         slots.acquire()
-        started = time.perf_counter()
-        future = session.execute_async(insert, (f"key-{offset + i}", i))
-        future.add_callbacks(lambda _rows, s=started: done(s), lambda exc, s=started: done(s, exc))
+        send(session, insert, offset, i, done)
     return tally.figures()
 
 
@@ -129,9 +136,7 @@ def chained_writes(
         i = next(numbers, None)
         if i is None:
             return
-        started = time.perf_counter()
-        future = session.execute_async(insert, (f"key-{offset + i}", i))
-        future.add_callbacks(lambda _rows, s=started: done(s), lambda exc, s=started: done(s, exc))
+        send(session, insert, offset, i, done)
 
     def done(started: float, error: BaseException | None = None) -> None:
         if tally.settle(started, error):

@@ -76,14 +76,11 @@ class PlainInsert:
     def __init__(self, prepared: Prepared, schema_version: object) -> None:
         self.prepared = prepared
         self.schema_version = schema_version
-        self.markers = -1  # no EXECUTE has -1 values: not a plain INSERT
-        self.new_row: Callable[[list, int | None], Any] = _not_plain
+        # markers -1 (no EXECUTE has -1 values): not a plain INSERT, and the rest stays unset
+        self.markers = -1
+        self.new_row: Callable[[list, int | None], Any] | None = None
         self.placement: Replication | None = None
         self.table_key: tuple[str, str] = ("", "")
-
-
-def _not_plain(values: list, timestamp: int | None) -> None:
-    return None
 
 
 class NodeExecutor:

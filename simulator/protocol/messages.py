@@ -23,6 +23,9 @@ from rackpanel.simulator.core import (
     WriteTimeout,
 )
 from rackpanel.simulator.protocol.wire import (
+    INT,
+    LONG,
+    SHORT,
     UNSET,
     Reader,
     enc_bytes,
@@ -185,9 +188,6 @@ def read_params(r: Reader, version: int = 4) -> QueryParams:
 
 
 _PLAIN = _VALUES | _SKIP_METADATA | _PAGE_SIZE | _DEFAULT_TIMESTAMP
-_SHORT_LENGTH = struct.Struct(">H")
-_VALUE_LENGTH = struct.Struct(">i")
-_TIMESTAMP = struct.Struct(">q")
 # <consistency><flags><value count> of a plain EXECUTE (flags: [byte] before v5, [int] in v5)
 _PLAIN_HEAD_V4 = struct.Struct(">HBH")
 _PLAIN_HEAD_V5 = struct.Struct(">HiH")
@@ -201,10 +201,10 @@ def read_plain_execute(body: bytes, version: int) -> tuple[bytes, int, list, int
     gives None, for :func:`read_execute` (which raises for the malformed). Read with structs at
     the offsets the lengths give rather than a :class:`Reader`: this runs for most requests."""
     try:
-        end = 2 + _SHORT_LENGTH.unpack_from(body)[0]
+        end = 2 + SHORT.unpack_from(body)[0]
         statement_id = body[2:end]
         if version >= 5:  # the result metadata id: a write's answer has no rows
-            end += 2 + _SHORT_LENGTH.unpack_from(body, end)[0]
+            end += 2 + SHORT.unpack_from(body, end)[0]
         head = _PLAIN_HEAD_V5 if version >= 5 else _PLAIN_HEAD_V4
         code, flags, count = head.unpack_from(body, end)
         if flags & ~_PLAIN or not flags & _VALUES:
@@ -212,7 +212,7 @@ def read_plain_execute(body: bytes, version: int) -> tuple[bytes, int, list, int
         pos = end + head.size
         values: list = []
         for _ in range(count):
-            length = _VALUE_LENGTH.unpack_from(body, pos)[0]
+            length = INT.unpack_from(body, pos)[0]
             pos += 4
             if length >= 0:
                 values.append(body[pos : pos + length])
@@ -223,7 +223,7 @@ def read_plain_execute(body: bytes, version: int) -> tuple[bytes, int, list, int
             pos += 4
         timestamp = None
         if flags & _DEFAULT_TIMESTAMP:
-            timestamp = _TIMESTAMP.unpack_from(body, pos)[0]
+            timestamp = LONG.unpack_from(body, pos)[0]
             pos += 8
     except struct.error:  # a length or a field runs past the end of the body
         return None

@@ -11,9 +11,10 @@ import struct
 
 from rackpanel.simulator.core import ProtocolError
 
-_INT = struct.Struct(">i")
-_SHORT = struct.Struct(">H")
-_LONG = struct.Struct(">q")
+# the fixed-size primitives ([int], [short], [long]), public for readers that unpack in place
+INT = struct.Struct(">i")
+SHORT = struct.Struct(">H")
+LONG = struct.Struct(">q")
 _BYTE = struct.Struct(">B")
 _SHORT_BODY = "Invalid message: body shorter than its fields"
 
@@ -53,13 +54,13 @@ class Reader:
         return self.fields(_BYTE)[0]
 
     def short(self) -> int:
-        return self.fields(_SHORT)[0]
+        return self.fields(SHORT)[0]
 
     def int(self) -> int:
-        return self.fields(_INT)[0]
+        return self.fields(INT)[0]
 
     def long(self) -> int:
-        return self.fields(_LONG)[0]
+        return self.fields(LONG)[0]
 
     def string(self) -> str:
         return self._utf8(self._take(self.short()))
@@ -75,7 +76,7 @@ class Reader:
         if pos + 2 > len(buf):
             raise ProtocolError(_SHORT_BODY)
         start = pos + 2
-        end = start + _SHORT.unpack_from(buf, pos)[0]
+        end = start + SHORT.unpack_from(buf, pos)[0]
         if end > len(buf):
             raise ProtocolError(_SHORT_BODY)
         self.pos = end
@@ -99,10 +100,10 @@ class Reader:
         buf, pos = self.buf, self.pos
         found: list = []
         try:
-            (count,) = _SHORT.unpack_from(buf, pos)
+            (count,) = SHORT.unpack_from(buf, pos)
             pos += 2
             for _ in range(count):
-                (length,) = _INT.unpack_from(buf, pos)
+                (length,) = INT.unpack_from(buf, pos)
                 pos += 4
                 if length >= 0:
                     end = pos + length
@@ -135,36 +136,36 @@ class Reader:
 
 
 def enc_int(n: int) -> bytes:
-    return _INT.pack(n)
+    return INT.pack(n)
 
 
 def enc_short(n: int) -> bytes:
-    return _SHORT.pack(n)
+    return SHORT.pack(n)
 
 
 def enc_string(s: str) -> bytes:
     raw = s.encode("utf-8")
-    return _SHORT.pack(len(raw)) + raw
+    return SHORT.pack(len(raw)) + raw
 
 
 def enc_short_bytes(b: bytes) -> bytes:
-    return _SHORT.pack(len(b)) + b
+    return SHORT.pack(len(b)) + b
 
 
 def enc_bytes(b: bytes | None) -> bytes:
     if b is None:
-        return _INT.pack(-1)
-    return _INT.pack(len(b)) + b
+        return INT.pack(-1)
+    return INT.pack(len(b)) + b
 
 
 def enc_string_list(items: list[str]) -> bytes:
-    return _SHORT.pack(len(items)) + b"".join(enc_string(s) for s in items)
+    return SHORT.pack(len(items)) + b"".join(enc_string(s) for s in items)
 
 
 def enc_string_multimap(m: dict[str, list[str]]) -> bytes:
-    return _SHORT.pack(len(m)) + b"".join(enc_string(k) + enc_string_list(v) for k, v in m.items())
+    return SHORT.pack(len(m)) + b"".join(enc_string(k) + enc_string_list(v) for k, v in m.items())
 
 
 def enc_inet(address: str, port: int) -> bytes:
     packed = ipaddress.ip_address(address).packed
-    return bytes([len(packed)]) + packed + _INT.pack(port)
+    return bytes([len(packed)]) + packed + INT.pack(port)
